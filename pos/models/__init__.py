@@ -1,0 +1,27 @@
+"""Every model, imported here so metadata (and Alembic) sees them all."""
+from pos.models.catalog import Item, Package, PackageSupply
+from pos.models.clinical import Treatment, TreatmentSupply
+from pos.models.inventory import ItemStock, Location, Lot, LotStock, StockMovement
+from pos.models.notify import Alert, OutboxMessage
+from pos.models.sales import (
+    CashDay,
+    Client,
+    DiscountCode,
+    IdempotencyRecord,
+    PackagePurchase,
+    ProcessedEvent,
+    ReceiptCounter,
+    Refund,
+    RefundLine,
+    Sale,
+    SaleLine,
+)
+from pos.models.staff import ApiToken, AuditEntry, LoginFailure, Setting, User
+
+__all__ = [
+    "Alert", "ApiToken", "AuditEntry", "CashDay", "Client", "DiscountCode", "IdempotencyRecord",
+    "Item", "ItemStock", "Location", "Lot", "LotStock", "LoginFailure", "OutboxMessage",
+    "Package", "PackagePurchase", "PackageSupply", "ProcessedEvent", "ReceiptCounter",
+    "Refund", "RefundLine", "Sale", "SaleLine", "Setting", "StockMovement", "Treatment",
+    "TreatmentSupply", "User",
+]

@@ -1,0 +1,59 @@
+"""Treatments performed, with their screening (health information) and the lots they used."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pos.extensions import db
+from pos.models.inventory import Lot
+from pos.models.sales import Client, PackagePurchase
+from pos.models.types import UTCDateTime, utcnow
+
+
+class Treatment(db.Model):
+    __tablename__ = "treatments"
+    __table_args__ = (Index("ix_treatments_performed_at", "performed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("package_purchases.id"), index=True)
+    session_number: Mapped[int]
+    area: Mapped[str] = mapped_column(String(10))
+    performed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    performed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Health information: shown to provider, manager and admin only; never logged or sent.
+    screening: Mapped[dict[str, Any]] = mapped_column(JSON)
+    acknowledged_cautions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    first_visit_bundle: Mapped[bool] = mapped_column(default=False)
+    # The lot the first-visit bundle was taken from (so a recall of it finds this client and a
+    # void returns it to the same lot).
+    bundle_lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
+    off_rhythm: Mapped[bool] = mapped_column(default=False)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    client: Mapped[Client] = relationship()
+    purchase: Mapped[PackagePurchase] = relationship()
+    supplies: Mapped[list[TreatmentSupply]] = relationship(
+        back_populates="treatment", cascade="all, delete-orphan"
+    )
+
+
+class TreatmentSupply(db.Model):
+    """What one treatment consumed, lot by lot: the recall list is built from these."""
+
+    __tablename__ = "treatment_supplies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    treatment_id: Mapped[int] = mapped_column(ForeignKey("treatments.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
+    quantity: Mapped[int]
+    unit_cost_cents: Mapped[int] = mapped_column(default=0)
+
+    treatment: Mapped[Treatment] = relationship(back_populates="supplies")
+    lot: Mapped[Lot] = relationship()

@@ -1,0 +1,283 @@
+"""Clients, sales and their lines, package purchases, discounts, refunds and the cash day."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pos.extensions import db
+from pos.models.catalog import Item, Package
+from pos.models.types import UTCDateTime, utcnow
+
+SALE_STATUSES = ("awaiting_payment", "paid", "expired", "failed", "void")
+
+
+class Client(db.Model):
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(80))
+    last_name: Mapped[str] = mapped_column(String(80), index=True)
+    # Lower-cased; unique so a duplicate client is caught at the desk.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    # Digits of the phone only, so "555-0100" finds "(555) 0100".
+    phone_digits: Mapped[str | None] = mapped_column(String(40), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set, under this row's lock, by the treatment that handed out the first-visit bundle.
+    first_visit_bundle_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+# Search as you type (pos.services.clients.search_clients) matches names and emails by
+# prefix: lower() expression indexes, and text_pattern_ops on PostgreSQL so LIKE 'abc%'
+# can use them whatever the database's collation.
+Index("ix_clients_last_name_lower", func.lower(Client.last_name).label("last_name_lower"),
+      postgresql_ops={"last_name_lower": "text_pattern_ops"})
+Index("ix_clients_first_name_lower", func.lower(Client.first_name).label("first_name_lower"),
+      postgresql_ops={"first_name_lower": "text_pattern_ops"})
+Index("ix_clients_email_pattern", Client.email, postgresql_ops={"email": "text_pattern_ops"})
+
+
+class DiscountCode(db.Model):
+    __tablename__ = "discount_codes"
+    __table_args__ = (
+        CheckConstraint("kind IN ('percent', 'fixed')", name="kind_known"),
+        CheckConstraint("value > 0", name="value_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    # Basis points for percent (1000 = 10 %), cents for fixed.
+    value: Mapped[int]
+    starts_on: Mapped[date | None]
+    ends_on: Mapped[date | None]
+    max_uses: Mapped[int | None]
+    times_used: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Sale(db.Model):
+    __tablename__ = "sales"
+    __table_args__ = (
+        UniqueConstraint("location_id", "receipt_number"),
+        Index("ix_sales_paid_at", "paid_at"),
+        Index("ix_sales_status_expires_at", "status", "expires_at"),
+        # The monthly report's liability looks up every package sale's payment by id:
+        # index-only, without visiting the table.
+        Index("ix_sales_id_paid_at_status", "id", "paid_at", "status"),
+        CheckConstraint("total_cents >= 0", name="total_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), index=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    sold_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    payment_method: Mapped[str] = mapped_column(String(10))  # card | cash
+    subtotal_cents: Mapped[int]
+    discount_cents: Mapped[int] = mapped_column(default=0)
+    tax_cents: Mapped[int] = mapped_column(default=0)
+    total_cents: Mapped[int]
+    discount_code_id: Mapped[int | None] = mapped_column(ForeignKey("discount_codes.id"))
+    cash_tendered_cents: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # expired, failed or void
+    # Gapless per location, given when the sale is paid.
+    receipt_number: Mapped[int | None]
+    gateway: Mapped[str | None] = mapped_column(String(10))  # stripe | demo
+    checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    checkout_url: Mapped[str | None] = mapped_column(String(1000))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    payment_intent_id: Mapped[str | None] = mapped_column(String(255))
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    # Why a manager must look at it (amount mismatch, paid after the hold expired...).
+    flag: Mapped[str | None] = mapped_column(String(200))
+
+    client: Mapped[Client | None] = relationship()
+    lines: Mapped[list[SaleLine]] = relationship(
+        back_populates="sale", order_by="SaleLine.id", cascade="all, delete-orphan"
+    )
+    discount_code: Mapped[DiscountCode | None] = relationship()
+
+
+class SaleLine(db.Model):
+    __tablename__ = "sale_lines"
+    __table_args__ = (
+        CheckConstraint("quantity >= 1", name="quantity_positive"),
+        CheckConstraint("refunded_quantity <= quantity", name="refund_within_quantity"),
+        CheckConstraint(
+            "(item_id IS NULL) <> (package_id IS NULL)", name="item_or_package"
+        ),
+        # Package lines only (a fraction of all lines): the monthly report's liability
+        # joins every package purchase to its line and sale through it (index-only).
+        Index("ix_sale_lines_package_lines", "id", "sale_id",
+              postgresql_where=text("package_id IS NOT NULL"),
+              sqlite_where=text("package_id IS NOT NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id"), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
+    package_id: Mapped[int | None] = mapped_column(ForeignKey("packages.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))  # as sold, whatever the catalog says later
+    category: Mapped[str] = mapped_column(String(10))  # package | retail | bundle | supply
+    quantity: Mapped[int]
+    unit_price_cents: Mapped[int]
+    subtotal_cents: Mapped[int]
+    discount_cents: Mapped[int] = mapped_column(default=0)
+    tax_cents: Mapped[int] = mapped_column(default=0)
+    total_cents: Mapped[int]
+    taxable: Mapped[bool] = mapped_column(default=False)
+    refunded_quantity: Mapped[int] = mapped_column(default=0)
+
+    sale: Mapped[Sale] = relationship(back_populates="lines")
+    item: Mapped[Item | None] = relationship()
+    package: Mapped[Package | None] = relationship()
+
+    @property
+    def net_cents(self) -> int:
+        return self.subtotal_cents - self.discount_cents
+
+
+class PackagePurchase(db.Model):
+    """Sessions a client has paid for; the row a redemption locks."""
+
+    __tablename__ = "package_purchases"
+    __table_args__ = (
+        CheckConstraint(
+            "sessions_used + sessions_refunded <= sessions_total", name="sessions_within_total"
+        ),
+        CheckConstraint("sessions_used >= 0", name="used_not_negative"),
+        # The monthly report's liability sums every purchase's value by its sale line
+        # (index-only).
+        Index("ix_package_purchases_sale_line_value", "sale_line_id", "value_cents"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    sale_line_id: Mapped[int] = mapped_column(ForeignKey("sale_lines.id"), index=True)
+    package_id: Mapped[int] = mapped_column(ForeignKey("packages.id"))
+    sessions_total: Mapped[int]
+    sessions_used: Mapped[int] = mapped_column(default=0)
+    sessions_refunded: Mapped[int] = mapped_column(default=0)
+    # What the sessions were sold for, net of discount, tax excluded (liability).
+    value_cents: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    package: Mapped[Package] = relationship()
+    client: Mapped[Client] = relationship()
+    sale_line: Mapped[SaleLine] = relationship()
+
+    @property
+    def sessions_left(self) -> int:
+        return self.sessions_total - self.sessions_used - self.sessions_refunded
+
+
+class Refund(db.Model):
+    __tablename__ = "refunds"
+    __table_args__ = (
+        UniqueConstraint("location_id", "receipt_number"),
+        Index("ix_refunds_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id"), index=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    amount_cents: Mapped[int]  # what goes back to the client, tax included
+    tax_cents: Mapped[int] = mapped_column(default=0)
+    reason: Mapped[str] = mapped_column(String(500))
+    method: Mapped[str] = mapped_column(String(10))  # card | cash
+    status: Mapped[str] = mapped_column(String(20))  # pending | succeeded | failed
+    gateway_refund_id: Mapped[str | None] = mapped_column(String(255))
+    receipt_number: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    sale: Mapped[Sale] = relationship()
+    lines: Mapped[list[RefundLine]] = relationship(
+        back_populates="refund", cascade="all, delete-orphan"
+    )
+
+
+class RefundLine(db.Model):
+    __tablename__ = "refund_lines"
+    __table_args__ = (CheckConstraint("quantity >= 1", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refund_id: Mapped[int] = mapped_column(ForeignKey("refunds.id"), index=True)
+    sale_line_id: Mapped[int] = mapped_column(ForeignKey("sale_lines.id"), index=True)
+    quantity: Mapped[int]
+    net_cents: Mapped[int]
+    tax_cents: Mapped[int]
+    restock: Mapped[bool] = mapped_column(default=False)
+
+    refund: Mapped[Refund] = relationship(back_populates="lines")
+    sale_line: Mapped[SaleLine] = relationship()
+
+
+class ReceiptCounter(db.Model):
+    """The next receipt number of a location; locked while a number is taken, so no gaps."""
+
+    __tablename__ = "receipt_counters"
+
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), primary_key=True)
+    next_number: Mapped[int] = mapped_column(default=1)
+
+
+class CashDay(db.Model):
+    """The cash drawer of one business day; once closed, that day can no longer change."""
+
+    __tablename__ = "cash_days"
+    __table_args__ = (UniqueConstraint("location_id", "business_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    business_date: Mapped[date]
+    opening_float_cents: Mapped[int] = mapped_column(default=0)
+    expected_cents: Mapped[int | None]
+    counted_cents: Mapped[int | None]
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ProcessedEvent(db.Model):
+    """A payment event already applied: each event id is processed once."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(80))
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IdempotencyRecord(db.Model):
+    """The first response to a POST with an Idempotency-Key, replayed for the same key."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("user_id", "endpoint", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    endpoint: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int]
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

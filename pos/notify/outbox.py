@@ -1,0 +1,285 @@
+"""Delivering the outbox: claim due rows, send them outside any transaction, record the result.
+
+Several deliverers may run at once (one thread per server process, plus cron running
+`pos deliver-alerts`). Each claims its rows in one short transaction, with
+`FOR UPDATE SKIP LOCKED` on PostgreSQL (BEGIN IMMEDIATE serializes claimers on SQLite),
+by pushing their next attempt past a lease; it commits, sends, and then records each
+result in a second short transaction. No database lock is held while talking to the
+mail server or the webhook, and a row claimed by one deliverer is not due for another.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import event, exists, func, select
+from sqlalchemy.orm import Session
+
+from pos.domain.reorder import retry_delay_seconds
+from pos.extensions import db
+from pos.models import Alert, OutboxMessage
+from pos.notify import DeliveryFailed
+from pos.notify.smtp import MailSettings, send_email
+from pos.notify.webhook import post_json
+from pos.services import clock
+from pos.services.alerts import alert_recipients
+from pos.services.transaction import write_transaction
+
+log = logging.getLogger("pos.outbox")
+
+# A claimed row is not due again until its lease ends; long enough for the whole batch to
+# be sent (each message has at most the SMTP timeout) before anyone may retry it.
+LEASE = timedelta(minutes=2)
+LEASE_PER_MESSAGE = timedelta(seconds=15)
+WORKER_INTERVAL_SECONDS = 10.0
+STAFF_TOPICS = ("alert", "digest")
+
+
+@dataclass
+class DeliveryReport:
+    claimed: int = 0
+    delivered: int = 0
+    failed: int = 0
+    # Email kept in the outbox because no MAIL_SERVER is configured.
+    held_without_mail_server: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Job:
+    id: int
+    channel: str
+    recipients: str
+    subject: str
+    body: str
+    attachments: list[dict[str, Any]]
+
+
+def _due(now: datetime, mail_on: bool) -> Any:
+    conditions = [OutboxMessage.delivered_at.is_(None), OutboxMessage.next_attempt_at <= now]
+    if not mail_on:
+        conditions.append(OutboxMessage.channel != "email")
+    return conditions
+
+
+def _claim(now: datetime, limit: int, mail_on: bool) -> list[_Job]:
+    # A plain read first: an idle deliverer takes no write lock (SQLite has only one).
+    anything = db.session.scalar(select(exists().where(*_due(now, mail_on))))
+    db.session.rollback()
+    if not anything:
+        return []
+    with write_transaction() as session:
+        query = (select(OutboxMessage).where(*_due(now, mail_on))
+                 .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = session.scalars(query).all()
+        lease_until = now + LEASE + LEASE_PER_MESSAGE * len(rows)
+        jobs = []
+        for row in rows:
+            row.next_attempt_at = lease_until
+            if row.channel == "email" and not row.recipients and row.topic in STAFF_TOPICS:
+                # Written when nobody was set to receive alerts: ask again (a manager or
+                # ALERT_EMAIL_TO may exist by now).
+                row.recipients = alert_recipients(session)
+            jobs.append(_Job(row.id, row.channel, row.recipients, row.subject, row.body,
+                             list(row.attachments or [])))
+    return jobs
+
+
+def _send(job: _Job, mail: MailSettings | None) -> None:
+    if job.channel == "email":
+        if mail is None:
+            raise DeliveryFailed("No MAIL_SERVER is configured.")
+        send_email(mail, job.recipients, job.subject, job.body, job.attachments)
+    elif job.channel == "webhook":
+        url = current_app.config.get("ALERT_WEBHOOK_URL")
+        if not url:
+            raise DeliveryFailed("ALERT_WEBHOOK_URL is not set.")
+        post_json(url, {"text": job.body})
+    else:
+        raise DeliveryFailed(f"Unknown channel {job.channel!r}.")
+
+
+def _record(job: _Job, error: str | None, at: datetime) -> None:
+    with write_transaction() as session:
+        message = session.get(OutboxMessage, job.id, with_for_update=True)
+        if message is None or message.delivered_at is not None:
+            return
+        if error is None:
+            message.delivered_at = at
+            message.last_error = None
+            message.attempts += 1
+            if message.alert_id is not None:
+                alert = session.get(Alert, message.alert_id)
+                if alert is not None and alert.delivered_at is None:
+                    alert.delivered_at = at  # the clinic has been told
+        else:
+            message.last_error = error[:500]
+            message.next_attempt_at = at + timedelta(
+                seconds=retry_delay_seconds(message.attempts))
+            message.attempts += 1
+
+
+def deliver_pending(now: datetime | None = None, limit: int = 50) -> DeliveryReport:
+    """Deliver what is due in the outbox; each row is sent by exactly one deliverer."""
+    mail = MailSettings.from_config(current_app.config)
+    at = now or clock.now()
+    report = DeliveryReport()
+    if mail is None:
+        report.held_without_mail_server = db.session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(
+                OutboxMessage.delivered_at.is_(None), OutboxMessage.channel == "email")) or 0
+        db.session.rollback()
+    jobs = _claim(at, limit, mail is not None)
+    report.claimed = len(jobs)
+    for job in jobs:
+        try:
+            _send(job, mail)
+        except DeliveryFailed as failure:
+            error: str | None = str(failure)
+        except Exception as unexpected:  # noqa: BLE001 - one bad message must not stop the rest
+            log.exception("outbox message %s could not be sent", job.id)
+            error = f"Unexpected error: {type(unexpected).__name__}."
+        else:
+            error = None
+        _record(job, error, now or clock.now())
+        if error is None:
+            report.delivered += 1
+        else:
+            report.failed += 1
+            report.errors.append(f"message {job.id}: {error}")
+    return report
+
+
+# ----------------------------------------------------------------- the in-server deliverer
+
+_wake_events: set[threading.Event] = set()
+_wake_lock = threading.Lock()
+OUTBOX_WRITTEN = "outbox_written"
+
+
+def poke() -> None:
+    """Wake the deliverers of this process now (a transaction just queued a message)."""
+    with _wake_lock:
+        for wake in _wake_events:
+            wake.set()
+
+
+@event.listens_for(Session, "after_flush")
+def _note_outbox_rows(session: Session, _context: Any) -> None:
+    if any(isinstance(obj, OutboxMessage) for obj in session.new):
+        session.info[OUTBOX_WRITTEN] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_after_commit(session: Session) -> None:
+    if session.info.pop(OUTBOX_WRITTEN, False):
+        poke()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session: Session, _previous: Any) -> None:
+    session.info.pop(OUTBOX_WRITTEN, None)
+
+
+class OutboxWorker:
+    """A daemon thread: every 10 s, or at once when poked, deliver, check expiry, digest."""
+
+    def __init__(self, app: Flask, interval: float = WORKER_INTERVAL_SECONDS) -> None:
+        self.app = app
+        self.interval = interval
+        self.pid = os.getpid()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="pos-outbox", daemon=True)
+        self.first_tick_done = threading.Event()
+
+    def start(self) -> OutboxWorker:
+        with _wake_lock:
+            _wake_events.add(self._wake)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout)
+        with _wake_lock:
+            _wake_events.discard(self._wake)
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            self.tick()
+            self.first_tick_done.set()
+            self._wake.wait(self.interval)
+
+    def tick(self) -> None:
+        from pos.services.alerts import check_expiring_lots, queue_daily_digest
+        from pos.services.reports import queue_monthly_report
+
+        with self.app.app_context():
+            try:
+                self._step(deliver_pending)
+                # Each scheduled job on its own: one failing must not hold back the others.
+                queued = [self._step(job) for job in
+                          (check_expiring_lots, queue_daily_digest, queue_monthly_report)]
+                if any(queued):
+                    self._step(deliver_pending)
+            finally:
+                db.session.remove()
+
+    def _step(self, job: Any) -> Any:
+        try:
+            return job()
+        except Exception:  # noqa: BLE001 - the thread must survive a bad moment
+            db.session.rollback()
+            log.exception("outbox deliverer: %s failed; retrying in %s s",
+                          getattr(job, "__name__", job), self.interval)
+            return None
+
+
+_start_lock = threading.Lock()
+
+
+def start_background_deliverer(app: Flask) -> OutboxWorker | None:
+    """Start this process's deliverer once (a gunicorn worker forked later starts its own)."""
+    if not app.config.get("OUTBOX_WORKER") or app.config.get("TESTING"):
+        return None
+    with _start_lock:
+        worker: OutboxWorker | None = app.extensions.get("pos_outbox_worker")
+        if worker is not None and worker.pid == os.getpid() and worker.is_alive():
+            return worker
+        worker = OutboxWorker(app).start()
+        app.extensions["pos_outbox_worker"] = worker
+        return worker
+
+
+def install_deliverer(app: Flask) -> None:
+    """Called by create_app: registers the alert hook and runs the deliverer in servers.
+
+    Flask CLI commands (`db upgrade`, `pos deliver-alerts`...) get no thread; `flask run`
+    and a forked worker start theirs on their first request.
+    """
+    # Importing pos.services.alerts (above) registered the stock-alert before_commit hook.
+
+    if not app.config.get("OUTBOX_WORKER") or app.config.get("TESTING"):
+        return
+
+    @app.before_request
+    def _ensure_deliverer() -> None:
+        worker = app.extensions.get("pos_outbox_worker")
+        if worker is None or worker.pid != os.getpid():
+            start_background_deliverer(app)
+
+    if os.environ.get("FLASK_RUN_FROM_CLI") != "true":
+        start_background_deliverer(app)

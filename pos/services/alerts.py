@@ -1,0 +1,406 @@
+"""Stock alerts: low, out and expiring stock, written to the outbox in the causing transaction.
+
+The ledger records each touched item's available stock *before* the transaction's first
+change in `session.info`; `check_touched_items` runs just before that transaction commits,
+while the stock rows are still locked, and compares before with now. Only the items the
+transaction touched are looked at, so the cost does not grow with the catalog. A movement
+that rolls back takes its alert with it: alert and movement commit together or not at all.
+Delivery happens later, outside any transaction (pos/notify/outbox.py).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from pos.domain import reorder
+from pos.domain.errors import NotFound
+from pos.domain.reorder import COVER_WINDOW_DAYS, OUTGOING_REASONS, suggested_order_quantity
+from pos.domain.stock import reorder_crossing, stock_status
+from pos.extensions import db
+from pos.models import Alert, Item, ItemStock, Lot, LotStock, OutboxMessage, StockMovement, User
+from pos.services import audit, clock
+from pos.services.ledger import TOUCHED_KEY
+from pos.services.transaction import before_commit, write_transaction
+
+KIND_LABELS = {"low_stock": "Low stock", "out_of_stock": "Out of stock",
+               "expiring_lot": "Expiring lot"}
+
+
+# --------------------------------------------------------------------------- figures
+
+@dataclass(frozen=True)
+class Cover:
+    item_id: int
+    on_hand: int
+    available: int
+    used_last_30_days: int
+    days: int | None  # None: nothing used in the window, the stock lasts indefinitely
+
+
+def days_of_cover(session: Session, item_ids: Iterable[int],
+                  now: datetime | None = None) -> dict[int, Cover]:
+    """Each item's stock and its last 30 days of consumption, in one grouped query."""
+    ids = sorted(set(item_ids))
+    if not ids:
+        return {}
+    since = (now or clock.now()) - timedelta(days=COVER_WINDOW_DAYS)
+    used = (
+        select(StockMovement.item_id.label("item_id"),
+               func.sum(-StockMovement.qty_delta).label("used"))
+        .where(StockMovement.item_id.in_(ids), StockMovement.at >= since,
+               StockMovement.qty_delta < 0, StockMovement.reason.in_(OUTGOING_REASONS))
+        .group_by(StockMovement.item_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(ItemStock.item_id, func.sum(ItemStock.on_hand),
+               func.sum(ItemStock.on_hand - ItemStock.held),
+               func.coalesce(func.max(used.c.used), 0))
+        .outerjoin(used, used.c.item_id == ItemStock.item_id)
+        .where(ItemStock.item_id.in_(ids))
+        .group_by(ItemStock.item_id)
+    ).all()
+    out = {}
+    for item_id, on_hand, available, used_qty in rows:
+        out[item_id] = Cover(item_id, int(on_hand), int(available), int(used_qty),
+                             reorder.days_of_cover(int(available), int(used_qty)))
+    for item_id in ids:  # an item without a stock row yet has nothing and used nothing
+        out.setdefault(item_id, Cover(item_id, 0, 0, 0, None))
+    return out
+
+
+def _cover_target_days() -> int:
+    return int(current_app.config.get("REORDER_COVER_DAYS", 30))
+
+
+def suggested_quantity(item: Item, cover: Cover) -> int:
+    return suggested_order_quantity(item.reorder_quantity, cover.available,
+                                    cover.used_last_30_days, _cover_target_days())
+
+
+@dataclass(frozen=True)
+class ReorderRow:
+    sku: str
+    name: str
+    unit: str
+    on_hand: int
+    available: int
+    reorder_point: int
+    reorder_quantity: int
+    suggested_quantity: int
+    days_of_cover: int | None
+    used_last_30_days: int
+
+    @property
+    def status(self) -> str:
+        return stock_status(self.available, self.reorder_point)
+
+
+def reorder_list(session: Session, now: datetime | None = None) -> list[ReorderRow]:
+    """Active items at or below their reorder point, out of stock first, then by name."""
+    available = func.coalesce(func.sum(ItemStock.on_hand - ItemStock.held), 0)
+    items = session.scalars(
+        select(Item).outerjoin(ItemStock, ItemStock.item_id == Item.id)
+        .where(Item.active.is_(True)).group_by(Item.id)
+        .having(available <= Item.reorder_point)
+    ).all()
+    covers = days_of_cover(session, [item.id for item in items], now)
+    rows = []
+    for item in items:
+        cover = covers[item.id]
+        rows.append(ReorderRow(
+            sku=item.sku, name=item.name, unit=item.unit, on_hand=cover.on_hand,
+            available=cover.available, reorder_point=item.reorder_point,
+            reorder_quantity=item.reorder_quantity,
+            suggested_quantity=suggested_quantity(item, cover), days_of_cover=cover.days,
+            used_last_30_days=cover.used_last_30_days))
+    rows.sort(key=lambda r: (r.available > 0, r.name.lower(), r.sku))
+    return rows
+
+
+# --------------------------------------------------------------------------- messages
+
+def alert_recipients(session: Session) -> str:
+    """ALERT_EMAIL_TO, or else the active managers' addresses."""
+    configured = current_app.config.get("ALERT_EMAIL_TO") or ""
+    addresses = [a.strip() for a in configured.split(",") if a.strip()]
+    if not addresses:
+        addresses = list(session.scalars(
+            select(User.email).where(User.role == "manager", User.active.is_(True))
+            .order_by(User.id)))
+    return ", ".join(addresses)
+
+
+def _cover_text(days: int | None) -> str:
+    return "no use in the last 30 days" if days is None else f"{days} days"
+
+
+def stock_alert_text(kind: str, item: Item, on_hand: int, available: int,
+                     suggested: int, cover_days: int | None) -> tuple[str, str, str]:
+    """(subject, email body, one-line webhook text) of a low or out of stock alert.
+
+    Only the item's own figures: no client, sale or treatment detail ever goes in.
+    """
+    label = KIND_LABELS[kind]
+    subject = (f"{label}: {item.name} ({item.sku}) - {available} available, "
+               f"reorder point {item.reorder_point}")
+    body = "\n".join([
+        f"{item.name} (SKU {item.sku}) is {'out of stock' if kind == 'out_of_stock' else 'low'}.",
+        "",
+        f"On hand: {on_hand} {item.unit}",
+        f"Available (on hand minus held for unpaid sales): {available}",
+        f"Reorder point: {item.reorder_point}",
+        f"Suggested order quantity: {suggested}",
+        f"Days of cover: {_cover_text(cover_days)}",
+        "",
+        "This alert is sent once per fall below the reorder point.",
+    ])
+    text = (f"{label}: {item.name} ({item.sku}) - on hand {on_hand}, available {available}, "
+            f"reorder point {item.reorder_point}, suggested order {suggested}, "
+            f"days of cover {_cover_text(cover_days)}")
+    return subject, body, text
+
+
+def expiring_lot_text(item: Item, lot: Lot, lot_on_hand: int, today: date) -> tuple[str, str, str]:
+    assert lot.expires_on is not None
+    days = (lot.expires_on - today).days
+    if days < 0:
+        when = f"expired on {lot.expires_on.isoformat()} ({-days} days ago)"
+        label = "Expired lot still on hand"
+    else:
+        when = f"expires on {lot.expires_on.isoformat()} (in {days} days)"
+        label = "Expiring lot"
+    subject = f"{label}: {item.name} ({item.sku}) lot {lot.code} - {lot_on_hand} on hand"
+    body = "\n".join([
+        f"Lot {lot.code} of {item.name} (SKU {item.sku}) {when}.",
+        "",
+        f"On hand in this lot: {lot_on_hand} {item.unit}",
+        f"Reorder point of the item: {item.reorder_point}",
+        "",
+        "Expired lots are never used for treatments or sales; write them off with an "
+        "adjustment (reason: expired).",
+    ])
+    text = f"{label}: {item.name} ({item.sku}) lot {lot.code} {when}, {lot_on_hand} on hand"
+    return subject, body, text
+
+
+def _queue(session: Session, alert: Alert, subject: str, body: str, text: str) -> None:
+    session.add(OutboxMessage(channel="email", topic="alert", recipients=alert_recipients(session),
+                              subject=subject, body=body, alert=alert))
+    if current_app.config.get("ALERT_WEBHOOK_URL"):
+        # The URL itself is read at delivery time: a Slack hook URL is a secret and
+        # stays out of the database.
+        session.add(OutboxMessage(channel="webhook", topic="alert", subject=subject,
+                                  body=text, alert=alert))
+
+
+# --------------------------------------------------------------------------- the hook
+
+@before_commit
+def check_touched_items(session: Session) -> None:
+    """Raise low/out of stock alerts for what this transaction did; runs before it commits."""
+    touched: dict[tuple[int, int], int] | None = session.info.pop(TOUCHED_KEY, None)
+    if not touched:
+        return
+    item_ids = sorted({item_id for item_id, _ in touched})
+    # The stock rows are locked by this transaction already; these are the same objects.
+    rows = session.execute(
+        select(ItemStock, Item).join(Item, Item.id == ItemStock.item_id)
+        .where(ItemStock.item_id.in_(item_ids))
+    ).all()
+    crossings = []
+    for stock, item in rows:
+        before = touched.get((stock.item_id, stock.location_id))
+        if before is None:
+            continue
+        kind = reorder_crossing(before, stock.available, item.reorder_point)
+        if kind is not None:
+            crossings.append((stock, item, kind))
+    if not crossings:
+        return
+    covers = days_of_cover(session, [item.id for _, item, _ in crossings])
+    for stock, item, kind in crossings:
+        cover = covers[item.id]
+        suggested = suggested_quantity(item, cover)
+        alert = Alert(kind=kind, item_id=item.id, on_hand=stock.on_hand,
+                      available=stock.available, reorder_point=item.reorder_point)
+        session.add(alert)
+        subject, body, text = stock_alert_text(kind, item, stock.on_hand, stock.available,
+                                               suggested, cover.days)
+        _queue(session, alert, subject, body, text)
+    session.flush()
+
+
+# --------------------------------------------------------------------------- expiring lots
+
+def _expiring_candidates(session: Session, horizon: date, *,
+                         not_alerted_only: bool = False) -> list[tuple[Lot, Item, int]]:
+    """Lots with stock expiring on or before `horizon` (expired ones included)."""
+    query = (
+        select(Lot, Item, func.sum(LotStock.on_hand))
+        .join(LotStock, LotStock.lot_id == Lot.id)
+        .join(Item, Item.id == Lot.item_id)
+        .where(Lot.expires_on.is_not(None), Lot.expires_on <= horizon)
+        .group_by(Lot.id, Item.id)
+        .having(func.sum(LotStock.on_hand) > 0)
+        .order_by(Lot.expires_on, Lot.id)
+    )
+    if not_alerted_only:
+        query = query.where(Lot.expiry_alerted_at.is_(None))
+    return [(lot, item, int(qty)) for lot, item, qty in session.execute(query).all()]
+
+
+def check_expiring_lots(now: datetime | None = None) -> int:
+    """One `expiring_lot` alert per lot with stock expiring within the window (or expired).
+
+    Returns how many alerts were raised. A conditional UPDATE claims each lot, so two
+    runners at once (server and cron) never both alert for it.
+    """
+    now = now or clock.now()
+    today = clock.clinic_date(now)
+    horizon = today + timedelta(days=int(current_app.config["EXPIRY_WARNING_DAYS"]))
+    # A cheap read first: most runs find nothing and need no write lock at all.
+    pending = _expiring_candidates(db.session(), horizon, not_alerted_only=True)
+    db.session.rollback()
+    if not pending:
+        return 0
+    raised = 0
+    with write_transaction() as session:
+        candidates = _expiring_candidates(session, horizon, not_alerted_only=True)
+        availability = days_of_cover(session, [item.id for _, item, _ in candidates], now)
+        for lot, item, lot_on_hand in candidates:
+            claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+                update(Lot).where(Lot.id == lot.id, Lot.expiry_alerted_at.is_(None))
+                .values(expiry_alerted_at=now)
+                .execution_options(synchronize_session=False))
+            if claimed.rowcount != 1:
+                continue
+            cover = availability[item.id]
+            alert = Alert(kind="expiring_lot", item_id=item.id, lot_id=lot.id,
+                          on_hand=lot_on_hand, available=cover.available,
+                          reorder_point=item.reorder_point)
+            session.add(alert)
+            _queue(session, alert, *expiring_lot_text(item, lot, lot_on_hand, today))
+            raised += 1
+    return raised
+
+
+# --------------------------------------------------------------------------- daily digest
+
+def digest_key(day: date) -> str:
+    return f"digest:{day.isoformat()}"
+
+
+def digest_text(session: Session, now: datetime) -> tuple[str, str]:
+    today = clock.clinic_date(now)
+    rows = reorder_list(session, now)
+    out = [r for r in rows if r.status == "out"]
+    low = [r for r in rows if r.status != "out"]
+    horizon = today + timedelta(days=int(current_app.config["EXPIRY_WARNING_DAYS"]))
+    expiring = _expiring_candidates(session, horizon)
+    lines = [f"Stock digest for {today.isoformat()} - {current_app.config['CLINIC_NAME']}", ""]
+
+    def stock_lines(title: str, group: list[ReorderRow]) -> None:
+        lines.append(f"{title} ({len(group)}):")
+        for r in group:
+            lines.append(f"  - {r.name} ({r.sku}): on hand {r.on_hand}, available "
+                         f"{r.available}, reorder point {r.reorder_point}, suggested order "
+                         f"{r.suggested_quantity}, days of cover {_cover_text(r.days_of_cover)}")
+        lines.append("")
+
+    stock_lines("Out of stock", out)
+    stock_lines("Low stock", low)
+    lines.append(f"Expiring or expired lots ({len(expiring)}):")
+    for lot, item, qty in expiring:
+        assert lot.expires_on is not None
+        days = (lot.expires_on - today).days
+        when = f"expired {-days} days ago" if days < 0 else f"in {days} days"
+        lines.append(f"  - {item.name} ({item.sku}) lot {lot.code}: expires "
+                     f"{lot.expires_on.isoformat()} ({when}), {qty} on hand")
+    if not rows and not expiring:
+        lines += ["", "Nothing is low, out or expiring."]
+    subject = (f"Stock digest {today.isoformat()}: {len(out)} out, {len(low)} low, "
+               f"{len(expiring)} expiring lots")
+    return subject, "\n".join(lines)
+
+
+def queue_daily_digest(now: datetime | None = None) -> bool:
+    """Queue today's digest once it is DIGEST_HOUR in the clinic; True if this call did.
+
+    The outbox's unique dedupe key makes "once per clinic day" hold even when several
+    deliverers race: the loser's insert fails and it does nothing.
+    """
+    now = now or clock.now()
+    local = now.astimezone(clock.clinic_zone())
+    if local.hour < int(current_app.config["DIGEST_HOUR"]):
+        return False
+    key = digest_key(local.date())
+    exists = db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key))
+    db.session.rollback()
+    if exists is not None:
+        return False
+    try:
+        with write_transaction() as session:
+            if session.scalar(select(OutboxMessage.id)
+                              .where(OutboxMessage.dedupe_key == key)) is not None:
+                return False
+            subject, body = digest_text(session, now)
+            session.add(OutboxMessage(channel="email", topic="digest", dedupe_key=key,
+                                      recipients=alert_recipients(session), subject=subject,
+                                      body=body))
+            if current_app.config.get("ALERT_WEBHOOK_URL"):
+                session.add(OutboxMessage(channel="webhook", topic="digest",
+                                          dedupe_key=f"{key}:webhook", subject=subject,
+                                          body=body))
+    except IntegrityError:
+        return False  # another deliverer queued it first
+    return True
+
+
+# --------------------------------------------------------------------------- reading, acknowledging
+
+def list_alerts(session: Session, *, open_only: bool = False, limit: int = 200) -> list[Alert]:
+    """Newest first; `open_only`: not yet acknowledged."""
+    query = (select(Alert).options(joinedload(Alert.item), joinedload(Alert.lot))
+             .order_by(Alert.created_at.desc(), Alert.id.desc()).limit(limit))
+    if open_only:
+        query = query.where(Alert.acknowledged_at.is_(None))
+    return list(session.scalars(query))
+
+
+def acknowledge(alert_id: int, user_id: int | None) -> Alert:
+    """Mark an alert as seen; acknowledging it again keeps the first acknowledgement."""
+    with write_transaction() as session:
+        alert = session.get(Alert, alert_id, with_for_update=True)
+        if alert is None:
+            raise NotFound(f"No alert {alert_id}.", {"alert_id": alert_id})
+        if alert.acknowledged_at is None:
+            alert.acknowledged_at = clock.now()
+            alert.acknowledged_by_id = user_id
+            audit.record(session, user_id, "alert.acknowledge", "alert", alert.id,
+                         kind=alert.kind)
+        return alert
+
+
+def failing_messages(session: Session, limit: int = 100) -> list[OutboxMessage]:
+    """Undelivered outbox rows that have failed at least once, most recent first."""
+    return list(session.scalars(
+        select(OutboxMessage).where(OutboxMessage.delivered_at.is_(None),
+                                    OutboxMessage.attempts > 0)
+        .order_by(OutboxMessage.id.desc()).limit(limit)))
+
+
+def undelivered_mail(session: Session, limit: int = 100) -> list[OutboxMessage]:
+    """Email still in the outbox (all of it, when no mail server is configured)."""
+    return list(session.scalars(
+        select(OutboxMessage).where(and_(OutboxMessage.delivered_at.is_(None),
+                                         OutboxMessage.channel == "email"))
+        .order_by(OutboxMessage.id.desc()).limit(limit)))

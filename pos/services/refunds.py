@@ -1,0 +1,211 @@
+"""Refunding lines of a paid sale.
+
+Amounts come from `pricing.refund_amounts` (cumulative pro rata, so refunding every unit
+in any number of steps gives back exactly what was charged, tax included).
+
+Rules a clinic can live with:
+- A retail or bundle line: `restock=True` puts the units back into the lots they left
+  from (a `refund` ledger movement, latest-expiring lot first); `restock=False` writes
+  them off as damaged: they left the shelf when they were sold, so no movement is needed
+  and on hand stays as it is.
+- A package line is refunded in whole package units: refunding q units needs q of the
+  line's purchases with none of their sessions used (a started series is not refunded
+  here; 422 `sessions_already_used`). Their sessions are marked refunded, so they can no
+  longer be redeemed and leave the clinic's liability.
+- Cash: one transaction, succeeded at once. Card: transaction 1 records a `pending`
+  refund and reserves the quantities (so two refunds cannot both take the same units);
+  after the commit the gateway refunds (idempotency key `refund-<id>`); transaction 2
+  marks it succeeded, numbers it and moves the stock, or on a gateway failure marks it
+  failed and gives the quantities back (503 `payment_gateway_unavailable`).
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pos.domain import pricing
+from pos.domain.errors import NotFound, PosError, ValidationFailed
+from pos.models import Lot, PackagePurchase, Refund, RefundLine, Sale, SaleLine, StockMovement
+from pos.payments.gateway import GatewayError
+from pos.services import audit, clock, ledger
+from pos.services.cash_day import ensure_day_open
+from pos.services.receipts import next_receipt_number
+from pos.services.sales import PaymentGatewayUnavailable
+from pos.services.transaction import write_transaction
+
+log = logging.getLogger("pos.refunds")
+
+
+class SessionsAlreadyUsed(PosError):
+    code = "sessions_already_used"
+    status = 422
+
+
+def _priced(line: SaleLine) -> pricing.PricedLine:
+    return pricing.PricedLine(
+        key=str(line.id), quantity=line.quantity, unit_price_cents=line.unit_price_cents,
+        subtotal_cents=line.subtotal_cents, discount_cents=line.discount_cents,
+        tax_cents=line.tax_cents, total_cents=line.total_cents)
+
+
+def refund_sale(sale_id: int, lines: Sequence[tuple[int, int]], *, restock: bool, reason: str,
+                user_id: int | None) -> Refund:
+    """Refund `lines` [(sale line id, quantity)] of a paid sale; returns the Refund."""
+    if not lines:
+        raise ValidationFailed("Choose at least one line to refund.",
+                               {"fields": {"lines": "must not be empty"}})
+    if not reason.strip():
+        raise ValidationFailed("A refund needs a reason.", {"fields": {"reason": "is required"}})
+    with write_transaction() as session:
+        sale = session.scalar(select(Sale).where(Sale.id == sale_id).with_for_update()
+                              .execution_options(populate_existing=True))
+        if sale is None:
+            raise NotFound(f"There is no sale {sale_id}.", {"sale_id": sale_id})
+        if sale.status != "paid":
+            raise pricing.RefundExceedsSale(
+                f"Sale {sale_id} is {sale.status.replace('_', ' ')}: only a paid sale can be "
+                "refunded.", {"sale_id": sale_id, "status": sale.status})
+        ensure_day_open(session, sale.location_id, clock.today())
+        refund = Refund(sale_id=sale.id, location_id=sale.location_id, amount_cents=0,
+                        tax_cents=0, reason=reason.strip()[:500], method=sale.payment_method,
+                        status="pending", created_by_id=user_id)
+        session.add(refund)
+        by_id = {line.id: line for line in sale.lines}
+        wanted: dict[int, int] = {}
+        for line_id, quantity in lines:
+            if line_id not in by_id:
+                raise ValidationFailed(f"Line {line_id} is not a line of sale {sale_id}.",
+                                       {"fields": {"lines": f"unknown line {line_id}"}})
+            wanted[line_id] = wanted.get(line_id, 0) + quantity
+        for line_id, quantity in wanted.items():
+            line = by_id[line_id]
+            amounts = pricing.refund_amounts(_priced(line), line.refunded_quantity, quantity)
+            if line.package_id is not None:
+                _refund_sessions(session, line, quantity)
+            line.refunded_quantity += quantity
+            refund.lines.append(RefundLine(
+                sale_line_id=line.id, quantity=quantity, net_cents=amounts.net_cents,
+                tax_cents=amounts.tax_cents,
+                restock=restock and line.item_id is not None))
+            refund.amount_cents += amounts.total_cents
+            refund.tax_cents += amounts.tax_cents
+        session.flush()
+        audit.record(session, user_id, "refund.create", "refund", refund.id, sale_id=sale.id,
+                     amount_cents=refund.amount_cents, method=refund.method, restock=restock,
+                     lines=[[line_id, q] for line_id, q in wanted.items()])
+        if sale.payment_method == "cash" or refund.amount_cents == 0:
+            _complete(session, refund, user_id, gateway_refund_id=None)
+            return refund
+        refund_id, amount = refund.id, refund.amount_cents
+        intent, gateway_name = sale.payment_intent_id, sale.gateway
+
+    # Committed: the refund is recorded as pending before any money moves.
+    from pos.payments.factory import gateway_named
+
+    try:
+        if not intent:
+            raise GatewayError("This card sale has no payment reference to refund.")
+        gateway_refund_id = gateway_named(gateway_name).refund(
+            intent, amount, f"refund-{refund_id}")
+    except GatewayError as error:
+        log.warning("refund %s failed at the gateway: %s", refund_id, error)
+        _fail(refund_id, user_id)
+        raise PaymentGatewayUnavailable(
+            "The card refund could not be made because the payment service did not accept "
+            f"it; nothing was refunded. Try again in a moment. ({error.message})",
+            {"refund_id": refund_id}) from None
+    with write_transaction() as session:
+        pending = session.scalar(select(Refund).where(Refund.id == refund_id).with_for_update()
+                                 .execution_options(populate_existing=True))
+        assert pending is not None
+        if pending.status == "pending":
+            _complete(session, pending, user_id, gateway_refund_id=gateway_refund_id)
+        return pending
+
+
+def _refund_sessions(session: Session, line: SaleLine, quantity: int) -> None:
+    purchases = list(session.scalars(
+        select(PackagePurchase).where(PackagePurchase.sale_line_id == line.id)
+        .order_by(PackagePurchase.id.desc()).with_for_update()
+        .execution_options(populate_existing=True)))
+    untouched = [p for p in purchases if p.sessions_used == 0 and p.sessions_refunded == 0]
+    if len(untouched) < quantity:
+        used = sum(p.sessions_used for p in purchases)
+        raise SessionsAlreadyUsed(
+            f"Only {len(untouched)} of the {line.quantity} × {line.name} bought here have no "
+            f"session used; {used} session(s) were already performed.",
+            {"line_id": line.id, "requested": quantity, "refundable": len(untouched),
+             "sessions_used": used})
+    for purchase in untouched[:quantity]:
+        purchase.sessions_refunded = purchase.sessions_total - purchase.sessions_used
+
+
+def _complete(session: Session, refund: Refund, user_id: int | None, *,
+              gateway_refund_id: str | None) -> None:
+    """The refund succeeded: its receipt number, and the units put back on the shelf."""
+    sale = refund.sale
+    for refund_line in refund.lines:
+        if refund_line.restock:
+            _restock(session, sale, refund, refund_line, user_id)
+    refund.status = "succeeded"
+    refund.gateway_refund_id = gateway_refund_id
+    refund.receipt_number = next_receipt_number(session, refund.location_id)
+    session.flush()
+    audit.record(session, user_id, "refund.succeeded", "refund", refund.id, sale_id=sale.id,
+                 amount_cents=refund.amount_cents, receipt_number=refund.receipt_number)
+
+
+def _restock(session: Session, sale: Sale, refund: Refund, refund_line: RefundLine,
+             user_id: int | None) -> None:
+    line = refund_line.sale_line
+    assert line.item_id is not None
+    stock = ledger.lock_items(session, [line.item_id], sale.location_id)[line.item_id]
+    # What left each lot for this sale, less what earlier refunds already put back.
+    refs = [f"sale:{sale.id}", *(f"refund:{r}" for r in session.scalars(
+        select(Refund.id).where(Refund.sale_id == sale.id, Refund.id != refund.id)))]
+    rows = session.execute(
+        select(StockMovement.lot_id, func.sum(StockMovement.qty_delta))
+        .where(StockMovement.item_id == line.item_id, StockMovement.reference.in_(refs),
+               StockMovement.location_id == sale.location_id)
+        .group_by(StockMovement.lot_id)).all()
+    out_by_lot = {lot_id: -total for lot_id, total in rows if total < 0}
+    lots = sorted((session.get_one(Lot, lot_id) for lot_id in out_by_lot),
+                  key=lambda lot: (lot.expires_on is None, lot.expires_on), reverse=True)
+    left = refund_line.quantity
+    for lot in lots:
+        if left == 0:
+            break
+        qty = min(left, out_by_lot[lot.id])
+        ledger.post_movement(session, stock, lot, qty, "refund", reference=f"refund:{refund.id}",
+                             user_id=user_id, note=f"sale {sale.id}")
+        left -= qty
+    if left:  # should not happen: the ledger says fewer left than were sold
+        log.warning("refund %s: %s unit(s) of line %s had no lot to return to",
+                    refund.id, left, line.id)
+
+
+def _fail(refund_id: int, user_id: int | None) -> None:
+    with write_transaction() as session:
+        refund = session.scalar(select(Refund).where(Refund.id == refund_id).with_for_update()
+                                .execution_options(populate_existing=True))
+        if refund is None or refund.status != "pending":
+            return
+        sale = session.scalar(select(Sale).where(Sale.id == refund.sale_id).with_for_update()
+                              .execution_options(populate_existing=True))
+        assert sale is not None
+        for refund_line in refund.lines:
+            line = refund_line.sale_line
+            line.refunded_quantity -= refund_line.quantity
+            if line.package_id is not None:
+                refunded = list(session.scalars(
+                    select(PackagePurchase).where(PackagePurchase.sale_line_id == line.id,
+                                                  PackagePurchase.sessions_refunded > 0)
+                    .order_by(PackagePurchase.id).with_for_update()))
+                for purchase in refunded[:refund_line.quantity]:
+                    purchase.sessions_refunded = 0
+        refund.status = "failed"
+        audit.record(session, user_id, "refund.failed", "refund", refund.id, sale_id=sale.id,
+                     amount_cents=refund.amount_cents)

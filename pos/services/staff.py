@@ -1,0 +1,142 @@
+"""Staff accounts: creation, passwords (Argon2id), API tokens and login throttling."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from pos.domain.errors import Conflict, NotFound, PosError, ValidationFailed
+from pos.domain.roles import Role
+from pos.extensions import db
+from pos.models import ApiToken, LoginFailure, User
+from pos.services import audit, clock
+from pos.services.transaction import write_transaction
+
+# argon2-cffi's defaults are Argon2id with RFC 9106's low-memory parameters. The test
+# configuration lowers the cost (ARGON2_TIME_COST/ARGON2_MEMORY_COST) so the suite stays quick.
+_hashers: dict[tuple[int, int], PasswordHasher] = {}
+
+
+def _hasher() -> PasswordHasher:
+    from flask import current_app, has_app_context
+
+    config = current_app.config if has_app_context() else {}
+    key = (int(config.get("ARGON2_TIME_COST", 3)), int(config.get("ARGON2_MEMORY_COST", 65536)))
+    if key not in _hashers:
+        _hashers[key] = PasswordHasher(time_cost=key[0], memory_cost=key[1])
+    return _hashers[key]
+MIN_PASSWORD_LENGTH = 10
+
+
+class TooManyAttempts(PosError):
+    code = "too_many_attempts"
+    status = 429
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_user(email: str, role: str, password: str, *, name: str | None = None,
+                by_user_id: int | None = None) -> User:
+    if role not in {r.value for r in Role}:
+        raise ValidationFailed(f"Role must be one of {', '.join(r.value for r in Role)}.",
+                               {"fields": {"role": "unknown role"}})
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.",
+                               {"fields": {"password": "too short"}})
+    email = normalise_email(email)
+    with write_transaction() as session:
+        if session.scalar(select(User.id).where(User.email == email)) is not None:
+            raise Conflict("A user with that email already exists.")
+        user = User(email=email, name=name or email.split("@")[0], role=role,
+                    password_hash=hash_password(password))
+        session.add(user)
+        session.flush()
+        audit.record(session, by_user_id, "user.create", "user", user.id, role=role)
+        return user
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(email: str, by_user_id: int | None = None) -> str:
+    """A new bearer token for the user; only its digest is stored, so show it once."""
+    token = "pos_" + secrets.token_urlsafe(32)
+    with write_transaction() as session:
+        user = session.scalar(select(User).where(User.email == normalise_email(email)))
+        if user is None:
+            raise NotFound("No user with that email.")
+        session.add(ApiToken(user_id=user.id, token_hash=_token_digest(token)))
+        audit.record(session, by_user_id, "token.create", "user", user.id)
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    return session.scalar(
+        select(User).join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _token_digest(token), ApiToken.revoked_at.is_(None),
+               User.active.is_(True))
+    )
+
+
+def authenticate(email: str, password: str, client_address: str, *, max_failures: int,
+                 window_seconds: int) -> User | None:
+    """The user for these credentials, or None. Throttled per email and per address.
+
+    Failures are rows in the database, so the limit holds across gunicorn workers and
+    machines. Past the limit even a right password is refused until the window passes.
+    """
+    email = normalise_email(email)
+    keys = [f"email:{email}", f"addr:{client_address}"]
+    since = clock.now() - timedelta(seconds=window_seconds)
+    session = db.session()
+    failures = session.scalar(
+        select(func.count()).select_from(LoginFailure)
+        .where(LoginFailure.key.in_(keys), LoginFailure.at >= since)
+        .group_by(LoginFailure.key).order_by(func.count().desc()).limit(1)
+    ) or 0
+    if failures >= max_failures:
+        raise TooManyAttempts(
+            "Too many failed sign-ins. Wait a few minutes before trying again.")
+    user = session.scalar(select(User).where(User.email == email))
+    # The hash is checked outside any write transaction (it is slow on purpose), and against
+    # a stand-in hash when the email is unknown, so timing does not tell which emails exist.
+    stored_hash = user.password_hash if user is not None else _unknown_user_hash()
+    matches = _password_matches(stored_hash, password)
+    with write_transaction() as session:
+        if user is not None and user.active and matches:
+            user = session.get(User, user.id)
+            session.execute(delete(LoginFailure).where(LoginFailure.key == keys[0]))
+            if _hasher().check_needs_rehash(user.password_hash):
+                user.password_hash = hash_password(password)
+            return user
+        for key in keys:
+            session.add(LoginFailure(key=key))
+        session.execute(delete(LoginFailure).where(LoginFailure.at < since))
+        return None
+
+
+_unknown_hashes: dict[int, str] = {}
+
+
+def _unknown_user_hash() -> str:
+    hasher = _hasher()
+    return _unknown_hashes.setdefault(id(hasher), hasher.hash(secrets.token_urlsafe(16)))
+
+
+def _password_matches(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher().verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False

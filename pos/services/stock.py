@@ -1,0 +1,177 @@
+"""Receiving, adjusting and reading stock."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from pos.domain.errors import InsufficientStock, LotExpired, NotFound, UnknownItem, ValidationFailed
+from pos.domain.stock import ADJUSTMENT_REASONS, LotOnHand, fefo_order, is_expired, stock_status
+from pos.models import Item, ItemStock, Lot, LotStock, StockMovement, User
+from pos.services import audit, clock
+from pos.services.ledger import default_location, lock_items, post_movement
+from pos.services.transaction import write_transaction
+
+NO_LOT = "NOLOT"  # stock received without a lot number (cleanser, say)
+
+
+@dataclass(frozen=True)
+class MovementResult:
+    movement_id: int
+    on_hand: int
+
+
+def item_by_sku(session: Session, sku: str) -> Item:
+    item = session.scalar(select(Item).where(Item.sku == sku))
+    if item is None:
+        raise UnknownItem(f"No item with sku {sku!r}.", {"sku": sku})
+    return item
+
+
+def receive_stock(
+    *, sku: str, quantity: int, lot_code: str | None, expires_on: date | None,
+    unit_cost_cents: int | None, user_id: int | None,
+) -> MovementResult:
+    if quantity < 1:
+        raise ValidationFailed("Quantity received must be at least 1.",
+                               {"fields": {"quantity": "must be at least 1"}})
+    today = clock.today()
+    if is_expired(expires_on, today):
+        raise LotExpired(
+            f"{f'Lot {lot_code}' if lot_code else 'This stock'} expired on "
+            f"{expires_on.isoformat()}; it cannot be received.",
+            {"lot": lot_code, "expires_on": expires_on.isoformat()},
+        )
+    with write_transaction() as session:
+        item = item_by_sku(session, sku)
+        location = default_location(session)
+        stock = lock_items(session, [item.id], location.id)[item.id]
+        code = lot_code or NO_LOT
+        lot = session.scalar(select(Lot).where(Lot.item_id == item.id, Lot.code == code))
+        if lot is None:
+            lot = Lot(item_id=item.id, code=code, expires_on=expires_on,
+                      unit_cost_cents=item.cost_cents if unit_cost_cents is None
+                      else unit_cost_cents)
+            session.add(lot)
+            session.flush()
+        elif lot.expires_on != expires_on:
+            raise ValidationFailed(
+                f"Lot {code} is already recorded with expiry "
+                f"{lot.expires_on.isoformat() if lot.expires_on else 'none'}.",
+                {"fields": {"expires_on": "differs from the lot's recorded expiry"}},
+            )
+        movement = post_movement(session, stock, lot, quantity, "receipt",
+                                 reference="receipt", user_id=user_id)
+        audit.record(session, user_id, "stock.receive", "item", item.sku,
+                     lot=code, quantity=quantity, movement_id=movement.id)
+        return MovementResult(movement.id, stock.on_hand)
+
+
+def adjust_stock(
+    *, sku: str, lot_code: str | None, qty_delta: int, reason: str, note: str | None,
+    user_id: int | None,
+) -> MovementResult:
+    if reason not in ADJUSTMENT_REASONS:
+        raise ValidationFailed(
+            f"Reason must be one of {', '.join(ADJUSTMENT_REASONS)}.",
+            {"fields": {"reason": "unknown reason"}},
+        )
+    if qty_delta == 0:
+        raise ValidationFailed("An adjustment must change the quantity.",
+                               {"fields": {"qty_delta": "must not be 0"}})
+    with write_transaction() as session:
+        item = item_by_sku(session, sku)
+        location = default_location(session)
+        stock = lock_items(session, [item.id], location.id)[item.id]
+        code = lot_code or NO_LOT
+        lot = session.scalar(select(Lot).where(Lot.item_id == item.id, Lot.code == code))
+        if lot is None:
+            if qty_delta < 0:
+                raise InsufficientStock(
+                    f"There is no lot {code} of {sku} to take from.",
+                    {"sku": sku, "lot": code, "requested": -qty_delta, "available": 0},
+                )
+            raise NotFound(f"No lot {code} of {sku}; receive new stock instead.",
+                           {"sku": sku, "lot": code})
+        movement = post_movement(session, stock, lot, qty_delta, reason,
+                                 reference="adjustment", user_id=user_id, note=note)
+        audit.record(session, user_id, "stock.adjust", "item", item.sku,
+                     lot=code, qty_delta=qty_delta, reason=reason, movement_id=movement.id)
+        return MovementResult(movement.id, stock.on_hand)
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    item: Item
+    on_hand: int
+    held: int
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.held
+
+    @property
+    def status(self) -> str:
+        return stock_status(self.available, self.item.reorder_point)
+
+
+def list_items(session: Session, *, q: str | None = None, kind: str | None = None,
+               include_inactive: bool = False) -> list[ItemRow]:
+    """Every item with its stock summed over locations, in one query."""
+    on_hand = func.coalesce(func.sum(ItemStock.on_hand), 0)
+    held = func.coalesce(func.sum(ItemStock.held), 0)
+    query = (select(Item, on_hand, held).outerjoin(ItemStock, ItemStock.item_id == Item.id)
+             .group_by(Item.id).order_by(Item.kind, Item.name))
+    if not include_inactive:
+        query = query.where(Item.active.is_(True))
+    if kind:
+        query = query.where(Item.kind == kind)
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(or_(func.lower(Item.name).like(like), func.lower(Item.sku).like(like),
+                                Item.barcode == q))
+    return [ItemRow(item, int(oh), int(h)) for item, oh, h in session.execute(query)]
+
+
+def item_row(session: Session, sku: str) -> ItemRow:
+    item = session.scalar(select(Item).where(Item.sku == sku))
+    if item is None:
+        raise NotFound(f"No item with sku {sku!r}.", {"sku": sku})
+    oh, h = session.execute(
+        select(func.coalesce(func.sum(ItemStock.on_hand), 0),
+               func.coalesce(func.sum(ItemStock.held), 0)).where(ItemStock.item_id == item.id)
+    ).one()
+    return ItemRow(item, int(oh), int(h))
+
+
+@dataclass(frozen=True)
+class LotRow:
+    lot: Lot
+    on_hand: int
+    expired: bool
+
+
+def item_lots(session: Session, item: Item) -> list[LotRow]:
+    """The item's lots with stock, soonest expiry first."""
+    rows = session.execute(
+        select(Lot, func.sum(LotStock.on_hand)).join(LotStock, LotStock.lot_id == Lot.id)
+        .where(Lot.item_id == item.id).group_by(Lot.id).having(func.sum(LotStock.on_hand) > 0)
+    ).all()
+    lots = {lot.id: lot for lot, _ in rows}
+    ordered = fefo_order(LotOnHand(lot.id, lot.expires_on, int(qty)) for lot, qty in rows)
+    today = clock.today()
+    return [LotRow(lots[r.lot_id], r.on_hand, is_expired(r.expires_on, today)) for r in ordered]
+
+
+def item_movements(session: Session, item: Item, limit: int = 200) -> list[
+        tuple[StockMovement, str, str | None]]:
+    """The item's ledger, newest first, with each row's lot code and user email."""
+    return list(session.execute(
+        select(StockMovement, Lot.code, User.email)
+        .join(Lot, Lot.id == StockMovement.lot_id)
+        .outerjoin(User, User.id == StockMovement.user_id)
+        .where(StockMovement.item_id == item.id)
+        .order_by(StockMovement.id.desc()).limit(limit)
+    ).tuples())

@@ -1,0 +1,416 @@
+"""Performing a treatment: screening, redeeming a session, consuming supplies by lot, the
+first-visit bundle; voiding one the same day; series progress; recalls by lot.
+
+Screening answers are health information. They are stored on the treatment and shown only
+through `view_screening` (which audits every view); nothing here logs them or puts them in
+an error, an audit detail or a message.
+"""
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pos.domain.errors import InsufficientStock, NotFound, PosError, ValidationFailed
+from pos.domain.screening import parse_answers, screen
+from pos.domain.series import check_sessions_left, check_spacing
+from pos.domain.treatments import (
+    AlreadyVoided,
+    Progress,
+    PurchaseMismatch,
+    WrongArea,
+    check_void_window,
+)
+from pos.domain.treatments import series_progress as progress_of
+from pos.models import (
+    Client,
+    Item,
+    Lot,
+    Package,
+    PackagePurchase,
+    Treatment,
+    TreatmentSupply,
+    User,
+)
+from pos.models.catalog import AREAS
+from pos.services import audit, clock, ledger
+from pos.services.transaction import write_transaction
+
+# A clock a few minutes fast on a tablet must not refuse a treatment as "in the future".
+FUTURE_TOLERANCE = timedelta(minutes=5)
+# Recording a session done earlier (paper notes, an outage) is allowed within a year.
+BACKDATE_LIMIT = timedelta(days=366)
+
+
+# Ids beyond a 32-bit integer cannot exist; asking PostgreSQL for one is an error, not a miss.
+MAX_ID = 2**31 - 1
+
+
+class NotAllowed(PosError):
+    code = "forbidden"
+    status = 403
+
+
+@dataclass(frozen=True)
+class Consumed:
+    sku: str
+    lot: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class TreatmentResult:
+    id: int
+    purchase_id: int
+    session_number: int
+    sessions_left: int
+    consumed: tuple[Consumed, ...]
+    first_visit_bundle: bool
+    off_rhythm: bool
+
+
+def _bundle_sku() -> str:
+    return str(current_app.config.get("FIRST_VISIT_BUNDLE_SKU") or "BUNDLE-FV")
+
+
+def _lock_purchase(session: Session, purchase_id: int) -> PackagePurchase:
+    if not 0 < purchase_id <= MAX_ID:
+        raise NotFound(f"No package purchase {purchase_id}.", {"purchase_id": purchase_id})
+    purchase = session.scalar(
+        select(PackagePurchase).where(PackagePurchase.id == purchase_id)
+        .with_for_update().execution_options(populate_existing=True))
+    if purchase is None:
+        raise NotFound(f"No package purchase {purchase_id}.", {"purchase_id": purchase_id})
+    return purchase
+
+
+def _lock_client(session: Session, client_id: int) -> Client:
+    if not 0 < client_id <= MAX_ID:
+        raise NotFound(f"No client {client_id}.", {"client_id": client_id})
+    client = session.scalar(
+        select(Client).where(Client.id == client_id)
+        .with_for_update().execution_options(populate_existing=True))
+    if client is None:
+        raise NotFound(f"No client {client_id}.", {"client_id": client_id})
+    return client
+
+
+def _last_session_on(session: Session, purchase_id: int) -> date | None:
+    last = session.scalar(
+        select(Treatment.performed_at)
+        .where(Treatment.purchase_id == purchase_id, Treatment.voided_at.is_(None))
+        .order_by(Treatment.performed_at.desc()).limit(1))
+    return None if last is None else clock.clinic_date(last)
+
+
+def _check_performed_at(performed_at: datetime | None, now: datetime) -> datetime:
+    if performed_at is None:
+        return now
+    if performed_at.tzinfo is None or performed_at.utcoffset() is None:
+        raise ValidationFailed("performed_at must be a timestamp with a time-zone offset.",
+                               {"fields": {"performed_at": "needs an offset"}})
+    if performed_at > now + FUTURE_TOLERANCE:
+        raise ValidationFailed("A treatment cannot be recorded for a time in the future.",
+                               {"fields": {"performed_at": "is in the future"}})
+    if performed_at < now - BACKDATE_LIMIT:
+        raise ValidationFailed("A treatment can be recorded up to a year after it was done.",
+                               {"fields": {"performed_at": "is more than a year ago"}})
+    return performed_at
+
+
+def perform_treatment(
+    *,
+    client_id: int,
+    purchase_id: int,
+    area: str,
+    screening_raw: object,
+    acknowledged_cautions: Collection[str],
+    performed_at: datetime | None,
+    user_id: int | None,
+) -> TreatmentResult:
+    """Record one session of a purchased package, in one transaction, or change nothing."""
+    if area not in AREAS:
+        raise ValidationFailed("Area must be face or scalp.", {"fields": {"area": "unknown"}})
+    now = clock.now()
+    performed_at = _check_performed_at(performed_at, now)
+    performed_on = clock.clinic_date(performed_at)
+    # Supplies leave the shelf now: a lot must be usable both today and on the day recorded.
+    stock_day = max(clock.today(), performed_on)
+
+    answers = parse_answers(screening_raw)
+    verdict = screen(answers, acknowledged_cautions, performed_on)
+
+    with write_transaction() as session:
+        # Lock order everywhere in this module: purchase, client, then item stock by item id.
+        purchase = _lock_purchase(session, purchase_id)
+        client = _lock_client(session, client_id)
+        if purchase.client_id != client.id:
+            raise PurchaseMismatch("This package purchase belongs to another client.",
+                                   {"purchase_id": purchase.id, "client_id": client.id})
+        package = session.get(Package, purchase.package_id)
+        assert package is not None  # a foreign key
+        if package.area != area:
+            raise WrongArea(
+                f"This package is for the {package.area}; it cannot be redeemed for the "
+                f"{area}.", {"package_area": package.area, "area": area})
+        sessions_left = check_sessions_left(
+            purchase.sessions_total - purchase.sessions_refunded, purchase.sessions_used)
+        spacing = check_spacing(_last_session_on(session, purchase.id), performed_on,
+                                package.min_days_between, package.max_days_between)
+
+        supplies = [(line.item, line.quantity) for line in package.supplies]
+        give_bundle = client.first_visit_bundle_at is None
+        bundle_item: Item | None = None
+        if give_bundle:
+            bundle_item = session.scalar(select(Item).where(Item.sku == _bundle_sku()))
+            if bundle_item is None:
+                raise InsufficientStock(
+                    f"The first-visit bundle ({_bundle_sku()}) is not in the catalog.",
+                    {"sku": _bundle_sku(), "requested": 1, "available": 0})
+        location = ledger.default_location(session)
+        item_ids = [item.id for item, _ in supplies]
+        if bundle_item is not None:
+            item_ids.append(bundle_item.id)
+        stocks = ledger.lock_items(session, item_ids, location.id)
+
+        treatment = Treatment(
+            client_id=client.id, purchase_id=purchase.id,
+            session_number=purchase.sessions_used + 1, area=area, performed_at=performed_at,
+            recorded_at=now, performed_by_id=user_id, screening=answers.to_json(),
+            acknowledged_cautions=sorted(set(verdict.cautions + verdict.avoided_areas)),
+            first_visit_bundle=give_bundle, off_rhythm=spacing.off_rhythm,
+        )
+        session.add(treatment)
+        session.flush()
+        reference = f"treatment:{treatment.id}"
+
+        consumed: list[Consumed] = []
+        for item, quantity in supplies:
+            taken = ledger.consume_fefo(session, stocks[item.id], quantity, stock_day,
+                                        "treatment", sku=item.sku, reference=reference,
+                                        user_id=user_id)
+            for lot, qty in taken:
+                session.add(TreatmentSupply(treatment_id=treatment.id, item_id=item.id,
+                                            lot_id=lot.id, quantity=qty,
+                                            unit_cost_cents=lot.unit_cost_cents))
+                consumed.append(Consumed(item.sku, lot.code, qty))
+        if bundle_item is not None:
+            [(bundle_lot, _)] = ledger.consume_fefo(
+                session, stocks[bundle_item.id], 1, stock_day, "first_visit_bundle",
+                sku=bundle_item.sku, reference=reference, user_id=user_id)
+            treatment.bundle_lot_id = bundle_lot.id
+            client.first_visit_bundle_at = performed_at
+
+        purchase.sessions_used += 1
+        session.flush()
+        audit.record(session, user_id, "treatment.create", "treatment", treatment.id,
+                     client_id=client.id, purchase_id=purchase.id,
+                     session_number=treatment.session_number)
+        return TreatmentResult(
+            id=treatment.id, purchase_id=purchase.id, session_number=treatment.session_number,
+            sessions_left=sessions_left - 1, consumed=tuple(consumed),
+            first_visit_bundle=give_bundle, off_rhythm=spacing.off_rhythm,
+        )
+
+
+def _require_role(session: Session, user_id: int | None, role: str) -> User:
+    user = session.get(User, user_id) if user_id is not None else None
+    if user is None or not user.active or not user.has_role(role):
+        raise NotAllowed(f"This needs the {role} role or above.")
+    return user
+
+
+@dataclass(frozen=True)
+class VoidResult:
+    treatment_id: int
+    purchase_id: int
+    sessions_left: int
+    returned: tuple[Consumed, ...]
+    bundle_returned: bool
+
+
+def void_treatment(treatment_id: int, user_id: int | None) -> VoidResult:
+    """Undo a treatment recorded by mistake, the same clinic day: the session goes back to
+    the balance and every supply (and the bundle) goes back to its own lot as a new ledger
+    line. Nothing is deleted."""
+    with write_transaction() as session:
+        _require_role(session, user_id, "manager")
+        found = session.scalar(select(Treatment).where(Treatment.id == treatment_id)) \
+            if 0 < treatment_id <= MAX_ID else None
+        if found is None:
+            raise NotFound(f"No treatment {treatment_id}.", {"treatment_id": treatment_id})
+        # Same order as perform_treatment: purchase, client, the treatment, item stock.
+        purchase = _lock_purchase(session, found.purchase_id)
+        client = _lock_client(session, found.client_id)
+        treatment = session.scalar(
+            select(Treatment).where(Treatment.id == treatment_id)
+            .with_for_update().execution_options(populate_existing=True))
+        assert treatment is not None
+        if treatment.voided_at is not None:
+            raise AlreadyVoided("This treatment was already voided.",
+                                {"treatment_id": treatment.id})
+        check_void_window(clock.clinic_date(treatment.recorded_at), clock.today())
+
+        supplies = list(session.scalars(
+            select(TreatmentSupply).where(TreatmentSupply.treatment_id == treatment.id)
+            .order_by(TreatmentSupply.id)))
+        bundle_lot = session.get(Lot, treatment.bundle_lot_id) \
+            if treatment.bundle_lot_id is not None else None
+        item_ids = [s.item_id for s in supplies]
+        if bundle_lot is not None:
+            item_ids.append(bundle_lot.item_id)
+        location = ledger.default_location(session)
+        stocks = ledger.lock_items(session, item_ids, location.id)
+        reference = f"treatment:{treatment.id}"
+        returned = []
+        for supply in supplies:
+            ledger.post_movement(session, stocks[supply.item_id], supply.lot, supply.quantity,
+                                 "treatment_void", reference=reference, user_id=user_id)
+            returned.append(Consumed(supply.lot.item.sku, supply.lot.code, supply.quantity))
+        if bundle_lot is not None:
+            ledger.post_movement(session, stocks[bundle_lot.item_id], bundle_lot, 1,
+                                 "treatment_void", reference=reference, user_id=user_id)
+        if treatment.first_visit_bundle:
+            client.first_visit_bundle_at = None
+        purchase.sessions_used -= 1
+        treatment.voided_at = clock.now()
+        treatment.voided_by_id = user_id
+        session.flush()
+        audit.record(session, user_id, "treatment.void", "treatment", treatment.id,
+                     client_id=client.id, purchase_id=purchase.id)
+        return VoidResult(treatment.id, purchase.id, purchase.sessions_left, tuple(returned),
+                          bundle_lot is not None)
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    treatment_id: int
+    session_number: int
+    performed_at: datetime
+    recorded_at: datetime
+    off_rhythm: bool
+    first_visit_bundle: bool
+    voided_at: datetime | None
+
+    @property
+    def voidable_today(self) -> bool:
+        return self.voided_at is None and clock.clinic_date(self.recorded_at) == clock.today()
+
+
+@dataclass(frozen=True)
+class PurchaseProgress:
+    purchase_id: int
+    package_code: str
+    package_name: str
+    area: str
+    sessions_total: int
+    sessions_used: int
+    sessions_refunded: int
+    sessions: tuple[SessionRow, ...]  # oldest first, voided ones included (marked)
+    progress: Progress
+
+    @property
+    def sessions_left(self) -> int:
+        return self.progress.sessions_left
+
+    @property
+    def next_eligible_on(self) -> date | None:
+        return self.progress.next_eligible_on
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.progress.warnings
+
+
+def series_progress(session: Session, client_id: int) -> list[PurchaseProgress]:
+    """Every package the client bought, oldest first, with where each series stands today."""
+    today = clock.today()
+    purchases = session.scalars(
+        select(PackagePurchase).where(PackagePurchase.client_id == client_id)
+        .order_by(PackagePurchase.id)).all()
+    treatments = session.scalars(
+        select(Treatment).where(Treatment.client_id == client_id)
+        .order_by(Treatment.performed_at, Treatment.id)).all()
+    out = []
+    for purchase in purchases:
+        rows = tuple(
+            SessionRow(t.id, t.session_number, t.performed_at, t.recorded_at, t.off_rhythm,
+                       t.first_visit_bundle, t.voided_at)
+            for t in treatments if t.purchase_id == purchase.id)
+        package = purchase.package
+        progress = progress_of(
+            [clock.clinic_date(r.performed_at) for r in rows if r.voided_at is None],
+            purchase.sessions_left, today, package.min_days_between, package.max_days_between)
+        out.append(PurchaseProgress(
+            purchase_id=purchase.id, package_code=package.code, package_name=package.name,
+            area=package.area, sessions_total=purchase.sessions_total,
+            sessions_used=purchase.sessions_used, sessions_refunded=purchase.sessions_refunded,
+            sessions=rows, progress=progress))
+    return out
+
+
+@dataclass(frozen=True)
+class RecallRow:
+    treatment_id: int
+    client_id: int
+    client_name: str  # for the manager's page only; the API and the CSV leave it out
+    performed_at: datetime
+    sku: str
+    lot: str
+    quantity: int
+
+
+def recall(session: Session, lot_code: str) -> list[RecallRow]:
+    """Every (non-voided) treatment that used a lot with this code, supplies and bundles."""
+    lots = session.scalars(select(Lot).where(Lot.code == lot_code)).all()
+    if not lots:
+        raise NotFound(f"No lot {lot_code!r}.", {"lot": lot_code})
+    lot_ids = [lot.id for lot in lots]
+    supplies = session.execute(
+        select(Treatment, Client, Item.sku, Lot.code, TreatmentSupply.quantity)
+        .join(TreatmentSupply, TreatmentSupply.treatment_id == Treatment.id)
+        .join(Lot, Lot.id == TreatmentSupply.lot_id)
+        .join(Item, Item.id == Lot.item_id)
+        .join(Client, Client.id == Treatment.client_id)
+        .where(TreatmentSupply.lot_id.in_(lot_ids), Treatment.voided_at.is_(None))).all()
+    bundles = session.execute(
+        select(Treatment, Client, Item.sku, Lot.code)
+        .join(Lot, Lot.id == Treatment.bundle_lot_id)
+        .join(Item, Item.id == Lot.item_id)
+        .join(Client, Client.id == Treatment.client_id)
+        .where(Treatment.bundle_lot_id.in_(lot_ids), Treatment.voided_at.is_(None))).all()
+    rows = [RecallRow(t.id, c.id, c.full_name, t.performed_at, sku, code, qty)
+            for t, c, sku, code, qty in supplies]
+    rows += [RecallRow(t.id, c.id, c.full_name, t.performed_at, sku, code, 1)
+             for t, c, sku, code in bundles]
+    rows.sort(key=lambda r: (r.performed_at, r.treatment_id, r.sku))
+    return rows
+
+
+@dataclass(frozen=True)
+class ScreeningView:
+    treatment_id: int
+    client_id: int
+    performed_at: datetime
+    answers: dict[str, Any]
+    acknowledged_cautions: tuple[str, ...]
+
+
+def view_screening(treatment_id: int, user: User) -> ScreeningView:
+    """The screening answers of a treatment, for provider, manager and admin; each view is
+    written to the audit log (ids only) in the same transaction that reads them."""
+    with write_transaction() as session:
+        _require_role(session, user.id, "provider")
+        treatment = session.get(Treatment, treatment_id) if 0 < treatment_id <= MAX_ID \
+            else None
+        if treatment is None:
+            raise NotFound(f"No treatment {treatment_id}.", {"treatment_id": treatment_id})
+        audit.record(session, user.id, "screening.view", "treatment", treatment.id,
+                     client_id=treatment.client_id)
+        return ScreeningView(treatment.id, treatment.client_id, treatment.performed_at,
+                             dict(treatment.screening), tuple(treatment.acknowledged_cautions))

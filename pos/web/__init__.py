@@ -1,0 +1,199 @@
+"""The web layer: blueprints, error pages, security headers, template helpers."""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
+
+from pos.domain.errors import PosError
+from pos.domain.money import format_cents
+from pos.extensions import db, login_manager
+from pos.models import User
+
+log = logging.getLogger("pos")
+
+# The pages use no inline script or style and no third-party origin.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str
+    endpoint: str
+    minimum_role: str
+
+
+def add_nav(app: Flask, label: str, endpoint: str, minimum_role: str) -> None:
+    """Each desk's blueprint adds its own link to the top bar."""
+    app.extensions.setdefault("pos_nav", []).append(NavEntry(label, endpoint, minimum_role))
+
+
+class Int32Converter(IntegerConverter):
+    """`<int:id>` up to the largest id an INTEGER column holds: /sales/99999999999 is a 404,
+    not a PostgreSQL out-of-range error."""
+
+    def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]  # noqa: A002
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+def register_web(app: Flask) -> None:
+    # Before any blueprint: each rule takes its converters when it is registered.
+    app.url_map.converters["int"] = Int32Converter
+
+    from pos.web.api import api_bp
+    from pos.web.auth.routes import auth_bp
+    from pos.web.health import health_bp
+    from pos.web.payments.routes import payments_bp
+    from pos.web.stock.routes import stock_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(stock_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(payments_bp)
+
+    from pos.web.desk.routes import desk_bp
+
+    app.register_blueprint(desk_bp)
+    add_nav(app, "Checkout", "desk.checkout", "front_desk")
+    add_nav(app, "Clients", "desk.clients_page", "front_desk")
+    add_nav(app, "Cash day", "desk.cash_day_page", "front_desk")
+
+    add_nav(app, "Stock", "stock.overview", "front_desk")
+
+    from pos.web.alerts.routes import alerts_bp
+
+    app.register_blueprint(alerts_bp)
+    add_nav(app, "Alerts", "alerts.index", "manager")
+
+    from pos.web.clinical.routes import clinical_bp
+
+    app.register_blueprint(clinical_bp)
+    add_nav(app, "Recall", "clinical.recall", "manager")
+    add_nav(app, "Packages", "clinical.packages", "manager")
+
+    from pos.web.reports.routes import reports_bp
+
+    app.register_blueprint(reports_bp)
+    add_nav(app, "Reports", "reports.monthly", "manager")
+
+    app.jinja_env.filters["money"] = lambda cents: format_cents(
+        int(cents or 0), app.config["CURRENCY"])
+    app.jinja_env.filters["clinic_time"] = _clinic_time
+
+    @app.context_processor
+    def _template_helpers() -> dict:
+        def nav_entries() -> list[NavEntry]:
+            return [e for e in app.extensions.get("pos_nav", [])
+                    if current_user.is_authenticated and current_user.has_role(e.minimum_role)]
+
+        def demo_gateway_banner() -> bool:
+            return current_user.is_authenticated and not app.config.get("STRIPE_SECRET_KEY")
+
+        return {"nav_entries": nav_entries, "demo_gateway_banner": demo_gateway_banner}
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        if not user_id.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+    def _fresh_request_state() -> None:
+        # The signed-in user and the CSRF token belong to one request. A test client may run
+        # several requests in one app context (one `g`), where Flask-Login and Flask-WTF
+        # would otherwise reuse the first request's. First in line, before the CSRF check.
+        for name in ("_login_user", app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"),
+                     "csrf_valid"):
+            g.pop(name, None)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_state)
+
+    @app.before_request
+    def _request_id() -> None:
+        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
+
+    @app.after_request
+    def _security_headers(response):  # type: ignore[no-untyped-def]
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        return response
+
+    _register_error_handlers(app)
+
+
+def _clinic_time(at: datetime | None) -> str:
+    from pos.services.clock import clinic_zone
+
+    return "" if at is None else at.astimezone(clinic_zone()).strftime("%Y-%m-%d %H:%M")
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path.startswith("/stripe/")
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None):  # type: ignore[no-untyped-def]
+    if wants_json():
+        body = {"error": {"code": code, "message": message, "details": details or {}}}
+        return jsonify(body), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(PosError)
+    def _pos_error(error: PosError):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        return error_response(error.status, error.code, error.message, error.details)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
+        return error_response(400, "csrf_failed",
+                              "The form had expired or was not sent from this app. "
+                              "Reload the page and try again.")
+
+    @app.errorhandler(OperationalError)
+    def _database_busy(error: OperationalError):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        if "database is locked" in str(error.orig):
+            response, status = error_response(
+                503, "busy", "The clinic's database is busy. Please try again in a moment.")
+            response = app.make_response((response, status))
+            response.headers["Retry-After"] = "1"
+            return response
+        log.exception("database error (request %s)", g.get("request_id"))
+        return error_response(503, "database_unavailable",
+                              "The database is unavailable. Please try again shortly.")
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                405: "method_not_allowed", 413: "payload_too_large",
+                429: "too_many_requests"}.get(error.code or 500, "error")
+        return error_response(error.code or 500, code, error.description or error.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        # The traceback goes to the log with the request id only: never the request body,
+        # which may hold contact or screening data.
+        log.exception("unexpected error (request %s)", g.get("request_id"))
+        return error_response(500, "internal_error",
+                              "Something went wrong on our side; nothing was saved. "
+                              f"Reference {g.get('request_id', '')}.")

@@ -1,0 +1,83 @@
+"""Stock alerts: list them and acknowledge them."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+
+from pos.extensions import db
+from pos.models import Alert
+from pos.services import alerts
+from pos.web.api import api_bp, api_user, requires
+from pos.web.api.openapi import (
+    INT,
+    PATH_GROUPS,
+    STR,
+    array,
+    errors,
+    obj,
+    ok,
+    op,
+    path_param,
+    query_param,
+)
+
+
+def _at(value: Any) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def alert_json(alert: Alert) -> dict[str, Any]:
+    return {
+        "id": alert.id, "kind": alert.kind, "sku": alert.item.sku, "name": alert.item.name,
+        "lot": alert.lot.code if alert.lot is not None else None,
+        "expires_on": alert.lot.expires_on.isoformat() if alert.lot is not None
+        and alert.lot.expires_on else None,
+        "on_hand": alert.on_hand, "available": alert.available,
+        "reorder_point": alert.reorder_point, "created_at": _at(alert.created_at),
+        "delivered_at": _at(alert.delivered_at), "acknowledged_at": _at(alert.acknowledged_at),
+    }
+
+
+@api_bp.get("/v1/alerts")
+@requires("manager")
+def list_alerts():  # type: ignore[no-untyped-def]
+    open_only = (request.args.get("open") or "").lower() in {"1", "true", "yes"}
+    try:
+        limit = min(max(int(request.args.get("limit", "200")), 1), 1000)
+    except ValueError:
+        limit = 200
+    return jsonify([alert_json(a) for a in alerts.list_alerts(db.session, open_only=open_only,
+                                                              limit=limit)])
+
+
+@api_bp.post("/v1/alerts/<int:alert_id>/acknowledge")
+@requires("manager")
+def acknowledge(alert_id: int):  # type: ignore[no-untyped-def]
+    alert = alerts.acknowledge(alert_id, api_user().id)
+    return jsonify(alert_json(alert))
+
+
+TIMESTAMP_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
+ALERT = obj(["id", "kind", "sku", "lot", "on_hand", "reorder_point", "created_at",
+             "delivered_at", "acknowledged_at"],
+            id=INT, kind={"enum": ["low_stock", "out_of_stock", "expiring_lot"]}, sku=STR,
+            name=STR, lot={"type": ["string", "null"]},
+            expires_on={"type": ["string", "null"], "format": "date"}, on_hand=INT,
+            available=INT, reorder_point=INT,
+            created_at={"type": "string", "format": "date-time"},
+            delivered_at=TIMESTAMP_OR_NULL, acknowledged_at=TIMESTAMP_OR_NULL)
+
+ALERT_PATHS: dict[str, dict[str, Any]] = {
+    "/api/v1/alerts": {
+        "get": op("Stock alerts, newest first", "manager", {**ok(array(ALERT)), **errors()},
+                  params=[query_param("open", {"type": "string", "enum": ["0", "1"]}),
+                          query_param("limit", {"type": "integer", "minimum": 1,
+                                                "maximum": 1000})]),
+    },
+    "/api/v1/alerts/{alert_id}/acknowledge": {
+        "post": op("Acknowledge an alert (again: no change)", "manager",
+                   {**ok(ALERT), **errors(404)}, params=[path_param("alert_id", INT)]),
+    },
+}
+PATH_GROUPS.append(ALERT_PATHS)

@@ -1,0 +1,1 @@
+"""The clinical desk: treatments with their screening, recalls, bills of materials."""

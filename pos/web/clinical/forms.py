@@ -1,0 +1,103 @@
+"""Forms of the clinical desk: recording a treatment with its screening, editing a package's
+bill of materials, searching a lot for a recall."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from pos.domain.screening import (
+    AVOID_AREAS,
+    BOOLEAN_KEYS,
+    BOTOX_KEY,
+    CAUTIONS,
+    CONDITIONS,
+    CONDITIONS_BY_KEY,
+    CONTRAINDICATIONS,
+)
+from pos.models.catalog import AREAS
+from pos.web.api.inputs import MAX_QUANTITY
+
+FIELD_PREFIX = "q_"
+
+# The screening questions in the three groups the provider reads them in.
+QUESTION_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("Contraindications", "Any yes: no procedure.", CONTRAINDICATIONS),
+    ("Avoid the area", "Allowed only when treating around the affected area.", AVOID_AREAS),
+    ("Cautions", "Allowed once acknowledged.", CAUTIONS),
+)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class TreatmentForm(FlaskForm):
+    """Each question is an explicit yes/no with no default: an unanswered question is an
+    error, never a silent "no" (the rule parse_answers applies to the API too)."""
+
+    purchase_id = SelectField("Package", coerce=int, validators=[InputRequired()])
+    area = SelectField("Area", choices=[(a, a.capitalize()) for a in AREAS],
+                       validators=[InputRequired()])
+    last_botox_on = DateField(
+        "Last Botox or botulinum toxin injection (leave empty if never)",
+        validators=[Optional()])
+    acknowledged = MultiCheckboxField(
+        "I have checked and acknowledge",
+        choices=[(k, ("Treating around: " if k in AVOID_AREAS else "Caution: ")
+                  + CONDITIONS_BY_KEY[k].label) for k in AVOID_AREAS + CAUTIONS],
+        validators=[Optional()])
+    submit = SubmitField("Record treatment")
+
+    def question(self, key: str) -> Any:
+        return self[FIELD_PREFIX + key]
+
+    def screening_raw(self) -> dict[str, Any]:
+        """The answers in the API's shape, for pos.domain.screening.parse_answers."""
+        raw: dict[str, Any] = {key: self.question(key).data == "yes" for key in BOOLEAN_KEYS}
+        raw[BOTOX_KEY] = self.last_botox_on.data.isoformat() if self.last_botox_on.data \
+            else None
+        return raw
+
+
+for _condition in CONDITIONS:
+    setattr(TreatmentForm, FIELD_PREFIX + _condition.key, RadioField(
+        _condition.label, choices=[("yes", "Yes"), ("no", "No")],
+        validators=[InputRequired(message="Answer yes or no.")]))
+
+
+class VoidForm(FlaskForm):
+    submit = SubmitField("Void (same day)")
+
+
+class RecallForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search
+
+    lot = StringField("Lot number", validators=[InputRequired(), Length(max=60)])
+
+
+def supplies_form(items: list[tuple[int, str]], current: dict[int, int]) -> FlaskForm:
+    """A form with one quantity per session for each (item id, label) (0: not used)."""
+
+    class SuppliesForm(FlaskForm):
+        submit = SubmitField("Save bill of materials")
+
+    for item_id, label in items:
+        setattr(SuppliesForm, f"qty_{item_id}", IntegerField(
+            label, default=current.get(item_id, 0),
+            validators=[InputRequired(message="Enter a quantity (0 if not used)."),
+                        NumberRange(min=0, max=MAX_QUANTITY)]))
+    return SuppliesForm()

@@ -1,0 +1,217 @@
+"""The clinical desk: a client's treatments and series, recording one with its screening,
+voiding a mistake the same day, recalls by lot, and packages' bills of materials."""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from pos.domain.errors import NotFound, PosError
+from pos.domain.screening import AVOID_AREAS, BOOLEAN_KEYS, CONDITIONS_BY_KEY
+from pos.extensions import db
+from pos.models import Client, Item, Package, Treatment
+from pos.services import catalog, treatments
+from pos.web.access import role_required
+from pos.web.clinical.forms import (
+    QUESTION_GROUPS,
+    RecallForm,
+    TreatmentForm,
+    VoidForm,
+    supplies_form,
+)
+
+clinical_bp = Blueprint("clinical", __name__)
+
+MAX_ID = 2**31 - 1
+
+
+def _client_or_404(client_id: int) -> Client:
+    client = db.session.get(Client, client_id) if 0 < client_id <= MAX_ID else None
+    if client is None:
+        abort(404, "No such client.")
+    return client
+
+
+def _purchase_choices(progress: list[treatments.PurchaseProgress]) -> list[tuple[int, str]]:
+    return [(p.purchase_id, f"{p.package_name} ({p.area}): {p.sessions_left} of "
+             f"{p.sessions_total} left") for p in progress if p.sessions_left > 0]
+
+
+def _refusal(error: PosError) -> dict:
+    """What the page shows for a refused treatment: the message and, when there is one, the
+    first date the client may be treated."""
+    return {"code": error.code, "message": error.message,
+            "eligible_on": error.details.get("eligible_on")}
+
+
+@clinical_bp.route("/clients/<int:client_id>/treatments", methods=["GET", "POST"])
+@role_required("provider")
+def client_treatments(client_id: int):  # type: ignore[no-untyped-def]
+    client = _client_or_404(client_id)
+    progress = treatments.series_progress(db.session, client.id)
+    form = TreatmentForm()
+    form.purchase_id.choices = _purchase_choices(progress)
+    refusal = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            result = treatments.perform_treatment(
+                client_id=client.id, purchase_id=form.purchase_id.data,
+                area=form.area.data or "", screening_raw=form.screening_raw(),
+                acknowledged_cautions=list(form.acknowledged.data or []),
+                performed_at=None, user_id=current_user.id)
+        except PosError as error:
+            refusal = _refusal(error)
+            status = error.status
+        else:
+            used = ", ".join(f"{c.quantity} {c.sku} (lot {c.lot})" for c in result.consumed)
+            message = (f"Session {result.session_number} recorded; {result.sessions_left} "
+                       f"left. Used: {used}.")
+            if result.first_visit_bundle:
+                message += " Hand the client their first-visit bundle."
+            if result.off_rhythm:
+                message += " This session was later than the recommended rhythm."
+            flash(message)
+            return redirect(url_for("clinical.client_treatments", client_id=client.id))
+    elif form.is_submitted():
+        status = 422
+    elif progress:
+        # Preselect the area of the first package with sessions left.
+        open_series = [p for p in progress if p.sessions_left > 0]
+        if open_series:
+            form.area.data = open_series[0].area
+    return render_template(
+        "clinical/client_treatments.html", client=client, progress=progress, form=form,
+        groups=QUESTION_GROUPS, refusal=refusal, void_form=VoidForm(),
+        can_void=current_user.has_role("manager"),
+    ), status
+
+
+@clinical_bp.get("/clients/<int:client_id>/treatments/<int:treatment_id>/screening")
+@role_required("provider")
+def screening(client_id: int, treatment_id: int):  # type: ignore[no-untyped-def]
+    client = _client_or_404(client_id)
+    treatment = db.session.get(Treatment, treatment_id) if 0 < treatment_id <= MAX_ID \
+        else None
+    if treatment is None or treatment.client_id != client.id:
+        abort(404, "No such treatment for this client.")
+    view = treatments.view_screening(treatment.id, current_user)
+    answers = [(CONDITIONS_BY_KEY[key], bool(view.answers.get(key))) for key in BOOLEAN_KEYS]
+    return render_template("clinical/screening.html", client=client, view=view,
+                           answers=answers, groups=QUESTION_GROUPS,
+                           acknowledged=[CONDITIONS_BY_KEY[k] for k in view.acknowledged_cautions
+                                         if k in CONDITIONS_BY_KEY],
+                           avoid_areas=AVOID_AREAS)
+
+
+@clinical_bp.post("/clients/<int:client_id>/treatments/<int:treatment_id>/void")
+@role_required("manager")
+def void(client_id: int, treatment_id: int):  # type: ignore[no-untyped-def]
+    client = _client_or_404(client_id)
+    form = VoidForm()
+    if not form.validate_on_submit():
+        abort(400, "The form had expired. Reload the page and try again.")
+    treatment = db.session.get(Treatment, treatment_id) if 0 < treatment_id <= MAX_ID \
+        else None
+    if treatment is None or treatment.client_id != client.id:
+        abort(404, "No such treatment for this client.")
+    try:
+        result = treatments.void_treatment(treatment.id, current_user.id)
+    except PosError as error:
+        flash(f"Not voided: {error.message}")
+    else:
+        flash(f"Treatment voided: the session is back ({result.sessions_left} left) and the "
+              "supplies are back in their lots."
+              + (" The first-visit bundle was returned." if result.bundle_returned else ""))
+    return redirect(url_for("clinical.client_treatments", client_id=client.id))
+
+
+# -- recall ---------------------------------------------------------------------------------
+
+def _recall_rows(lot: str) -> tuple[list[treatments.RecallRow], str | None]:
+    try:
+        return treatments.recall(db.session, lot), None
+    except NotFound as error:
+        return [], error.message
+
+
+@clinical_bp.get("/recall")
+@role_required("manager")
+def recall():  # type: ignore[no-untyped-def]
+    form = RecallForm(request.args)
+    rows: list[treatments.RecallRow] = []
+    problem = None
+    searched = bool(request.args.get("lot"))
+    if searched and form.validate():
+        rows, problem = _recall_rows(form.lot.data.strip())
+    return render_template("clinical/recall.html", form=form, rows=rows, problem=problem,
+                           searched=searched)
+
+
+def _cell(text: str) -> str:
+    """A spreadsheet must not run a lot code typed as "=..." as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@clinical_bp.get("/recall.csv")
+@role_required("manager")
+def recall_csv():  # type: ignore[no-untyped-def]
+    lot = (request.args.get("lot") or "").strip()[:60]
+    if not lot:
+        abort(400, "Give a lot number: /recall.csv?lot=...")
+    rows, problem = _recall_rows(lot)
+    if problem:
+        abort(404, problem)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    # Client ids, not names: the file leaves the app; the page shows who they are.
+    writer.writerow(["treatment_id", "client_id", "performed_at", "sku", "lot", "quantity"])
+    for r in rows:
+        writer.writerow([r.treatment_id, r.client_id, r.performed_at.isoformat(),
+                         _cell(r.sku), _cell(r.lot), r.quantity])
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in lot)
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="recall-{safe}.csv"'})
+
+
+# -- packages and their bill of materials ---------------------------------------------------
+
+@clinical_bp.get("/packages")
+@role_required("manager")
+def packages():  # type: ignore[no-untyped-def]
+    return render_template("clinical/packages.html",
+                           packages=catalog.list_packages(db.session))
+
+
+@clinical_bp.route("/packages/<code>/supplies", methods=["GET", "POST"])
+@role_required("manager")
+def package_supplies(code: str):  # type: ignore[no-untyped-def]
+    package = db.session.scalar(select(Package).where(Package.code == code[:40]))
+    if package is None:
+        abort(404, "No such package.")
+    current = {line.item_id: line.quantity for line in package.supplies}
+    items = db.session.scalars(
+        select(Item).where((Item.kind == "supply") | Item.id.in_(list(current)))
+        .order_by(Item.name)).all()
+    form = supplies_form([(i.id, f"{i.name} ({i.sku}), {i.unit} per session") for i in items],
+                         current)
+    status = 200
+    if form.validate_on_submit():
+        lines = tuple((i.sku, form[f"qty_{i.id}"].data) for i in items
+                      if form[f"qty_{i.id}"].data)
+        try:
+            catalog.set_package_supplies(package.code, lines, current_user.id)
+        except PosError as error:
+            flash(f"Not saved: {error.message}")
+            status = error.status
+        else:
+            flash(f"Bill of materials of {package.name} saved; it applies to treatments "
+                  "recorded from now on.")
+            return redirect(url_for("clinical.package_supplies", code=package.code))
+    elif form.is_submitted():
+        status = 422
+    return render_template("clinical/package_supplies.html", package=package, form=form,
+                           items=items), status

@@ -1,0 +1,456 @@
+"""The front desk's pages, and the small JSON endpoints its script calls.
+
+The JSON endpoints under /desk/ use the signed-in session and Flask-WTF's CSRF check (the
+script sends the page's token in the X-CSRFToken header); they answer errors as JSON in
+the API's shape, so the checkout can show them beside the cart.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+import segno
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+
+from pos.domain.errors import NotFound, PosError, ValidationFailed
+from pos.domain.money import format_cents, parse_cents
+from pos.extensions import db
+from pos.models import Client, Item, Location, Package, Refund, Sale, User
+from pos.models.inventory import DEFAULT_LOCATION_CODE
+from pos.services import cash_day, clients, clock, refunds, sales
+from pos.services.stock import list_items
+from pos.web.access import role_required
+from pos.web.api.inputs import MAX_QUANTITY
+from pos.web.desk.forms import CloseDayForm, NewClientForm, OpeningFloatForm, RefundForm
+
+desk_bp = Blueprint("desk", __name__)
+
+MAX_ID = 2**31 - 1
+SELLABLE_KINDS = ("retail", "bundle")
+STATUS_LABELS = {"awaiting_payment": "Awaiting payment", "paid": "Paid", "expired": "Expired",
+                 "failed": "Payment failed", "void": "Void"}
+
+
+def _money(cents: int) -> str:
+    return format_cents(cents, current_app.config["CURRENCY"])
+
+
+def _json_error(error: PosError):  # type: ignore[no-untyped-def]
+    db.session.rollback()
+    return jsonify({"error": {"code": error.code, "message": error.message,
+                              "details": error.details}}), error.status
+
+
+def _sale_or_404(sale_id: int) -> Sale:
+    sale = db.session.get(Sale, sale_id) if 0 < sale_id <= MAX_ID else None
+    if sale is None:
+        abort(404, f"There is no sale {sale_id}.")
+    return sale
+
+
+# -- clients -------------------------------------------------------------------------------
+
+@desk_bp.route("/clients", methods=["GET", "POST"])
+@role_required("front_desk")
+def clients_page():  # type: ignore[no-untyped-def]
+    q = (request.args.get("q") or "")[:100]
+    form = NewClientForm()
+    status = 200
+    duplicate_id = None
+    if form.validate_on_submit():
+        try:
+            client = clients.create_client(
+                first_name=form.first_name.data or "", last_name=form.last_name.data or "",
+                email=form.email.data, phone=form.phone.data, user_id=current_user.id)
+        except clients.DuplicateClient as error:
+            db.session.rollback()
+            duplicate_id = error.details.get("client_id")
+            form.email.errors = [*form.email.errors, error.message]
+            status = error.status
+        except PosError as error:
+            db.session.rollback()
+            fields = error.details.get("fields") or {}
+            for name, problem in fields.items():
+                field = getattr(form, name, None)
+                if field is not None:
+                    field.errors = [*field.errors, f"{field.label.text} {problem}."]
+            if not fields:
+                form.first_name.errors = [*form.first_name.errors, error.message]
+            status = error.status
+        else:
+            flash(f"Client {client.full_name} created.")
+            return redirect(url_for("desk.client_page", client_id=client.id))
+    elif form.is_submitted():
+        status = 422
+    found = clients.search_clients(db.session, q)
+    return render_template("desk/clients.html", form=form, q=q, found=found,
+                           duplicate_id=duplicate_id), status
+
+
+@desk_bp.get("/desk/clients.json")
+@role_required("front_desk")
+def clients_json():  # type: ignore[no-untyped-def]
+    found = clients.search_clients(db.session, (request.args.get("q") or "")[:200], limit=15)
+    return jsonify([_client_brief(c) for c in found])
+
+
+def _client_brief(client: Client) -> dict[str, Any]:
+    return {"id": client.id, "name": client.full_name, "email": client.email,
+            "phone": client.phone, "url": url_for("desk.client_page", client_id=client.id)}
+
+
+@desk_bp.post("/desk/clients")
+@role_required("front_desk")
+def create_client_json():  # type: ignore[no-untyped-def]
+    """Create a client from the checkout without leaving it."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return _json_error(ValidationFailed("The request body must be a JSON object.",
+                                            {"fields": {"body": "not a JSON object"}}))
+    fields = {name: data.get(name) for name in ("first_name", "last_name", "email", "phone")}
+    bad = {name: "must be text" for name, value in fields.items()
+           if value is not None and not isinstance(value, str)}
+    if bad:
+        return _json_error(ValidationFailed("Some fields are not text.", {"fields": bad}))
+    try:
+        client = clients.create_client(first_name=fields["first_name"] or "",
+                                       last_name=fields["last_name"] or "",
+                                       email=fields["email"], phone=fields["phone"],
+                                       user_id=current_user.id)
+    except PosError as error:
+        return _json_error(error)
+    return jsonify(_client_brief(client)), 201
+
+
+@desk_bp.get("/clients/<int:client_id>")
+@role_required("front_desk")
+def client_page(client_id: int):  # type: ignore[no-untyped-def]
+    summary = clients.client_summary(db.session, client_id)
+    history = clients.client_sales(db.session, client_id)
+    return render_template("desk/client.html", summary=summary, client=summary.client,
+                           sales=history, status_labels=STATUS_LABELS)
+
+
+# -- checkout ------------------------------------------------------------------------------
+
+@desk_bp.get("/checkout")
+@role_required("front_desk")
+def checkout():  # type: ignore[no-untyped-def]
+    client = None
+    client_id = request.args.get("client_id", "")
+    if re.fullmatch(r"[0-9]{1,10}", client_id) and int(client_id) <= MAX_ID:
+        client = db.session.get(Client, int(client_id))
+    return render_template("desk/checkout.html", client=client)
+
+
+@desk_bp.get("/desk/catalog.json")
+@role_required("front_desk")
+def catalog_json():  # type: ignore[no-untyped-def]
+    """What the desk sells: retail items and bundles with their stock, and the packages."""
+    products: list[dict[str, Any]] = []
+    for kind in SELLABLE_KINDS:
+        for row in list_items(db.session, kind=kind):
+            item: Item = row.item
+            products.append({"key": f"sku:{item.sku}", "sku": item.sku, "barcode": item.barcode,
+                             "name": item.name, "kind": item.kind,
+                             "price": _money(item.price_cents), "available": row.available})
+    for package in db.session.scalars(select(Package).where(Package.active.is_(True))
+                                      .order_by(Package.name)):
+        products.append({"key": f"package:{package.code}", "package_code": package.code,
+                         "name": package.name, "kind": "package",
+                         "sessions": package.sessions, "price": _money(package.price_cents)})
+    return jsonify(products)
+
+
+def _cart(data: dict[str, Any]) -> tuple[int | None, list[sales.CartLine], str | None]:
+    """client_id, lines and discount code of a cart sent by the checkout script."""
+    problems: dict[str, str] = {}
+    client_id = data.get("client_id")
+    if client_id in ("", None):
+        client_id = None
+    elif isinstance(client_id, str) and re.fullmatch(r"[0-9]{1,10}", client_id):
+        client_id = int(client_id)
+    if client_id is not None and (isinstance(client_id, bool) or not isinstance(client_id, int)
+                                  or not 0 < client_id <= MAX_ID):
+        problems["client_id"] = "is not a client"
+        client_id = None
+    raw = data.get("lines")
+    lines: list[sales.CartLine] = []
+    if not isinstance(raw, list) or not raw:
+        problems["lines"] = "add at least one product"
+    else:
+        for i, line in enumerate(raw[:sales.MAX_LINES + 1]):
+            sku = line.get("sku") if isinstance(line, dict) else None
+            code = line.get("package_code") if isinstance(line, dict) else None
+            quantity = line.get("quantity") if isinstance(line, dict) else None
+            if isinstance(quantity, str) and re.fullmatch(r"-?[0-9]{1,7}", quantity.strip()):
+                quantity = int(quantity)
+            if not (isinstance(sku, str) and sku.strip()) and \
+                    not (isinstance(code, str) and code.strip()):
+                problems[f"lines[{i}]"] = "needs a sku or a package code"
+            elif isinstance(quantity, bool) or not isinstance(quantity, int) \
+                    or not 1 <= quantity <= MAX_QUANTITY:
+                problems[f"lines[{i}].quantity"] = "must be a whole number of at least 1"
+            else:
+                lines.append(sales.CartLine(
+                    sku=sku.strip()[:64] if isinstance(sku, str) and sku.strip() else None,
+                    package_code=None if isinstance(sku, str) and sku.strip()
+                    else str(code).strip()[:40],
+                    quantity=quantity))
+    discount = data.get("discount_code")
+    if discount is not None and not isinstance(discount, str):
+        problems["discount_code"] = "must be text"
+        discount = None
+    discount = (discount or "").strip()[:40] or None
+    if problems:
+        listed = "; ".join(f"{k} {v}" for k, v in problems.items())
+        raise ValidationFailed(f"The cart is not right: {listed}.", {"fields": problems})
+    return client_id, lines, discount
+
+
+def _cash_tendered(data: dict[str, Any]) -> int | None:
+    text = data.get("cash_tendered")
+    if text in (None, ""):
+        return None
+    if not isinstance(text, str):
+        raise ValidationFailed("Type the cash tendered in dollars, like 100 or 82.50.",
+                               {"fields": {"cash_tendered": "must be an amount"}})
+    try:
+        return parse_cents(text)
+    except PosError as error:
+        raise ValidationFailed(error.message,
+                               {"fields": {"cash_tendered": "is not an amount"}}) from None
+
+
+def _json_body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationFailed("The request body must be a JSON object.",
+                               {"fields": {"body": "not a JSON object"}})
+    return data
+
+
+@desk_bp.post("/desk/quote")
+@role_required("front_desk")
+def quote():  # type: ignore[no-untyped-def]
+    """Live totals of the cart: subtotal, discount, tax, total (and change due for cash)."""
+    try:
+        data = _json_body()
+        _client_id, lines, discount = _cart(data)
+        priced = sales.quote_cart(db.session, lines, discount)
+        tendered = _cash_tendered(data)
+    except PosError as error:
+        return _json_error(error)
+    body: dict[str, Any] = {
+        "lines": [{"key": f"sku:{q.sku}" if q.sku else f"package:{q.package_code}",
+                   "name": q.name, "quantity": q.quantity,
+                   "unit_price": _money(q.unit_price_cents),
+                   "subtotal_cents": q.subtotal_cents, "subtotal": _money(q.subtotal_cents),
+                   "discount_cents": q.discount_cents, "tax_cents": q.tax_cents,
+                   "total_cents": q.total_cents}
+                  for q in priced.lines],
+        "subtotal_cents": priced.subtotal_cents, "discount_cents": priced.discount_cents,
+        "tax_cents": priced.tax_cents, "total_cents": priced.total_cents,
+        "subtotal": _money(priced.subtotal_cents), "discount": _money(priced.discount_cents),
+        "tax": _money(priced.tax_cents), "total": _money(priced.total_cents),
+        "discount_code": priced.discount_code,
+        "cash_tendered_cents": tendered, "change_cents": None, "change": None,
+    }
+    if tendered is not None:
+        change = tendered - priced.total_cents
+        body["change_cents"] = change
+        body["change"] = _money(change) if change >= 0 else None
+    return jsonify(body)
+
+
+@desk_bp.post("/desk/sales")
+@role_required("front_desk")
+def create_sale():  # type: ignore[no-untyped-def]
+    """Sell the cart: cash is paid at once, card waits for the payment page."""
+    try:
+        data = _json_body()
+        client_id, lines, discount = _cart(data)
+        payment = data.get("payment")
+        if payment not in sales.PAYMENT_METHODS:
+            raise ValidationFailed("Choose card or cash.",
+                                   {"fields": {"payment": "must be card or cash"}})
+        tendered = _cash_tendered(data) if payment == "cash" else None
+        sale = sales.sell(client_id=client_id, lines=lines, discount_code=discount,
+                          payment=payment, user_id=current_user.id,
+                          cash_tendered_cents=tendered)
+    except PosError as error:
+        return _json_error(error)
+    return jsonify({"id": sale.id, "status": sale.status,
+                    "url": url_for("desk.sale_page", sale_id=sale.id)}), 201
+
+
+# -- a sale, its payment, its receipt, its refunds ---------------------------------------
+
+def _qr_svg(url: str) -> Markup:
+    # segno writes plain SVG elements and attributes (no inline style or script), which
+    # the Content-Security-Policy allows as markup in the page.
+    svg = segno.make(url, error="m").svg_inline(scale=4, svgclass="qr", title="Payment page")
+    return Markup(svg)  # noqa: S704 - segno's own output, the url only as QR modules
+
+
+@desk_bp.get("/sales/<int:sale_id>")
+@role_required("front_desk")
+def sale_page(sale_id: int):  # type: ignore[no-untyped-def]
+    sale = _sale_or_404(sale_id)
+    return _render_sale(sale, RefundForm(formdata=None), 200)
+
+
+def _render_sale(sale: Sale, form: RefundForm, status: int, refund_error: str | None = None):  # type: ignore[no-untyped-def]
+    qr = _qr_svg(sale.checkout_url) if sale.status == "awaiting_payment" and \
+        sale.checkout_url else None
+    sale_refunds = list(db.session.scalars(select(Refund).where(Refund.sale_id == sale.id)
+                                           .order_by(Refund.id)))
+    return render_template("desk/sale.html", sale=sale, qr=qr, form=form,
+                           refunds=sale_refunds, refund_error=refund_error,
+                           status_label=STATUS_LABELS.get(sale.status, sale.status),
+                           can_refund=current_user.has_role("manager")
+                           and sale.status == "paid"), status
+
+
+@desk_bp.get("/desk/sales/<int:sale_id>/status.json")
+@role_required("front_desk")
+def sale_status(sale_id: int):  # type: ignore[no-untyped-def]
+    sale = db.session.get(Sale, sale_id) if 0 < sale_id <= MAX_ID else None
+    if sale is None:
+        return _json_error(NotFound(f"There is no sale {sale_id}.", {"sale_id": sale_id}))
+    return jsonify({"id": sale.id, "status": sale.status,
+                    "label": STATUS_LABELS.get(sale.status, sale.status),
+                    "receipt_number": sale.receipt_number, "card_last4": sale.card_last4,
+                    "flag": sale.flag,
+                    "receipt_url": url_for("desk.receipt", sale_id=sale.id)
+                    if sale.status == "paid" else None})
+
+
+@desk_bp.get("/sales/<int:sale_id>/receipt")
+@role_required("front_desk")
+def receipt(sale_id: int):  # type: ignore[no-untyped-def]
+    sale = _sale_or_404(sale_id)
+    if sale.status != "paid":
+        return render_template("desk/receipt.html", sale=sale, paid=False), 409
+    return render_template("desk/receipt.html", sale=sale, paid=True,
+                           change_cents=sale.cash_tendered_cents - sale.total_cents
+                           if sale.cash_tendered_cents is not None else None)
+
+
+@desk_bp.post("/sales/<int:sale_id>/refunds")
+@role_required("manager")
+def refund(sale_id: int):  # type: ignore[no-untyped-def]
+    sale = _sale_or_404(sale_id)
+    form = RefundForm()
+    if not form.validate_on_submit():
+        return _render_sale(sale, form, 422)
+    lines: list[tuple[int, int]] = []
+    for line in sale.lines:
+        text = (request.form.get(f"qty-{line.id}") or "0").strip()
+        if not re.fullmatch(r"[0-9]{1,7}", text):
+            return _render_sale(sale, form, 422,
+                                f"The quantity for {line.name} must be a whole number.")
+        if int(text) > 0:
+            lines.append((line.id, int(text)))
+    if not lines:
+        return _render_sale(sale, form, 422, "Choose how many of which line to refund.")
+    try:
+        made = refunds.refund_sale(sale.id, lines, restock=bool(form.restock.data),
+                                   reason=form.reason.data or "", user_id=current_user.id)
+    except PosError as error:
+        db.session.rollback()
+        return _render_sale(_sale_or_404(sale_id), form, error.status, error.message)
+    flash(f"Refunded {_money(made.amount_cents)} (refund receipt #{made.receipt_number}).")
+    return redirect(url_for("desk.sale_page", sale_id=sale_id))
+
+
+# -- the cash day ---------------------------------------------------------------------------
+
+def _business_date() -> date:
+    text = request.args.get("date") or ""
+    if text:
+        try:
+            return date.fromisoformat(text[:10])
+        except ValueError:
+            abort(400, "The date must be written YYYY-MM-DD.")
+    return clock.today()
+
+
+def _summary(business_date: date) -> cash_day.DaySummary:
+    # Read only: the location may not exist yet on a brand-new install (nothing sold).
+    location_id = db.session.scalar(
+        select(Location.id).where(Location.code == DEFAULT_LOCATION_CODE)) or 0
+    return cash_day.day_summary(db.session, location_id, business_date)
+
+
+@desk_bp.route("/cash-day", methods=["GET", "POST"])
+@role_required("front_desk")
+def cash_day_page():  # type: ignore[no-untyped-def]
+    business_date = _business_date()
+    summary = _summary(business_date)
+    float_form = OpeningFloatForm(prefix="float")
+    close_form = CloseDayForm(prefix="close")
+    if request.method == "GET":
+        opening = format_cents(summary.opening_float_cents, "usd").lstrip("$")
+        float_form.opening_float.data = opening
+        close_form.opening_float.data = opening
+    status = 200
+    if request.method == "POST":
+        action = request.form.get("action")
+        form = float_form if action == "float" else close_form
+        if form.validate_on_submit():
+            try:
+                if action == "float":
+                    cash_day.set_opening_float(
+                        business_date=business_date,
+                        opening_float_cents=float_form.opening_float.cents or 0,
+                        user_id=current_user.id)
+                    flash("Opening float saved.")
+                else:
+                    closed = cash_day.close_day(
+                        business_date=business_date,
+                        opening_float_cents=close_form.opening_float.cents or 0,
+                        counted_cents=close_form.counted.cents or 0, user_id=current_user.id)
+                    flash(f"Day closed. Expected {_money(closed.expected_cash_cents)}, "
+                          f"counted {_money(closed.counted_cents or 0)}, difference "
+                          f"{_money(closed.difference_cents or 0)}.")
+            except PosError as error:
+                db.session.rollback()
+                form.opening_float.errors = [*form.opening_float.errors, error.message]
+                status = error.status
+            else:
+                return redirect(url_for("desk.cash_day_page", **(
+                    {"date": business_date.isoformat()} if request.args.get("date") else {})))
+        else:
+            status = 422
+        summary = _summary(business_date)
+    return render_template("desk/cash_day.html", summary=summary, float_form=float_form,
+                           close_form=close_form, closed_by=_user_name(summary.closed_by_id),
+                           is_today=business_date == clock.today()), status
+
+
+def _user_name(user_id: int | None) -> str | None:
+    user = db.session.get(User, user_id) if user_id is not None else None
+    return user.name if user is not None else None
+
+
+@desk_bp.get("/cash-day/summary")
+@role_required("front_desk")
+def day_summary_page():  # type: ignore[no-untyped-def]
+    summary = _summary(_business_date())
+    return render_template("desk/day_summary.html", summary=summary,
+                           closed_by=_user_name(summary.closed_by_id))

@@ -1,0 +1,149 @@
+"""POST /stripe/webhook, GET/POST /demo-pay/<session id>, and the after-payment pages.
+
+The webhook verifies Stripe's signature on the raw body before anything else; a bad,
+missing or stale signature is a 400 and changes nothing. Every handled event, duplicates
+included, is answered 2xx so Stripe stops retrying; the idempotency lives in
+`sales.fulfil_checkout` (each event id once, the sale row locked).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from pos.extensions import csrf, db
+from pos.models import Sale
+from pos.payments.demo import DemoGateway, demo_session_sale_id
+from pos.payments.factory import current_gateway
+from pos.payments.gateway import (
+    EVENT_ASYNC_PAYMENT_FAILED,
+    EVENT_CHECKOUT_COMPLETED,
+    InvalidSignature,
+    PaymentEvent,
+)
+from pos.services import sales
+from pos.web import error_response
+from pos.web.access import role_required
+
+log = logging.getLogger("pos.payments")
+
+payments_bp = Blueprint("payments", __name__)
+
+# Checkouts whose `expired` event never came are swept by the server itself, in the
+# background, at most this often per process (and by `flask pos sweep-checkouts`).
+SWEEP_EVERY_SECONDS = 60.0
+_sweep_lock = threading.Lock()
+
+
+@payments_bp.record_once
+def _install_sweeper(state) -> None:  # type: ignore[no-untyped-def]
+    app: Flask = state.app
+    if not app.config.get("OUTBOX_WORKER") or app.config.get("TESTING"):
+        return
+
+    @app.before_request
+    def _maybe_sweep() -> None:
+        now = time.monotonic()
+        with _sweep_lock:
+            last = app.extensions.get("pos_checkout_sweep_at", float("-inf"))
+            if now - last < SWEEP_EVERY_SECONDS:
+                return
+            app.extensions["pos_checkout_sweep_at"] = now
+        threading.Thread(target=_sweep, args=(current_app._get_current_object(),),  # type: ignore[attr-defined]
+                         name="pos-checkout-sweep", daemon=True).start()
+
+
+def _sweep(app: Flask) -> None:
+    with app.app_context():
+        try:
+            counts = sales.sweep_expired()
+            if counts["checked"]:
+                log.info("checkout sweep: %s", counts)
+        except Exception:  # noqa: BLE001 - a background sweep must never take a request down
+            db.session.rollback()
+            log.exception("the checkout sweep failed; it runs again later")
+        finally:
+            db.session.remove()
+
+
+@payments_bp.post("/stripe/webhook")
+@csrf.exempt
+def stripe_webhook():  # type: ignore[no-untyped-def]
+    payload = request.get_data(cache=False)
+    try:
+        event = current_gateway().parse_event(payload, request.headers.get("Stripe-Signature"))
+    except InvalidSignature as error:
+        return error_response(400, "invalid_signature",
+                              f"The webhook signature was not accepted: {error}.")
+    if event is None:
+        return jsonify({"received": True, "result": "ignored"}), 200
+    result = sales.handle_payment_event(event)
+    log.info("webhook %s %s: %s", event.type, event.id, result)
+    return jsonify({"received": True, "result": result}), 200
+
+
+def _demo_sale(session_id: str) -> Sale:
+    sale_id = demo_session_sale_id(session_id)
+    sale = db.session.get(Sale, sale_id) if sale_id is not None else None
+    if sale is None or sale.gateway != DemoGateway.name or \
+            sale.checkout_session_id not in (None, session_id):
+        abort(404, "There is no such demo payment.")
+    return sale
+
+
+@payments_bp.get("/demo-pay/<session_id>")
+@role_required("front_desk")
+def demo_pay(session_id: str):  # type: ignore[no-untyped-def]
+    sale = _demo_sale(session_id[:100])
+    return render_template("payments/demo_pay.html", sale=sale, session_id=session_id)
+
+
+@payments_bp.post("/demo-pay/<session_id>")
+@role_required("front_desk")
+def demo_pay_decide(session_id: str):  # type: ignore[no-untyped-def]
+    sale = _demo_sale(session_id[:100])
+    decision = request.form.get("decision")
+    if decision not in ("approve", "decline"):
+        abort(400, "Approve or decline the demo payment.")
+    gateway = DemoGateway()
+    if sale.status != "awaiting_payment":  # already settled: nothing to decide
+        return redirect(url_for("payments.demo_pay", session_id=session_id))
+    if decision == "approve":
+        if gateway.retrieve_checkout(session_id).status == "expired":
+            sales.expire_checkout_sale(sale.id, user_id=current_user.id)
+            return redirect(url_for("payments.demo_pay", session_id=session_id))
+        checkout = gateway.paid_session(session_id, sale.id, sale.total_cents, sale.expires_at)
+        event = PaymentEvent(id=f"demo_evt_{session_id}_paid", type=EVENT_CHECKOUT_COMPLETED,
+                             session=checkout)
+    else:
+        checkout = gateway.retrieve_checkout(session_id)
+        event = PaymentEvent(id=f"demo_evt_{session_id}_declined",
+                             type=EVENT_ASYNC_PAYMENT_FAILED, session=checkout)
+    db.session.rollback()
+    # The very same code path a signed Stripe event takes.
+    sales.handle_payment_event(event)
+    return redirect(url_for("payments.demo_pay", session_id=session_id))
+
+
+@payments_bp.get("/payments/done")
+def done():  # type: ignore[no-untyped-def]
+    """Where the gateway sends the client after paying (on their phone: no login)."""
+    return render_template("payments/done.html", paid=True)
+
+
+@payments_bp.get("/payments/cancelled")
+def cancelled():  # type: ignore[no-untyped-def]
+    return render_template("payments/done.html", paid=False)

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField
+from wtforms.fields import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from pos.domain.errors import PosError
+from pos.domain.money import format_cents, parse_cents
+from pos.domain.stock import ADJUSTMENT_REASONS
+from pos.web.api.inputs import MARKUP, MAX_QUANTITY, MAX_STORED_INT
+
+
+class MoneyField(StringField):
+    """Dollars typed as text ("12.50"), kept as integer cents in `.cents`."""
+
+    cents: int | None = None
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        self.cents = None
+        if self.data:
+            try:
+                cents = parse_cents(self.data)
+            except PosError as error:
+                raise ValidationError(error.message) from None
+            if cents > MAX_STORED_INT:
+                raise ValidationError(
+                    f"That is more than the largest amount kept, {format_cents(MAX_STORED_INT)}.")
+            self.cents = cents
+
+
+def strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def no_markup(form: FlaskForm, field: StringField) -> None:
+    if field.data and MARKUP.search(field.data):
+        raise ValidationError("Must not contain HTML tags.")
+
+
+class ReceiveForm(FlaskForm):
+    # InputRequired, not DataRequired: "0" is typed in, and must be told it is out of range,
+    # not that the field is empty.
+    quantity = IntegerField("Quantity", validators=[
+        InputRequired(), NumberRange(min=1, max=MAX_QUANTITY)])
+    # " C-1" from a label scanner is lot C-1, not a new lot.
+    lot = StringField("Lot number", validators=[Optional(), Length(max=60), no_markup],
+                      filters=[strip])
+    expires_on = DateField("Expires on", validators=[Optional()])
+    unit_cost = MoneyField("Unit cost ($)", validators=[Optional(), Length(max=20)])
+    submit = SubmitField("Receive")
+
+
+class AdjustForm(FlaskForm):
+    lot = SelectField("Lot", validators=[DataRequired()], choices=[])
+    qty_delta = IntegerField("Change (+ or -)", validators=[
+        InputRequired(), NumberRange(min=-MAX_QUANTITY, max=MAX_QUANTITY)])
+    reason = SelectField("Reason", choices=[SelectChoice(r, r.capitalize())
+                                            for r in ADJUSTMENT_REASONS])
+    note = StringField("Note", validators=[Optional(), Length(max=500)], filters=[strip])
+    submit = SubmitField("Record adjustment")
+
+    def validate_qty_delta(self, field: IntegerField) -> None:
+        if field.data == 0:
+            raise ValidationError("An adjustment must change the quantity.")

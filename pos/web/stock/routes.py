@@ -1,0 +1,98 @@
+"""The stock desk: overview, item page, receiving and adjusting."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import Field
+from wtforms.fields import SelectChoice
+
+from pos.domain.errors import PosError
+from pos.extensions import db
+from pos.models.catalog import ITEM_KINDS
+from pos.services import stock
+from pos.web.access import role_required
+from pos.web.stock.forms import AdjustForm, ReceiveForm
+
+stock_bp = Blueprint("stock", __name__, url_prefix="/stock")
+
+
+@stock_bp.get("/")
+@role_required("front_desk")
+def overview():  # type: ignore[no-untyped-def]
+    q = (request.args.get("q") or "").strip()[:100]
+    kind = request.args.get("kind") if request.args.get("kind") in ITEM_KINDS else None
+    rows = stock.list_items(db.session, q=q or None, kind=kind)
+    return render_template("stock/overview.html", rows=rows, q=q, kind=kind, kinds=ITEM_KINDS)
+
+
+@stock_bp.get("/items/<sku>")
+@role_required("front_desk")
+def item(sku: str):  # type: ignore[no-untyped-def]
+    row = stock.item_row(db.session, sku)
+    lots = stock.item_lots(db.session, row.item)
+    movements = stock.item_movements(db.session, row.item) \
+        if current_user.has_role("manager") else []
+    return render_template("stock/item.html", row=row, lots=lots, movements=movements)
+
+
+@stock_bp.route("/items/<sku>/receive", methods=["GET", "POST"])
+@role_required("manager")
+def receive(sku: str):  # type: ignore[no-untyped-def]
+    row = stock.item_row(db.session, sku)
+    form = ReceiveForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            result = stock.receive_stock(
+                sku=sku, quantity=form.quantity.data or 0, lot_code=form.lot.data or None,
+                expires_on=form.expires_on.data, unit_cost_cents=form.unit_cost.cents,
+                user_id=current_user.id)
+        except PosError as error:
+            field = _field_for(form, error, default=form.quantity)
+            field.errors = [*field.errors, error.message]
+            status = error.status
+        else:
+            flash(f"Received {form.quantity.data} × {row.item.name}. "
+                  f"On hand now {result.on_hand}.")
+            return redirect(url_for("stock.item", sku=sku))
+    elif form.is_submitted():
+        status = 422
+    return render_template("stock/receive.html", row=row, form=form), status
+
+
+def _field_for(form: FlaskForm, error: PosError, *, default: Field) -> Field:
+    """The form field a service's error is about, to show the message next to it."""
+    if error.code == "lot_expired":
+        return form.expires_on
+    for name in (error.details.get("fields") or {}):
+        if name in form._fields:
+            return form[name]
+    return default
+
+
+@stock_bp.route("/items/<sku>/adjust", methods=["GET", "POST"])
+@role_required("manager")
+def adjust(sku: str):  # type: ignore[no-untyped-def]
+    row = stock.item_row(db.session, sku)
+    lots = stock.item_lots(db.session, row.item)
+    form = AdjustForm()
+    form.lot.choices = [SelectChoice(r.lot.code, f"{r.lot.code} ({r.on_hand} on hand)")
+                        for r in lots] or [SelectChoice("", "No lot in stock")]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            result = stock.adjust_stock(
+                sku=sku, lot_code=form.lot.data, qty_delta=form.qty_delta.data or 0,
+                reason=form.reason.data or "", note=form.note.data or None,
+                user_id=current_user.id)
+        except PosError as error:
+            form.qty_delta.errors = [*form.qty_delta.errors, error.message]
+            status = error.status
+        else:
+            flash(f"Adjusted {row.item.name} by {form.qty_delta.data}. "
+                  f"On hand now {result.on_hand}.")
+            return redirect(url_for("stock.item", sku=sku))
+    elif form.is_submitted():
+        status = 422
+    return render_template("stock/adjust.html", row=row, form=form), status

@@ -1,0 +1,185 @@
+"""The `flask pos ...` commands of API.md: create-user, create-token, seed-demo."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from pos.extensions import db
+from pos.models import Client, Item, Lot, Package, StockMovement, User
+from pos.services import clock, staff, stock
+from pos.services.clients import client_summary
+from tests.factories import PASSWORD
+
+DEMO_SKUS = {"CART-36", "LIDO-23", "HA-CLIN", "GF-MASK", "MIST-CLIN", "CLEANSE", "BUNDLE-FV",
+             "SERUM-1OZ", "MIST-RET"}
+ROLES = ["front_desk", "provider", "manager", "admin"]
+
+
+@pytest.fixture
+def cli(app):  # type: ignore[no-untyped-def]
+    runner = app.test_cli_runner()
+
+    def run(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]  # noqa: A002
+        result = runner.invoke(args=["pos", *args], input=input)
+        db.session.rollback()  # see what the command committed
+        return result
+
+    return run
+
+
+def count(model) -> int:  # type: ignore[no-untyped-def]
+    return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def demo_logins(output: str) -> dict[str, tuple[str, str]]:
+    """{role: (email, password)} from the printed demo logins."""
+    logins = {}
+    for role, email, password in re.findall(r"^\s+(\w+)\s+(\S+@\S+)\s+(\S+)\s*$", output,
+                                            re.M):
+        logins[role] = (email, password)
+    return logins
+
+
+def signs_in(email: str, password: str) -> bool:
+    return staff.authenticate(email, password, "cli-test", max_failures=5,
+                              window_seconds=60) is not None
+
+
+def test_create_user_reads_the_password_from_stdin_and_stores_only_its_argon2id_hash(cli):
+    result = cli("create-user", "Nurse@Clinic.example", "--role", "provider",
+                 "--password-stdin", input="a-long-enough-password\n")
+    assert result.exit_code == 0, result.output
+    assert "nurse@clinic.example" in result.output and "provider" in result.output
+    user = db.session.scalar(select(User).where(User.email == "nurse@clinic.example"))
+    assert user.role == "provider"
+    assert user.password_hash.startswith("$argon2id$")
+    assert "a-long-enough-password" not in user.password_hash
+    assert signs_in("nurse@clinic.example", "a-long-enough-password")
+
+
+@pytest.mark.parametrize(("args", "stdin", "message"), [
+    (["x@clinic.example", "--role", "manager", "--password-stdin"], "short\n", "at least 10"),
+    (["x@clinic.example", "--role", "owner", "--password-stdin"], PASSWORD + "\n", "owner"),
+])
+def test_create_user_refuses_bad_input_with_a_message_and_creates_nobody(cli, args, stdin,
+                                                                         message):
+    result = cli("create-user", *args, input=stdin)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert count(User) == 0
+
+
+def test_create_user_refuses_an_email_already_taken(cli):
+    cli("create-user", "a@clinic.example", "--role", "admin", "--password-stdin",
+        input=PASSWORD + "\n")
+    result = cli("create-user", "A@clinic.example", "--role", "front_desk", "--password-stdin",
+                 input=PASSWORD + "\n")
+    assert result.exit_code != 0
+    assert "already exists" in result.output
+    assert count(User) == 1
+
+
+def test_create_token_prints_a_token_that_works_on_the_api(app, cli):
+    cli("create-user", "boss@clinic.example", "--role", "manager", "--password-stdin",
+        input=PASSWORD + "\n")
+    result = cli("create-token", "boss@clinic.example")
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    assert re.fullmatch(r"pos_[A-Za-z0-9_-]{40,}", token)
+    client = app.test_client()
+    response = client.get("/api/v1/items", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    second = cli("create-token", "boss@clinic.example").output.strip()
+    assert second != token
+    assert client.get("/api/v1/items", headers={"Authorization": f"Bearer {second}"}) \
+        .status_code == 200
+
+
+def test_create_token_for_an_unknown_email_fails_with_a_message(cli):
+    result = cli("create-token", "ghost@clinic.example")
+    assert result.exit_code != 0
+    assert "No user" in result.output
+
+
+def test_seed_demo_creates_the_clinic_of_the_domain_brief(app, cli):
+    result = cli("seed-demo")
+    assert result.exit_code == 0, result.output
+    assert set(db.session.scalars(select(Item.sku))) == DEMO_SKUS
+    kinds = {sku: kind for sku, kind in db.session.execute(select(Item.sku, Item.kind))}
+    assert kinds["BUNDLE-FV"] == "bundle"
+    assert kinds["SERUM-1OZ"] == kinds["MIST-RET"] == "retail"
+    assert kinds["CART-36"] == kinds["LIDO-23"] == kinds["GF-MASK"] == "supply"
+
+    packages = {p.code: p for p in db.session.scalars(select(Package))}
+    assert set(packages) == {"FACE-1", "FACE-3", "SCALP-4"}
+    assert (packages["FACE-3"].sessions, packages["FACE-3"].min_days_between,
+            packages["FACE-3"].max_days_between) == (3, 28, 42)
+    assert packages["FACE-1"].sessions == 1 and packages["FACE-1"].area == "face"
+    assert packages["SCALP-4"].area == "scalp" and packages["SCALP-4"].sessions == 4
+    for package in packages.values():
+        supplies = {s.item.sku: s.quantity for s in package.supplies}
+        assert supplies["CART-36"] == 1 and supplies["GF-MASK"] == 1
+        assert {"LIDO-23", "HA-CLIN", "MIST-CLIN"} <= set(supplies)
+
+    today = clock.today()
+    lots = {}
+    for item in db.session.scalars(select(Item)):
+        lots[item.sku] = stock.item_lots(db.session, item)
+    with_expiry = [r for rows in lots.values() for r in rows if r.lot.expires_on]
+    assert len({r.lot.expires_on for r in with_expiry}) >= 5
+    assert any(len({r.lot.expires_on for r in rows}) >= 2 for rows in lots.values())
+    assert not any(r.expired for r in with_expiry)
+    warning = app.config["EXPIRY_WARNING_DAYS"]
+    assert any((r.lot.expires_on - today).days <= warning for r in with_expiry), \
+        "one lot near expiry"
+
+    rows = {row.item.sku: row for row in stock.list_items(db.session)}
+    assert [sku for sku, row in rows.items() if row.status != "ok"] == ["GF-MASK"]
+    assert rows["GF-MASK"].available == rows["GF-MASK"].item.reorder_point
+    assert rows["GF-MASK"].status == "low"
+    assert all(row.on_hand > 0 for row in rows.values())
+
+
+def test_seed_demo_gives_one_client_a_paid_series_ready_for_a_first_treatment(app, cli):
+    assert cli("seed-demo").exit_code == 0
+    ava = db.session.scalar(select(Client).where(Client.email == "ava.martinez@example.com"))
+    summary = client_summary(db.session, ava.id)
+    assert [(p.code, p.sessions_left) for p in summary.packages] == [("FACE-3", 3)]
+    assert summary.first_visit_bundle_given is False
+
+
+def test_seed_demo_prints_one_working_login_per_role(cli):
+    result = cli("seed-demo")
+    logins = demo_logins(result.output)
+    assert sorted(logins) == sorted(ROLES)
+    assert len({password for _, password in logins.values()}) == 4
+    for role, (email, password) in logins.items():
+        user = db.session.scalar(select(User).where(User.email == email))
+        assert user.role == role
+        assert signs_in(email, password), role
+
+
+def test_seed_demo_if_empty_twice_keeps_the_data_and_does_not_seed_again(cli):
+    first = cli("seed-demo", "--if-empty")
+    assert first.exit_code == 0, first.output
+    stock.receive_stock(sku="CART-36", quantity=10, lot_code="C-NEW", expires_on=None,
+                        unit_cost_cents=None, user_id=None)
+    counts = (count(User), count(Item), count(Lot), count(StockMovement))
+    passwords = set(db.session.scalars(select(User.password_hash)))
+    second = cli("seed-demo", "--if-empty")
+    assert second.exit_code == 0, second.output
+    assert "not loaded again" in second.output
+    assert (count(User), count(Item), count(Lot), count(StockMovement)) == counts
+    assert set(db.session.scalars(select(User.password_hash))) == passwords
+    assert stock.item_row(db.session, "CART-36").on_hand == 150
+
+
+def test_seed_demo_without_if_empty_refuses_a_database_that_has_users(cli):
+    cli("create-user", "a@clinic.example", "--role", "admin", "--password-stdin",
+        input=PASSWORD + "\n")
+    result = cli("seed-demo")
+    assert result.exit_code != 0
+    assert "already has users" in result.output
+    assert count(Item) == 0

@@ -1,0 +1,239 @@
+"""Who may do what, for EVERY route of the app, and the web's security basics.
+
+The role matrix reads each view's `minimum_role` (set by pos.web.access.role_required for
+pages and pos.web.api.requires for the API), so routes added later are covered without
+touching this file.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from pos.domain.roles import Role
+from pos.extensions import csrf
+from pos.web.api import PUBLIC_ENDPOINTS
+from tests.factories import PASSWORD, make_item
+
+ROLES = [r.value for r in Role]
+RANK = {role: i for i, role in enumerate(ROLES)}
+SKIPPED_METHODS = {"HEAD", "OPTIONS"}
+
+
+def _routes(app) -> list[tuple[Any, str]]:  # type: ignore[no-untyped-def]
+    return sorted(((rule, method) for rule in app.url_map.iter_rules()
+                   if rule.endpoint != "static"
+                   for method in sorted((rule.methods or set()) - SKIPPED_METHODS)),
+                  key=lambda pair: (pair[0].rule, pair[1]))
+
+
+def _fill(rule, values: dict[str, str]) -> str:  # type: ignore[no-untyped-def]
+    """The rule's URL with plausible values: ints 1, known names real data, others 'x'."""
+    def value(match: re.Match[str]) -> str:
+        converter, name = match.group(1), match.group(2)
+        if converter and converter.startswith(("int", "float")):
+            return "1"
+        return values.get(name, "x")
+
+    return re.sub(r"<(?:([a-z]+)(?:\([^)]*\))?:)?(\w+)>", value, rule.rule)
+
+
+def _minimum_role(app, rule) -> str | None:  # type: ignore[no-untyped-def]
+    return getattr(app.view_functions[rule.endpoint], "minimum_role", None)
+
+
+def _is_api(rule) -> bool:  # type: ignore[no-untyped-def]
+    return rule.rule.startswith("/api/")
+
+
+@pytest.fixture
+def matrix_data(app):  # type: ignore[no-untyped-def]
+    make_item("CART-36", kind="supply", lots=[("C-1", 5, 300)])
+    return {"sku": "CART-36", "lot": "C-1"}
+
+
+def _request(app, rule, method: str, url: str, role: str | None, api, users):  # type: ignore[no-untyped-def]
+    if _is_api(rule):
+        client = api(role).client if role else app.test_client()
+        headers = api(role).headers if role else {}
+        return client.open(url, method=method, json={}, headers=headers)
+    client = app.test_client()
+    if role:
+        with client.session_transaction() as session:
+            session["_user_id"] = str(users.get(role).id)
+            session["_fresh"] = True
+    return client.open(url, method=method, data={})
+
+
+def test_every_route_answers_each_role_as_its_minimum_role_says(app, api, users, matrix_data):
+    # The matrix is about roles; CSRF is tested on its own below.
+    app.config["WTF_CSRF_ENABLED"] = False
+    problems = []
+    checked = 0
+    for rule, method in _routes(app):
+        url = _fill(rule, matrix_data)
+        minimum = _minimum_role(app, rule)
+        for role in [None, *ROLES]:
+            response = _request(app, rule, method, url, role, api, users)
+            status = response.status_code
+            where = f"{method} {url} as {role or 'anonymous'} (minimum {minimum}) -> {status}"
+            checked += 1
+            if status >= 500:
+                problems.append(f"{where}: server error")
+            elif minimum is None:
+                continue  # a public page: any 4xx for odd input is fine, a 5xx is not
+            elif role is None and _is_api(rule):
+                if status != 401:
+                    problems.append(f"{where}: expected 401")
+            elif role is None:
+                if status != 302 or "/login" not in response.headers.get("Location", ""):
+                    problems.append(f"{where}: expected a redirect to /login")
+            elif RANK[role] < RANK[minimum]:
+                if status != 403:
+                    problems.append(f"{where}: expected 403")
+            elif status in (401, 403):
+                problems.append(f"{where}: expected to be allowed")
+    assert checked >= 5 * 20
+    assert not problems, "\n".join(problems)
+
+
+def test_every_api_route_but_the_public_ones_declares_a_minimum_role(app):
+    missing = [f"{method} {rule.rule}" for rule, method in _routes(app)
+               if _is_api(rule) and rule.endpoint not in PUBLIC_ENDPOINTS
+               and _minimum_role(app, rule) is None]
+    assert not missing, f"API routes without @requires(role): {missing}"
+
+
+def test_the_stock_routes_have_the_roles_of_the_brief(app):
+    roles = {rule.endpoint: _minimum_role(app, rule) for rule, _ in _routes(app)}
+    assert roles["stock.overview"] == roles["stock.item"] == "front_desk"
+    assert roles["stock.receive"] == roles["stock.adjust"] == "manager"
+    assert roles["api.list_items"] == roles["api.get_item"] == roles["api.packages"] \
+        == "front_desk"
+    assert roles["api.create_item"] == roles["api.receive"] == roles["api.adjust"] \
+        == roles["api.movements"] == "manager"
+
+
+def test_each_request_is_answered_for_the_user_signed_in_at_that_request(app, client, login_as):
+    make_item("CART-36", kind="supply")
+    assert client.get("/stock/items/CART-36/receive").status_code == 302  # anonymous
+    login_as("front_desk")
+    assert client.get("/stock/items/CART-36/receive").status_code == 403
+    login_as("manager")
+    assert client.get("/stock/items/CART-36/receive").status_code == 200
+
+
+def test_anonymous_pages_redirect_to_login_with_the_page_to_come_back_to(client):
+    response = client.get("/stock/items/CART-36")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+    assert "stock" in response.headers["Location"]
+
+
+# CSRF
+
+def _csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or \
+        re.search(r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def test_csrf_protection_is_on_in_the_test_configuration(app):
+    assert app.config["WTF_CSRF_ENABLED"] is True
+
+
+def test_a_form_posted_without_its_csrf_token_is_refused_and_changes_nothing(app, client,
+                                                                          login_as):
+    make_item("CART-36", kind="supply", lots=[("C-1", 5, 300)])
+    login_as("manager")
+    response = client.post("/stock/items/CART-36/receive", data={"quantity": "10", "lot": "C-2"})
+    assert response.status_code == 400
+    assert b"Reload the page" in response.data
+    assert b'id="on-hand">5<' in client.get("/stock/items/CART-36").data
+    page = client.get("/stock/items/CART-36/receive").get_data(as_text=True)
+    ok = client.post("/stock/items/CART-36/receive",
+                     data={"quantity": "10", "lot": "C-2", "csrf_token": _csrf_token(page)})
+    assert ok.status_code == 302
+    assert b'id="on-hand">15<' in client.get("/stock/items/CART-36").data
+
+
+def test_every_form_route_refuses_a_post_without_a_csrf_token(app, users, matrix_data):
+    exempt_views = csrf._exempt_views
+    exempt_blueprints = {bp.name for bp in csrf._exempt_blueprints}
+    checked = []
+    for rule, method in _routes(app):
+        view = app.view_functions[rule.endpoint]
+        if method != "POST" or _is_api(rule) or \
+                f"{view.__module__}.{view.__name__}" in exempt_views or \
+                rule.endpoint.split(".")[0] in exempt_blueprints:
+            continue
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = str(users.get("admin").id)
+            session["_fresh"] = True
+        response = client.post(_fill(rule, matrix_data), data={"anything": "1"})
+        assert response.status_code == 400, f"POST {rule.rule} without a CSRF token"
+        checked.append(rule.rule)
+    assert "/logout" in checked and "/login" in checked
+    assert "/stock/items/<sku>/receive" in checked
+
+
+def test_signing_out_needs_a_post_with_the_csrf_token(client, login_as):
+    login_as("front_desk")
+    assert client.get("/logout").status_code == 405
+    assert client.post("/logout").status_code == 400
+    assert client.get("/stock/").status_code == 200
+    token = _csrf_token(client.get("/stock/").get_data(as_text=True))
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/stock/").status_code == 302
+
+
+# Headers and cookies
+
+def test_pages_and_api_responses_carry_the_security_headers(client, login_as, api):
+    login_as("front_desk")
+    for response in (client.get("/stock/"), client.get("/login"), api("front_desk").get(
+            "/api/v1/items"), client.get("/no-such-page")):
+        csp = response.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in csp
+        assert "default-src 'self'" in csp
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def _sign_in_through_the_form(client, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    token = _csrf_token(client.get("/login").get_data(as_text=True))
+    return client.post("/login", data={"email": email, "password": password,
+                                       "csrf_token": token})
+
+
+def test_the_session_cookie_is_httponly_and_samesite_lax(client, users):
+    user = users.get("manager")
+    response = _sign_in_through_the_form(client, user.email)
+    assert response.status_code == 302
+    cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    assert cookies, response.headers
+    attributes = {part.strip().lower() for part in cookies[-1].split(";")}
+    assert "httponly" in attributes
+    assert "samesite=lax" in attributes
+
+
+def test_the_api_ignores_a_signed_in_session_cookie_without_a_bearer_token(client, users):
+    user = users.get("admin")
+    assert _sign_in_through_the_form(client, user.email).status_code == 302
+    assert client.get("/stock/").status_code == 200
+    response = client.get("/api/v1/items")
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "unauthorized"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("header", ["Bearer", "Bearer ", "Bearer nope", "Basic YTpi",
+                                    "bearer pos_" + "x" * 43, "Token abc"])
+def test_the_api_refuses_missing_or_bad_tokens_with_401(client, header):
+    response = client.get("/api/v1/items", headers={"Authorization": header})
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "unauthorized"

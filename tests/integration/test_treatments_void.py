@@ -1,0 +1,166 @@
+"""Voiding a treatment the same day, and where each series stands."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from freezegun import freeze_time
+from sqlalchemy import func, select
+
+from pos.extensions import db
+from pos.models import (
+    AuditEntry,
+    Client,
+    ItemStock,
+    PackagePurchase,
+    StockMovement,
+    Treatment,
+    TreatmentSupply,
+)
+from pos.services import clock, treatments
+from tests.fixtures_clinical import (
+    lots_on_hand,
+    make_client,
+    make_series_purchase,
+    treatment_body,
+)
+
+TREATMENTS = "/api/v1/treatments"
+
+
+def void_url(treatment_id: int) -> str:
+    return f"/api/v1/treatments/{treatment_id}/void"
+
+
+def test_a_void_the_same_day_returns_the_session_the_supplies_and_the_bundle(
+        app, api, clinic_stock):
+    client = make_client()
+    purchase = make_series_purchase(client, "FACE-3")
+    done = api("provider").post(TREATMENTS, json=treatment_body(client.id, purchase.id))
+    treatment_id = done.get_json()["id"]
+    assert lots_on_hand("C-SOON", "L-SOON", "FV-1") == {"C-SOON": 9, "L-SOON": 3, "FV-1": 4}
+
+    voided = api("manager").post(void_url(treatment_id))
+    assert voided.status_code == 200, voided.get_json()
+    body = voided.get_json()
+    assert body["sessions_left"] == 3
+    assert body["first_visit_bundle_returned"] is True
+    assert sorted((c["sku"], c["lot"], c["quantity"]) for c in body["returned"]) == [
+        ("CART", "C-SOON", 1), ("HA", "H-SOON", 3), ("LIDO", "L-SOON", 5), ("MASK", "M-1", 1),
+        ("MIST", "MI-1", 5)]
+    assert lots_on_hand("C-SOON", "L-SOON", "H-SOON", "FV-1") == {"C-SOON": 10, "L-SOON": 8,
+                                                        "H-SOON": 30, "FV-1": 5}
+    db.session.expire_all()
+    assert db.session.get(PackagePurchase, purchase.id).sessions_left == 3
+    assert db.session.get(Client, client.id).first_visit_bundle_at is None
+    # Nothing deleted: the treatment and its lots stay, the returns are new ledger lines.
+    treatment = db.session.get(Treatment, treatment_id)
+    assert treatment.voided_at is not None
+    assert db.session.scalar(select(func.count()).select_from(TreatmentSupply)) == 5
+    moves = db.session.scalars(select(StockMovement).where(
+        StockMovement.reference == f"treatment:{treatment_id}")).all()
+    assert sorted(m.reason for m in moves) == ["first_visit_bundle"] + ["treatment"] * 5 + \
+        ["treatment_void"] * 6
+    assert sum(m.qty_delta for m in moves) == 0
+    for item_stock in db.session.scalars(select(ItemStock)):
+        assert item_stock.on_hand == db.session.scalar(
+            select(func.sum(StockMovement.qty_delta))
+            .where(StockMovement.item_id == item_stock.item_id))
+    assert db.session.scalar(select(AuditEntry.details).where(
+        AuditEntry.action == "treatment.void")) == {"client_id": client.id,
+                                                     "purchase_id": purchase.id}
+
+    # The client's next treatment is again their first visit, and the session number 1.
+    again = api("provider").post(TREATMENTS, json=treatment_body(client.id, purchase.id))
+    assert again.status_code == 201
+    assert (again.get_json()["session_number"], again.get_json()["first_visit_bundle"]) == \
+        (1, True)
+
+
+def test_a_void_the_next_day_is_refused_and_changes_nothing(app, api, clinic_stock):
+    client = make_client()
+    purchase = make_series_purchase(client, "FACE-3")
+    with freeze_time(datetime.now(UTC)) as frozen:
+        treatment_id = api("provider").post(
+            TREATMENTS, json=treatment_body(client.id, purchase.id)).get_json()["id"]
+        frozen.tick(timedelta(days=1))
+        refused = api("manager").post(void_url(treatment_id))
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["code"] == "void_window_passed"
+    db.session.expire_all()
+    assert db.session.get(PackagePurchase, purchase.id).sessions_left == 2
+    assert db.session.get(Treatment, treatment_id).voided_at is None
+    assert lots_on_hand("C-SOON") == {"C-SOON": 9}
+
+
+def test_a_treatment_is_voided_once(app, api, clinic_stock):
+    client = make_client()
+    purchase = make_series_purchase(client, "FACE-3")
+    treatment_id = api("provider").post(
+        TREATMENTS, json=treatment_body(client.id, purchase.id)).get_json()["id"]
+    manager = api("manager")
+    assert manager.post(void_url(treatment_id)).status_code == 200
+    twice = manager.post(void_url(treatment_id))
+    assert twice.status_code == 409
+    assert twice.get_json()["error"]["code"] == "already_voided"
+    assert lots_on_hand("C-SOON") == {"C-SOON": 10}
+    assert manager.post(void_url(99999)).status_code == 404
+
+
+def test_only_a_manager_may_void(app, api, clinic_stock):
+    client = make_client()
+    purchase = make_series_purchase(client, "FACE-3")
+    treatment_id = api("provider").post(
+        TREATMENTS, json=treatment_body(client.id, purchase.id)).get_json()["id"]
+    for role in ("front_desk", "provider"):
+        response = api(role).post(void_url(treatment_id))
+        assert response.status_code == 403
+        assert response.get_json()["error"]["code"] == "forbidden"
+    assert lots_on_hand("C-SOON") == {"C-SOON": 9}
+
+
+def test_a_voided_session_no_longer_counts_for_the_spacing(app, api, clinic_stock):
+    client = make_client()
+    purchase = make_series_purchase(client, "FACE-3")
+    provider = api("provider")
+    earlier = (clock.now() - timedelta(days=40)).isoformat()
+    assert provider.post(TREATMENTS, json=treatment_body(
+        client.id, purchase.id, performed_at=earlier)).status_code == 201
+    mistake = provider.post(TREATMENTS, json=treatment_body(client.id, purchase.id))
+    assert mistake.status_code == 201
+    assert api("manager").post(void_url(mistake.get_json()["id"])).status_code == 200
+    redo = provider.post(TREATMENTS, json=treatment_body(client.id, purchase.id))
+    assert redo.status_code == 201
+    assert redo.get_json()["session_number"] == 2
+
+
+def test_series_progress_shows_used_left_dates_and_the_next_eligible_day(
+        app, api, clinic_stock):
+    client = make_client()
+    purchase = make_series_purchase(client, "FACE-3")
+    single = make_series_purchase(client, "FACE-1")
+    provider = api("provider")
+    first_at = clock.now() - timedelta(days=50)
+    provider.post(TREATMENTS, json=treatment_body(client.id, purchase.id,
+                                                  performed_at=first_at.isoformat()))
+    progress = {p.purchase_id: p for p in treatments.series_progress(db.session, client.id)}
+    series = progress[purchase.id]
+    assert (series.sessions_used, series.sessions_left, series.sessions_total) == (1, 2, 3)
+    assert [clock.clinic_date(s.performed_at) for s in series.sessions] == \
+        [clock.clinic_date(first_at)]
+    assert series.next_eligible_on == clock.clinic_date(first_at) + timedelta(days=28)
+    assert series.progress.eligible_today is True
+    # 50 days since the last session: past the recommended 42, so the series is off rhythm.
+    assert series.progress.off_rhythm is True
+    assert any("overdue" in w for w in series.warnings)
+    untouched = progress[single.id]
+    assert (untouched.sessions_used, untouched.sessions_left) == (0, 1)
+    assert untouched.next_eligible_on is None
+    assert untouched.warnings == ()
+
+
+def test_a_void_of_an_impossible_id_is_404_not_a_server_error(app, api, clinic_stock):
+    manager = api("manager")
+    for treatment_id in ("0", "2147483648", "99999999999999999999"):
+        response = manager.post(f"/api/v1/treatments/{treatment_id}/void")
+        assert response.status_code == 404
+        assert response.get_json()["error"]["code"] == "not_found"
