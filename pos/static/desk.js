@@ -87,9 +87,9 @@
     var quoteSeq = 0;
     var busy = false;
 
-    getJSON(root.getAttribute("data-catalog-url")).then(function (res) {
+    var catalogLoaded = getJSON(root.getAttribute("data-catalog-url")).then(function (res) {
       if (res.ok) { catalog = res.body; }
-    });
+    }).catch(function () { /* unreachable server: a scan then says it found nothing */ });
 
     /* client */
     var clientId = $("client-id");
@@ -218,19 +218,21 @@
       event.preventDefault();
       var q = productInput.value.trim();
       if (!q) { return; }
+      // A scanner can be faster than the page: a code scanned before the catalog has
+      // arrived is resolved once it has, the same way as any other.
+      if (!catalog.length) { catalogLoaded.then(function () { addScanned(q); }); return; }
+      addScanned(q);
+    });
+
+    function addScanned(q) {
       var found = exact(q);
       var list = found ? [found] : matches(q);
       if (list.length === 1) { addProduct(list[0]); return; }
-      if (!list.length && !catalog.length) {
-        // The catalog has not loaded: let the server resolve what was scanned.
-        addProduct({ key: "sku:" + q, sku: q, name: q });
-        return;
-      }
       productError.textContent = list.length ? "Several products match: pick one below."
         : "No product has the sku, barcode or name “" + q + "”.";
       showProducts();
       productInput.select();
-    });
+    }
 
     /* the cart and its totals */
     var tbody = $("cart-lines");

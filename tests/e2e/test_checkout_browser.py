@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 from sqlalchemy import func, select
 
 from pos.extensions import db
@@ -207,6 +207,25 @@ def test_a_cash_sale_shows_the_change_due_and_is_paid_at_once(
     expect(page.locator("#sale-status")).to_have_text("Paid")
     expect(page.locator("#change-due")).to_have_text("$29.80")
     assert serum_on_hand(demo_clinic) == 4
+
+
+def test_a_code_scanned_before_the_catalog_arrives_is_added_once_it_does(
+        page: Page, demo_clinic: LiveServer) -> None:
+    """A scanner can type faster than the page loads: the scan must wait, not be lost or
+    sent to the server in the case the scanner typed."""
+    held: list[Route] = []
+    page.route("**/desk/catalog.json", lambda route: held.append(route))
+    browser_login(page, demo_clinic, "front_desk")
+    page.goto(f"{demo_clinic.url}/checkout")
+    scan = page.get_by_role("textbox", name="Scan or search products")
+    scan.fill(SERUM.lower())
+    scan.press("Enter")
+    page.wait_for_timeout(200)
+    assert len(held) == 1
+    held[0].continue_()
+    expect(page.locator("#cart-lines")).to_contain_text("Pure HA serum 1 oz")
+    expect(page.locator("#total-total")).to_have_text("$70.20")
+    expect(page.locator("#cart-error")).to_have_text("")
 
 
 def test_scanning_an_unknown_code_says_so_and_adds_nothing(
