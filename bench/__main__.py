@@ -5,7 +5,6 @@ Every benchmark targets 127.0.0.1 only, stops by itself and drops the databases 
 """
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import platform
@@ -17,19 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import alerts_bench, checkout_bench, memory_bench, report_bench, search_bench
 from bench.common import pg_server_url
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-
-
-def _optional(module: str) -> Any | None:
-    """A benchmark written by another desk, if it exists yet."""
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as error:
-        if error.name == module:
-            return None
-        raise
 
 
 def _guarded(name: str, results: dict[str, Any], call: Any) -> None:
@@ -44,19 +34,12 @@ def _guarded(name: str, results: dict[str, Any], call: Any) -> None:
 
 
 def _report_and_memory(results: dict[str, Any]) -> None:
-    report_bench = _optional("bench.report_bench")
-    if report_bench is None:
-        results["report"] = {"skipped": "bench/report_bench.py does not exist yet"}
-        results["memory"] = {"skipped": "needs the report benchmark's year"}
-        return
     server = pg_server_url()
     if server is None:
         results["report"] = {"skipped": "PostgreSQL is not reachable"}
         return
     # The report benchmark makes (and drops) a database of its own on that server.
     _guarded("report", results, lambda: report_bench.run(server))
-    from bench import memory_bench
-
     _guarded("memory", results, memory_bench.run)
 
 
@@ -67,14 +50,10 @@ def main() -> int:
         "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "load_average_at_start": list(os.getloadavg())}}
-    from bench import checkout_bench, search_bench
-
     _guarded("checkout", results, checkout_bench.run)
     _report_and_memory(results)
     _guarded("search", results, search_bench.run)
-    alerts_bench = _optional("bench.alerts_bench")
-    if alerts_bench is not None:
-        _guarded("alerts", results, alerts_bench.run)
+    _guarded("alerts", results, alerts_bench.run)
     results["machine"]["load_average_at_end"] = list(os.getloadavg())
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")

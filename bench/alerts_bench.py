@@ -16,48 +16,18 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy import event, insert, text
 from sqlalchemy.orm import Session
+
+from bench.common import fresh_database, pg_server_url
 
 CATALOG_SIZES = (50, 50_000)
 ADJUSTMENTS = 200  # half of them raise an alert
-
-
-def _pg_url() -> str | None:
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        return None
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return url
-    except Exception:  # noqa: BLE001 - no PostgreSQL here: SQLite only
-        return None
-    finally:
-        engine.dispose()
-
-
-def _fresh_pg_database(server_url: str, name: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_pg_database(server_url: str, name: str) -> None:
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _bulk_catalog(session: Session, size: int, location_id: int) -> None:
@@ -146,35 +116,30 @@ def _measure(url: str, catalog_size: int) -> dict[str, Any]:
     }
 
 
-def _backends() -> list[tuple[str, Callable[[int], tuple[str, Callable[[], None]]]]]:
-    def sqlite(size: int) -> tuple[str, Callable[[], None]]:
-        folder = Path(tempfile.mkdtemp(prefix="pos-alerts-bench-"))
-        path = folder / f"catalog-{size}.sqlite3"
-        return f"sqlite:///{path}", lambda: [p.unlink() for p in folder.iterdir()]
+@contextmanager
+def _sqlite_database(size: int) -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="pos-alerts-bench-") as folder:
+        yield f"sqlite:///{Path(folder) / f'catalog-{size}.sqlite3'}"
 
-    backends: list[tuple[str, Callable[[int], tuple[str, Callable[[], None]]]]] = [
-        ("sqlite", sqlite)]
-    server = _pg_url()
+
+def _backends() -> dict[str, Callable[[int], AbstractContextManager[str]]]:
+    """Each backend makes a throw-away database for one catalog size."""
+    backends: dict[str, Callable[[int], AbstractContextManager[str]]] = {
+        "sqlite": _sqlite_database}
+    server = pg_server_url()
     if server:
-        def postgresql(size: int) -> tuple[str, Callable[[], None]]:
-            name = f"pos_alerts_bench_{size}"
-            return _fresh_pg_database(server, name), lambda: _drop_pg_database(server, name)
-
-        backends.append(("postgresql", postgresql))
+        backends["postgresql"] = lambda size: fresh_database(server, f"pos_alerts_bench_{size}")
     return backends
 
 
 def run() -> dict[str, Any]:
     os.environ.setdefault("POS_INSTANCE_DIR", tempfile.mkdtemp(prefix="pos-bench-instance-"))
     results: dict[str, Any] = {"benchmark": "alert check per adjustment vs catalog size"}
-    for backend, make in _backends():
+    for backend, database in _backends().items():
         figures = {}
         for size in CATALOG_SIZES:
-            url, cleanup = make(size)
-            try:
+            with database(size) as url:
                 figures[str(size)] = _measure(url, size)
-            finally:
-                cleanup()
         results[backend] = figures
     _print(results)
     return results
