@@ -67,6 +67,11 @@ class NewPackage:
 
 def _supplies_for(session: Session, supplies: tuple[tuple[str, int], ...]) -> list[PackageSupply]:
     rows = []
+    skus = [sku for sku, _quantity in supplies]
+    repeated = sorted({sku for sku in skus if skus.count(sku) > 1})
+    if repeated:
+        raise ValidationFailed(f"List each supply once per package: {', '.join(repeated)}.",
+                               {"fields": {"supplies": f"repeats {', '.join(repeated)}"}})
     for sku, quantity in supplies:
         item = session.scalar(select(Item).where(Item.sku == sku))
         if item is None:

@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from pos.domain.errors import ValidationFailed
 from pos.extensions import db
-from pos.models import IdempotencyRecord, Item, StockMovement
+from pos.models import IdempotencyRecord, Item, Package, StockMovement
 from pos.services import catalog, clock
 from tests.factories import make_item
 
@@ -184,6 +185,21 @@ def test_packages_list_their_supplies_per_session(app, api):
         "supplies_per_session": [{"sku": "CART-36", "quantity": 1},
                                  {"sku": "GF-MASK", "quantity": 1}]}
     assert packages["FACE-1"]["max_days_between"] is None
+
+
+def test_a_supply_listed_twice_in_a_package_is_refused_with_its_sku_and_nothing_changes(app):
+    make_item("CART-36", kind="supply")
+    make_item("GF-MASK", kind="supply")
+    catalog.create_package(catalog.NewPackage("FACE-1", "Face single", "face", 1, 30000, 28,
+                                              None, (("CART-36", 1),)), None)
+    with pytest.raises(ValidationFailed) as refused:
+        catalog.set_package_supplies("FACE-1", (("GF-MASK", 1), ("CART-36", 1), ("CART-36", 2)),
+                                     None)
+    assert refused.value.status == 422
+    assert "CART-36" in refused.value.message
+    db.session.rollback()
+    package = db.session.scalar(select(Package).where(Package.code == "FACE-1"))
+    assert [(line.item.sku, line.quantity) for line in package.supplies] == [("CART-36", 1)]
 
 
 # Idempotency-Key
