@@ -14,6 +14,7 @@ from wtforms import (
     StringField,
     SubmitField,
 )
+from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -49,15 +50,15 @@ class TreatmentForm(FlaskForm):
     error, never a silent "no" (the rule parse_answers applies to the API too)."""
 
     purchase_id = SelectField("Package", coerce=int, validators=[InputRequired()])
-    area = SelectField("Area", choices=[(a, a.capitalize()) for a in AREAS],
+    area = SelectField("Area", choices=[SelectChoice(a, a.capitalize()) for a in AREAS],
                        validators=[InputRequired()])
     last_botox_on = DateField(
         "Last Botox or botulinum toxin injection (leave empty if never)",
         validators=[Optional()])
     acknowledged = MultiCheckboxField(
         "I have checked and acknowledge",
-        choices=[(k, ("Treating around: " if k in AVOID_AREAS else "Caution: ")
-                  + CONDITIONS_BY_KEY[k].label) for k in AVOID_AREAS + CAUTIONS],
+        choices=[SelectChoice(k, ("Treating around: " if k in AVOID_AREAS else "Caution: ")
+                              + CONDITIONS_BY_KEY[k].label) for k in AVOID_AREAS + CAUTIONS],
         validators=[Optional()])
     submit = SubmitField("Record treatment")
 
@@ -74,7 +75,7 @@ class TreatmentForm(FlaskForm):
 
 for _condition in CONDITIONS:
     setattr(TreatmentForm, FIELD_PREFIX + _condition.key, RadioField(
-        _condition.label, choices=[("yes", "Yes"), ("no", "No")],
+        _condition.label, choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
         validators=[InputRequired(message="Answer yes or no.")]))
 
 

@@ -8,6 +8,7 @@ import io
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields import SelectChoice
 
 from pos.domain.errors import NotFound, PosError
 from pos.domain.screening import AVOID_AREAS, BOOLEAN_KEYS, CONDITIONS_BY_KEY
@@ -35,9 +36,9 @@ def _client_or_404(client_id: int) -> Client:
     return client
 
 
-def _purchase_choices(progress: list[treatments.PurchaseProgress]) -> list[tuple[int, str]]:
-    return [(p.purchase_id, f"{p.package_name} ({p.area}): {p.sessions_left} of "
-             f"{p.sessions_total} left") for p in progress if p.sessions_left > 0]
+def _purchase_choices(progress: list[treatments.PurchaseProgress]) -> list[SelectChoice]:
+    return [SelectChoice(p.purchase_id, f"{p.package_name} ({p.area}): {p.sessions_left} of "
+                         f"{p.sessions_total} left") for p in progress if p.sessions_left > 0]
 
 
 def _refusal(error: PosError) -> dict:
