@@ -448,15 +448,17 @@ def test_closing_the_day_waits_for_a_sale_already_past_its_check_and_counts_it(p
     assert checked.wait(30)
     closer = threading.Thread(target=close)
     closer.start()
-    with db.engine.connect() as watcher:  # wait until the close is blocked on a lock
+    # Wait until the close is blocked on a lock. Autocommit: PostgreSQL keeps one snapshot of
+    # pg_stat_activity per transaction, so polling inside one would never see the change.
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
         for _ in range(600):
             waiting = watcher.execute(text(
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                 "AND datname = current_database()")).scalar()
-            if waiting:
+            if waiting or errors or not closer.is_alive():
                 break
             time.sleep(0.05)
-    assert waiting == 1 and not closed
+    assert waiting == 1 and not closed, errors
     finish.set()
     seller.join(30)
     closer.join(30)
