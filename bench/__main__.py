@@ -98,6 +98,8 @@ def table(results: dict[str, Any]) -> str:
         ("Checkout, p95 inside the worker (access log)",
          _fmt(_get(r, "checkout", "app", "in_worker_p95_ms"), " ms"),
          "", "", ""),
+        ("Checkout, worker CPU per sale",
+         _fmt(_get(r, "checkout", "app", "worker_cpu_ms_per_sale"), " ms"), "", "", ""),
         ("Client search at 100,000, p95",
          _fmt(_get(r, "search", "app", "p95_ms"), " ms"),
          _fmt(_get(r, "search", "baseline_plain_ilike", "p95_ms"), " ms") + " ILIKE",

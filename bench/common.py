@@ -150,6 +150,12 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def request(port: int, method: str, path: str, body: Any = None,
             headers: dict[str, str] | None = None,
             connection: http.client.HTTPConnection | None = None) -> tuple[int, bytes]:
