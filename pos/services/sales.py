@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -110,9 +110,9 @@ class CartLine:
     quantity: int
 
 
-@dataclass(frozen=True)
-class QuoteLine:
-    """One priced line of a cart; `sku` or `package_code` is set, never both."""
+@dataclass(frozen=True, kw_only=True)
+class CartProduct:
+    """A cart line looked up in the catalog; `sku` or `package_code` is set, never both."""
 
     sku: str | None
     package_code: str | None
@@ -122,8 +122,17 @@ class QuoteLine:
     package_id: int | None
     sessions: int | None  # per package unit
     taxable: bool
-    quantity: int
     unit_price_cents: int
+    quantity: int
+    # The catalog rows themselves, so the sale's lines point at them with no second load.
+    item: Item | None = field(default=None, compare=False, repr=False)
+    package: Package | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuoteLine(CartProduct):
+    """A cart product with its share of the sale's amounts (pos.domain.pricing)."""
+
     subtotal_cents: int
     discount_cents: int
     tax_cents: int
@@ -146,24 +155,7 @@ class Quote:
     tax_rate_bp: int
 
 
-@dataclass(frozen=True)
-class _Resolved:
-    sku: str | None
-    package_code: str | None
-    name: str
-    category: str
-    item_id: int | None
-    package_id: int | None
-    sessions: int | None
-    taxable: bool
-    unit_price_cents: int
-    quantity: int
-    # The catalog rows themselves, so the sale's lines point at them with no second load.
-    item: Item | None = field(default=None, compare=False, repr=False)
-    package: Package | None = field(default=None, compare=False, repr=False)
-
-
-def _resolve_lines(session: Session, lines: Sequence[CartLine]) -> list[_Resolved]:
+def _resolve_lines(session: Session, lines: Sequence[CartLine]) -> list[CartProduct]:
     """Look every line up in the catalog; the same sku or package twice is one line."""
     if not lines:
         raise ValidationFailed("A sale needs at least one line.",
@@ -206,7 +198,7 @@ def _resolve_lines(session: Session, lines: Sequence[CartLine]) -> list[_Resolve
             if item.kind == "supply":
                 raise UnknownItem(f"{item.sku} is a clinical supply; it is not sold at the desk.",
                                   {"sku": item.sku})
-            resolved.append(_Resolved(
+            resolved.append(CartProduct(
                 sku=item.sku, package_code=None, name=item.name, category=item.kind,
                 item_id=item.id, package_id=None, sessions=None, taxable=item.taxable,
                 unit_price_cents=item.price_cents, quantity=quantity, item=item))
@@ -215,7 +207,7 @@ def _resolve_lines(session: Session, lines: Sequence[CartLine]) -> list[_Resolve
             if package is None or not package.active:
                 raise UnknownItem(f"No package {code!r} is for sale.", {"package_code": code})
             # Treatments are services: not taxed.
-            resolved.append(_Resolved(
+            resolved.append(CartProduct(
                 sku=None, package_code=package.code, name=package.name, category="package",
                 item_id=None, package_id=package.id, sessions=package.sessions, taxable=False,
                 unit_price_cents=package.price_cents, quantity=quantity, package=package))
@@ -236,7 +228,7 @@ def _find_discount(session: Session, code: str, *, lock: bool = False) -> Discou
     return discount
 
 
-def _price(resolved: list[_Resolved], discount: DiscountCode | None) -> Quote:
+def _price(resolved: list[CartProduct], discount: DiscountCode | None) -> Quote:
     rate = int(current_app.config["TAX_RATE_BP"])
     priced = pricing.price_sale(
         [pricing.LineInput(key=r.sku or r.package_code or "", unit_price_cents=r.unit_price_cents,
@@ -246,9 +238,7 @@ def _price(resolved: list[_Resolved], discount: DiscountCode | None) -> Quote:
         rate,
     )
     lines = tuple(
-        QuoteLine(sku=r.sku, package_code=r.package_code, name=r.name, category=r.category,
-                  item_id=r.item_id, package_id=r.package_id, sessions=r.sessions,
-                  taxable=r.taxable, quantity=p.quantity, unit_price_cents=p.unit_price_cents,
+        QuoteLine(**{f.name: getattr(r, f.name) for f in fields(r)},
                   subtotal_cents=p.subtotal_cents, discount_cents=p.discount_cents,
                   tax_cents=p.tax_cents, total_cents=p.total_cents)
         for r, p in zip(resolved, priced.lines, strict=True)
@@ -318,8 +308,8 @@ def _create_sale(session: Session, *, client_id: int | None, lines: Sequence[Car
                  quantity=q.quantity, unit_price_cents=q.unit_price_cents,
                  subtotal_cents=q.subtotal_cents, discount_cents=q.discount_cents,
                  tax_cents=q.tax_cents, total_cents=q.total_cents, taxable=q.taxable,
-                 item=r.item, package=r.package)
-        for q, r in zip(quote.lines, resolved, strict=True)
+                 item=q.item, package=q.package)
+        for q in quote.lines
     ]
     session.add(sale)
     session.flush()
