@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app
 from sqlalchemy import select
@@ -78,26 +78,26 @@ def _bundle_sku() -> str:
     return str(current_app.config.get("FIRST_VISIT_BUNDLE_SKU") or "BUNDLE-FV")
 
 
+_Row = TypeVar("_Row", PackagePurchase, Client)
+
+
+def _lock_row(session: Session, model: type[_Row], row_id: int, what: str, key: str) -> _Row:
+    """The row, locked for this transaction, or 404 naming it (ids out of range too)."""
+    row = session.scalar(
+        select(model).where(model.id == row_id)
+        .with_for_update().execution_options(populate_existing=True)) \
+        if 0 < row_id <= MAX_ID else None
+    if row is None:
+        raise NotFound(f"No {what} {row_id}.", {key: row_id})
+    return row
+
+
 def _lock_purchase(session: Session, purchase_id: int) -> PackagePurchase:
-    if not 0 < purchase_id <= MAX_ID:
-        raise NotFound(f"No package purchase {purchase_id}.", {"purchase_id": purchase_id})
-    purchase = session.scalar(
-        select(PackagePurchase).where(PackagePurchase.id == purchase_id)
-        .with_for_update().execution_options(populate_existing=True))
-    if purchase is None:
-        raise NotFound(f"No package purchase {purchase_id}.", {"purchase_id": purchase_id})
-    return purchase
+    return _lock_row(session, PackagePurchase, purchase_id, "package purchase", "purchase_id")
 
 
 def _lock_client(session: Session, client_id: int) -> Client:
-    if not 0 < client_id <= MAX_ID:
-        raise NotFound(f"No client {client_id}.", {"client_id": client_id})
-    client = session.scalar(
-        select(Client).where(Client.id == client_id)
-        .with_for_update().execution_options(populate_existing=True))
-    if client is None:
-        raise NotFound(f"No client {client_id}.", {"client_id": client_id})
-    return client
+    return _lock_row(session, Client, client_id, "client", "client_id")
 
 
 def _last_session_on(session: Session, purchase_id: int) -> date | None:
