@@ -138,10 +138,9 @@ def reconcile_stripe_command(since: str | None) -> None:
 @pos_cli.command("sweep-checkouts")
 def sweep_checkouts_command() -> None:
     """Expire card checkouts past their expiry whose event never came (releasing stock)."""
-    from pos.services.sales import retry_pending_auto_refunds, sweep_expired
+    from pos.services.sales import sweep_checkouts
 
-    counts = sweep_expired()
-    counts["refunds_retried"] = retry_pending_auto_refunds()
+    counts = sweep_checkouts()
     click.echo(" ".join(f"{key}={value}" for key, value in counts.items()))
 
 

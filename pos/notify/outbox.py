@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,6 +38,8 @@ log = logging.getLogger("pos.outbox")
 LEASE = timedelta(minutes=2)
 LEASE_PER_MESSAGE = timedelta(seconds=15)
 WORKER_INTERVAL_SECONDS = 10.0
+# Abandoned card checkouts whose `expired` event never came are swept at most this often.
+SWEEP_EVERY_SECONDS = 60.0
 STAFF_TOPICS = ("alert", "digest")
 
 
@@ -189,7 +192,8 @@ def _forget_on_rollback(session: Session, _previous: Any) -> None:
 
 
 class OutboxWorker:
-    """A daemon thread: every 10 s, or at once when poked, deliver, check expiry, digest."""
+    """A daemon thread: every 10 s, or at once when poked, deliver, check expiry, digest,
+    and (once a minute) sweep abandoned card checkouts."""
 
     def __init__(self, app: Flask, interval: float = WORKER_INTERVAL_SECONDS) -> None:
         self.app = app
@@ -199,6 +203,7 @@ class OutboxWorker:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="pos-outbox", daemon=True)
         self.first_tick_done = threading.Event()
+        self._next_sweep_at = 0.0  # time.monotonic(): the first round sweeps
 
     def start(self) -> OutboxWorker:
         with _wake_lock:
@@ -226,6 +231,7 @@ class OutboxWorker:
     def tick(self) -> None:
         from pos.services.alerts import check_expiring_lots, queue_daily_digest
         from pos.services.reports import queue_monthly_report
+        from pos.services.sales import sweep_checkouts
 
         with self.app.app_context():
             try:
@@ -233,6 +239,11 @@ class OutboxWorker:
                 # Each scheduled job on its own: one failing must not hold back the others.
                 queued = [self._step(job) for job in
                           (check_expiring_lots, queue_daily_digest, queue_monthly_report)]
+                if time.monotonic() >= self._next_sweep_at:
+                    # It asks the payment gateway about each abandoned checkout: not on
+                    # every round.
+                    self._next_sweep_at = time.monotonic() + SWEEP_EVERY_SECONDS
+                    self._step(sweep_checkouts)
                 if any(queued):
                     self._step(deliver_pending)
             finally:

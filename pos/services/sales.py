@@ -878,6 +878,15 @@ def sweep_expired(now: datetime | None = None) -> dict[str, int]:
     return counts
 
 
+def sweep_checkouts() -> dict[str, int]:
+    """The periodic clean-up of card payments (the server's deliverer and `pos
+    sweep-checkouts`): expire abandoned checkouts, send again the automatic refunds that
+    did not go through."""
+    counts = sweep_expired()
+    counts["refunds_retried"] = retry_pending_auto_refunds()
+    return counts
+
+
 def reconcile(since: datetime | None = None) -> dict[str, int]:
     """Ask the gateway about every sale still awaiting payment and settle it, so a payment
     made while the webhook was unreachable is never lost. Running it twice changes nothing."""

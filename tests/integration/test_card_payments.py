@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from pos.extensions import db
 from pos.models import AuditEntry, OutboxMessage, PackagePurchase, Refund, Sale, StockMovement
+from pos.notify.outbox import OutboxWorker
 from pos.services import clock, sales
 from tests.factories import make_item
 from tests.fixtures_payments import (
@@ -221,6 +222,26 @@ def test_the_sweep_expires_checkouts_whose_event_never_came(api, shop, standin, 
     assert db.session.get(Sale, sale["id"]).status == "expired"
     assert db.session.get(Sale, paid["id"]).status == "paid"
     assert stock_of("SERUM") == (2, 0)
+
+
+def test_the_servers_background_deliverer_sweeps_an_abandoned_checkout_by_itself(
+        api, shop, standin, stripe_app):
+    sale = card_sale(api, shop)
+    with db.engine.begin() as conn:
+        conn.execute(update(Sale).values(expires_at=clock.now() - timedelta(minutes=10)))
+    db.session.rollback()
+    assert stock_of("SERUM") == (3, 1)
+
+    worker = OutboxWorker(stripe_app, interval=3600).start()
+    try:
+        assert worker.first_tick_done.wait(15)
+    finally:
+        worker.stop()
+
+    db.session.rollback()
+    assert db.session.get(Sale, sale["id"]).status == "expired"
+    assert standin.sessions[sale["checkout_session_id"]]["status"] == "expired"
+    assert stock_of("SERUM") == (3, 0)
 
 
 def test_voiding_an_unpaid_card_sale_ends_its_checkout(api, shop, standin):

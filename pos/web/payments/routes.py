@@ -8,14 +8,10 @@ included, is answered 2xx so Stripe stops retrying; the idempotency lives in
 from __future__ import annotations
 
 import logging
-import threading
-import time
 
 from flask import (
     Blueprint,
-    Flask,
     abort,
-    current_app,
     jsonify,
     redirect,
     render_template,
@@ -41,43 +37,6 @@ from pos.web.access import role_required
 log = logging.getLogger("pos.payments")
 
 payments_bp = Blueprint("payments", __name__)
-
-# Checkouts whose `expired` event never came are swept by the server itself, in the
-# background, at most this often per process (and by `flask pos sweep-checkouts`).
-SWEEP_EVERY_SECONDS = 60.0
-_sweep_lock = threading.Lock()
-
-
-@payments_bp.record_once
-def _install_sweeper(state) -> None:  # type: ignore[no-untyped-def]
-    app: Flask = state.app
-    if not app.config.get("OUTBOX_WORKER") or app.config.get("TESTING"):
-        return
-
-    @app.before_request
-    def _maybe_sweep() -> None:
-        now = time.monotonic()
-        with _sweep_lock:
-            last = app.extensions.get("pos_checkout_sweep_at", float("-inf"))
-            if now - last < SWEEP_EVERY_SECONDS:
-                return
-            app.extensions["pos_checkout_sweep_at"] = now
-        threading.Thread(target=_sweep, args=(current_app._get_current_object(),),  # type: ignore[attr-defined]
-                         name="pos-checkout-sweep", daemon=True).start()
-
-
-def _sweep(app: Flask) -> None:
-    with app.app_context():
-        try:
-            counts = sales.sweep_expired()
-            if counts["checked"]:
-                log.info("checkout sweep: %s", counts)
-        except Exception:  # noqa: BLE001 - a background sweep must never take a request down
-            db.session.rollback()
-            log.exception("the checkout sweep failed; it runs again later")
-        finally:
-            db.session.remove()
-
 
 @payments_bp.post("/stripe/webhook")
 @csrf.exempt
