@@ -11,7 +11,8 @@ Rules a clinic can live with:
 - A package line is refunded in whole package units: refunding q units needs q of the
   line's purchases with none of their sessions used (a started series is not refunded
   here; 422 `sessions_already_used`). Their sessions are marked refunded, so they can no
-  longer be redeemed and leave the clinic's liability.
+  longer be redeemed, and the net given back is exactly their value_cents, so they leave
+  the clinic's liability to the cent (all of a line's purchases add up to its net).
 - Cash: one transaction, succeeded at once. Card: transaction 1 records a `pending`
   refund and reserves the quantities (so two refunds cannot both take the same units);
   after the commit the gateway refunds (idempotency key `refund-<id>`); transaction 2
@@ -83,14 +84,17 @@ def refund_sale(sale_id: int, lines: Sequence[tuple[int, int]], *, restock: bool
         for line_id, quantity in wanted.items():
             line = by_id[line_id]
             amounts = pricing.refund_amounts(_priced(line), line.refunded_quantity, quantity)
+            net_cents = amounts.net_cents
             if line.package_id is not None:
-                _refund_sessions(session, line, quantity)
+                # Exactly the value of the purchases it ends, so the package liability
+                # falls by what is given back (the pro rata could differ by a cent).
+                net_cents = _refund_sessions(session, line, quantity)
             line.refunded_quantity += quantity
             refund.lines.append(RefundLine(
-                sale_line_id=line.id, quantity=quantity, net_cents=amounts.net_cents,
+                sale_line_id=line.id, quantity=quantity, net_cents=net_cents,
                 tax_cents=amounts.tax_cents,
                 restock=restock and line.item_id is not None))
-            refund.amount_cents += amounts.total_cents
+            refund.amount_cents += net_cents + amounts.tax_cents
             refund.tax_cents += amounts.tax_cents
         session.flush()
         audit.record(session, user_id, "refund.create", "refund", refund.id, sale_id=sale.id,
@@ -126,7 +130,8 @@ def refund_sale(sale_id: int, lines: Sequence[tuple[int, int]], *, restock: bool
         return pending
 
 
-def _refund_sessions(session: Session, line: SaleLine, quantity: int) -> None:
+def _refund_sessions(session: Session, line: SaleLine, quantity: int) -> int:
+    """End `quantity` untouched purchases of the line; their value, which is refunded."""
     purchases = list(session.scalars(
         select(PackagePurchase).where(PackagePurchase.sale_line_id == line.id)
         .order_by(PackagePurchase.id.desc()).with_for_update()
@@ -141,6 +146,7 @@ def _refund_sessions(session: Session, line: SaleLine, quantity: int) -> None:
              "sessions_used": used})
     for purchase in untouched[:quantity]:
         purchase.sessions_refunded = purchase.sessions_total - purchase.sessions_used
+    return sum(purchase.value_cents for purchase in untouched[:quantity])
 
 
 def _complete(session: Session, refund: Refund, user_id: int | None, *,

@@ -7,8 +7,16 @@ from sqlalchemy import select, update
 
 from pos.extensions import db
 from pos.models import AuditEntry, PackagePurchase, Refund, Sale, StockMovement
+from pos.services import clock, reports
 from tests.factories import make_item
-from tests.fixtures_payments import deliver, make_client, make_package, row_counts, stock_of
+from tests.fixtures_payments import (
+    deliver,
+    make_client,
+    make_discount,
+    make_package,
+    row_counts,
+    stock_of,
+)
 
 
 @pytest.fixture
@@ -81,6 +89,42 @@ def test_an_unused_series_is_refunded_and_its_sessions_can_no_longer_be_used(api
     assert response.json["amount_cents"] == 45000
     purchases = db.session.scalars(select(PackagePurchase).order_by(PackagePurchase.id)).all()
     assert [p.sessions_left for p in purchases] == [3, 0]
+
+
+def test_refunded_package_units_give_back_exactly_their_value_and_leave_no_liability_cent(
+        api, shop):
+    """4 single sessions with a 2-cent discount: 39,998 split 10,000 10,000 9,999 9,999.
+    Refunding two units gives back the value of the two purchases it ends, to the cent,
+    so the month's liability equals the value of the sessions still to be performed."""
+    make_package("FACE1", sessions=1, price_cents=10000)
+    make_discount("TWOCENTS", kind="fixed", value=2)
+    response = api("front_desk").post("/api/v1/sales", json={
+        "client_id": shop, "payment": "cash", "discount_code": "TWOCENTS",
+        "lines": [{"package_code": "FACE1", "quantity": 4}]})
+    assert response.status_code == 201, response.json
+    sale = response.json
+    assert sale["total_cents"] == 39998
+
+    refund = api("manager").post(f"/api/v1/sales/{sale['id']}/refunds", json={
+        "lines": [{"line_id": sale["lines"][0]["id"], "quantity": 2}], "restock": False,
+        "reason": "moving away"})
+
+    assert refund.status_code == 201, refund.json
+    purchases = db.session.scalars(select(PackagePurchase).order_by(PackagePurchase.id)).all()
+    ended = [p.value_cents for p in purchases if p.sessions_left == 0]
+    still_owed = [p.value_cents for p in purchases if p.sessions_left == 1]
+    assert len(ended) == len(still_owed) == 2
+    assert refund.json["amount_cents"] == sum(ended)
+    today = clock.today()
+    report = reports.monthly_report(db.session, today.year, today.month)
+    assert report.packages.liability.closing_cents == sum(still_owed)
+
+    last = api("manager").post(f"/api/v1/sales/{sale['id']}/refunds", json={
+        "lines": [{"line_id": sale["lines"][0]["id"], "quantity": 2}], "restock": False,
+        "reason": "moving away"})
+    assert last.json["amount_cents"] + refund.json["amount_cents"] == 39998
+    report = reports.monthly_report(db.session, today.year, today.month)
+    assert report.packages.liability.closing_cents == 0
 
 
 def test_a_series_with_a_session_used_cannot_be_refunded(api, shop):
