@@ -227,7 +227,7 @@ def run(workers: int = 2) -> dict[str, Any]:
             app["worker_cpu_ms_per_sale"] = round(1000 * cpu_used / max(app["sales"], 1), 2)
             app["worker_rss_mib_fresh"] = round(fresh_rss / 1024, 1)
             app["worker_rss_mib_after"] = round(
-                max(rss_kib(pid) for pid in gunicorn.worker_pids()) / 1024, 1)
+                max(rss_kib(pid) for pid in workers_pids) / 1024, 1)
             inside = gunicorn.access_durations_ms("POST", "/api/v1/sales", 201)
             app["in_worker_p50_ms"] = round(percentile(inside, 0.50), 2)
             app["in_worker_p95_ms"] = round(percentile(inside, 0.95), 2)

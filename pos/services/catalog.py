@@ -72,8 +72,10 @@ def _supplies_for(session: Session, supplies: tuple[tuple[str, int], ...]) -> li
     if repeated:
         raise ValidationFailed(f"List each supply once per package: {', '.join(repeated)}.",
                                {"fields": {"supplies": f"repeats {', '.join(repeated)}"}})
+    items = {item.sku: item for item in session.scalars(
+        select(Item).where(Item.sku.in_(skus)))} if skus else {}
     for sku, quantity in supplies:
-        item = session.scalar(select(Item).where(Item.sku == sku))
+        item = items.get(sku)
         if item is None:
             raise UnknownItem(f"No item with sku {sku!r}.", {"sku": sku})
         if quantity < 1:
