@@ -1,0 +1,51 @@
+"""The closed sets of states and kinds the database stores as text.
+
+Each is a `StrEnum`, so a member compares equal to its text (`SaleStatus.PAID == "paid"`)
+and a typo is an AttributeError instead of a silent miss; the models turn each set into a
+CHECK constraint, so the database refuses anything else too.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class SaleStatus(StrEnum):
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAID = "paid"
+    EXPIRED = "expired"
+    FAILED = "failed"
+    VOID = "void"
+
+
+class PaymentMethod(StrEnum):
+    CARD = "card"
+    CASH = "cash"
+
+
+class PaymentStatus(StrEnum):
+    """One tender of a sale (a row of `payments`)."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+# A sale counts in the month's figures once it is paid; refunds are counted separately, in
+# the month they are made, so a refunded sale stays a paid sale.
+COUNTED_SALE_STATUSES = (SaleStatus.PAID,)
+# A refund counts when made, even while the processor has not confirmed it yet.
+COUNTED_REFUND_STATUSES = (RefundStatus.SUCCEEDED, RefundStatus.PENDING)
+
+
+def check_in(column: str, values: type[StrEnum]) -> str:
+    """The SQL of a CHECK constraint that keeps `column` inside one of these sets."""
+    listed = ", ".join(f"'{member.value}'" for member in values)
+    return f"{column} IN ({listed})"
