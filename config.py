@@ -67,6 +67,10 @@ class Config:
     DIGEST_HOUR = int(os.environ.get("DIGEST_HOUR", "7"))
     # The in-server deliverer of the outbox; tests switch it off and drive delivery themselves.
     OUTBOX_WORKER = _env_bool("OUTBOX_WORKER", True)
+    # An Idempotency-Key claimed by a request that has not answered after this long is
+    # taken over by a retry (its worker died). Longer than gunicorn's 30 s timeout, so a
+    # request still running is never overtaken.
+    IDEMPOTENCY_LEASE_SECONDS = int(os.environ.get("IDEMPOTENCY_LEASE_SECONDS", "60"))
 
     CLINIC_NAME = os.environ.get("CLINIC_NAME", "Glow Microneedling Clinic")
     CLINIC_TIMEZONE = os.environ.get("CLINIC_TIMEZONE", "America/New_York")

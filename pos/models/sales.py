@@ -268,7 +268,8 @@ class ProcessedEvent(db.Model):
 
 
 class IdempotencyRecord(db.Model):
-    """The first response to a POST with an Idempotency-Key, replayed for the same key."""
+    """The first response to a POST with an Idempotency-Key, replayed for the same key
+    and user (pos.web.api.idempotency)."""
 
     __tablename__ = "idempotency_records"
     __table_args__ = (UniqueConstraint("user_id", "endpoint", "key"),)
@@ -280,4 +281,9 @@ class IdempotencyRecord(db.Model):
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int]
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Kept 24 h from here (pos worker purges older records).
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the request now answering for this key started; a claim with no answer
+    # (status_code 0) older than IDEMPOTENCY_LEASE_SECONDS died with its worker and is
+    # taken over by a retry.
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
