@@ -65,8 +65,6 @@ class Config:
     REORDER_COVER_DAYS = int(os.environ.get("REORDER_COVER_DAYS", "30"))
     # Hour (clinic time) of the daily stock digest and of the monthly report email.
     DIGEST_HOUR = int(os.environ.get("DIGEST_HOUR", "7"))
-    # The in-server deliverer of the outbox; tests switch it off and drive delivery themselves.
-    OUTBOX_WORKER = _env_bool("OUTBOX_WORKER", True)
     # An Idempotency-Key claimed by a request that has not answered after this long is
     # taken over by a retry (its worker died). Longer than gunicorn's 30 s timeout, so a
     # request still running is never overtaken.
@@ -103,7 +101,6 @@ class TestConfig(Config):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     SECRET_KEY = "test-secret-key"  # noqa: S105 - tests only
-    OUTBOX_WORKER = False
     STRIPE_SECRET_KEY = None
     STRIPE_WEBHOOK_SECRET = None
     MAIL_SERVER = None

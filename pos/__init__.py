@@ -45,12 +45,12 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 
     configure_logging(app)
 
-    # The stock-alert hook, and the outbox deliverer thread of a server process.
-    from pos.notify.outbox import install_deliverer
-
-    install_deliverer(app)
-
+    # Importing these registers the stock-alert hook (it writes alerts and their outbox
+    # rows in the transaction that moved the stock) and the NOTIFY that wakes `pos worker`.
+    # The web server delivers nothing itself: `pos worker` is its own process.
     from pos.cli import pos_cli
+    from pos.notify import outbox  # noqa: F401
+    from pos.services import alerts  # noqa: F401
 
     app.cli.add_command(pos_cli)
     return app

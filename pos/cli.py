@@ -144,6 +144,30 @@ def sweep_checkouts_command() -> None:
     click.echo(" ".join(f"{key}={value}" for key, value in counts.items()))
 
 
+@pos_cli.command("worker")
+@click.option("--once", is_flag=True, help="Run one round and exit (for tests and cron).")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=None,
+              help="Seconds between rounds (default 5); on PostgreSQL a commit that queues "
+                   "a message wakes it sooner.")
+def worker_command(once: bool, interval: float | None) -> None:
+    """Deliver the outbox, raise expiring-lot alerts, queue the digests, sweep abandoned
+    card checkouts and purge old Idempotency-Key records, until SIGTERM or SIGINT."""
+    from pos.worker import DEFAULT_INTERVAL_SECONDS, Worker
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    worker = Worker(app, interval=interval or DEFAULT_INTERVAL_SECONDS)
+    mode = "one round" if once else f"every {worker.interval:g} s" + (
+        ", woken by NOTIFY" if worker.listens else "")
+    click.echo(f"pos worker: started ({mode})")
+
+    def report(counts: dict[str, int]) -> None:
+        if once:
+            click.echo(" ".join(f"{key}={value}" for key, value in counts.items()))
+
+    worker.run(once=once, on_round=report)
+    click.echo("pos worker: stopped")
+
+
 @pos_cli.command("deliver-alerts")
 @click.option("--limit", default=200, show_default=True, help="At most this many messages.")
 def deliver_alerts_command(limit: int) -> None:

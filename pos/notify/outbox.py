@@ -1,7 +1,7 @@
 """Delivering the outbox: claim due rows, send them outside any transaction, record the result.
 
-Several deliverers may run at once (one thread per server process, plus cron running
-`pos deliver-alerts`). Each claims its rows in one short transaction, with
+Several deliverers may run at once (`pos worker` processes on one or more machines, plus
+cron running `pos deliver-alerts`). Each claims its rows in one short transaction, with
 `FOR UPDATE SKIP LOCKED` on PostgreSQL (BEGIN IMMEDIATE serializes claimers on SQLite),
 by pushing their next attempt past a lease; it commits, sends, and then records each
 result in a second short transaction. No database lock is held while talking to the
@@ -10,15 +10,12 @@ mail server or the webhook, and a row claimed by one deliverer is not due for an
 from __future__ import annotations
 
 import logging
-import os
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask, current_app
-from sqlalchemy import event, exists, func, select
+from flask import current_app
+from sqlalchemy import Connection, event, exists, func, select
 from sqlalchemy.orm import Session
 
 from pos.domain.reorder import retry_delay_seconds
@@ -37,9 +34,6 @@ log = logging.getLogger("pos.outbox")
 # be sent (each message has at most the SMTP timeout) before anyone may retry it.
 LEASE = timedelta(minutes=2)
 LEASE_PER_MESSAGE = timedelta(seconds=15)
-WORKER_INTERVAL_SECONDS = 10.0
-# Abandoned card checkouts whose `expired` event never came are swept at most this often.
-SWEEP_EVERY_SECONDS = 60.0
 STAFF_TOPICS = ("alert", "digest")
 
 
@@ -160,137 +154,39 @@ def deliver_pending(now: datetime | None = None, limit: int = 50) -> DeliveryRep
     return report
 
 
-# ----------------------------------------------------------------- the in-server deliverer
+# ------------------------------------------------------------------ waking the workers
 
-_wake_events: set[threading.Event] = set()
-_wake_lock = threading.Lock()
-OUTBOX_WRITTEN = "outbox_written"
+# `pos worker` processes LISTEN on this channel (PostgreSQL): a commit that queued a
+# message wakes them at once instead of at their next poll.
+WAKE_CHANNEL = "pos_outbox"
+_NOTIFIED = "outbox_notified"
 
 
-def poke() -> None:
-    """Wake the deliverers of this process now (a transaction just queued a message)."""
-    with _wake_lock:
-        for wake in _wake_events:
-            wake.set()
+def poke(connection: Connection) -> None:
+    """Tell the workers, when this transaction commits, that the outbox has new rows.
+
+    NOTIFY is transactional on PostgreSQL: it is delivered at COMMIT and dropped by a
+    rollback, so a worker never wakes for a message that does not exist. Elsewhere (SQLite)
+    workers poll. Code that writes outbox rows without the ORM calls this itself.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"NOTIFY {WAKE_CHANNEL}")
 
 
 @event.listens_for(Session, "after_flush")
-def _note_outbox_rows(session: Session, _context: Any) -> None:
+def _poke_when_outbox_rows_are_written(session: Session, _context: Any) -> None:
+    if session.info.get(_NOTIFIED):
+        return  # once per transaction is enough
     if any(isinstance(obj, OutboxMessage) for obj in session.new):
-        session.info[OUTBOX_WRITTEN] = True
+        session.info[_NOTIFIED] = True
+        poke(session.connection())
 
 
 @event.listens_for(Session, "after_commit")
-def _wake_after_commit(session: Session) -> None:
-    if session.info.pop(OUTBOX_WRITTEN, False):
-        poke()
+def _forget_on_commit(session: Session) -> None:
+    session.info.pop(_NOTIFIED, None)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_on_rollback(session: Session, _previous: Any) -> None:
-    session.info.pop(OUTBOX_WRITTEN, None)
-
-
-class OutboxWorker:
-    """A daemon thread: every 10 s, or at once when poked, deliver, check expiry, digest,
-    and (once a minute) sweep abandoned card checkouts."""
-
-    def __init__(self, app: Flask, interval: float = WORKER_INTERVAL_SECONDS) -> None:
-        self.app = app
-        self.interval = interval
-        self.pid = os.getpid()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="pos-outbox", daemon=True)
-        self.first_tick_done = threading.Event()
-        self._next_sweep_at = 0.0  # time.monotonic(): the first round sweeps
-
-    def start(self) -> OutboxWorker:
-        with _wake_lock:
-            _wake_events.add(self._wake)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 15.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout)
-        with _wake_lock:
-            _wake_events.discard(self._wake)
-
-    def is_alive(self) -> bool:
-        return self._thread.is_alive()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            self.tick()
-            self.first_tick_done.set()
-            self._wake.wait(self.interval)
-
-    def tick(self) -> None:
-        from pos.services.alerts import check_expiring_lots, queue_daily_digest
-        from pos.services.reports import queue_monthly_report
-        from pos.services.sales import sweep_checkouts
-
-        with self.app.app_context():
-            try:
-                self._step(deliver_pending)
-                # Each scheduled job on its own: one failing must not hold back the others.
-                queued = [self._step(job) for job in
-                          (check_expiring_lots, queue_daily_digest, queue_monthly_report)]
-                if time.monotonic() >= self._next_sweep_at:
-                    # It asks the payment gateway about each abandoned checkout: not on
-                    # every round.
-                    self._next_sweep_at = time.monotonic() + SWEEP_EVERY_SECONDS
-                    self._step(sweep_checkouts)
-                if any(queued):
-                    self._step(deliver_pending)
-            finally:
-                db.session.remove()
-
-    def _step(self, job: Any) -> Any:
-        try:
-            return job()
-        except Exception:  # noqa: BLE001 - the thread must survive a bad moment
-            db.session.rollback()
-            log.exception("outbox deliverer: %s failed; retrying in %s s",
-                          getattr(job, "__name__", job), self.interval)
-            return None
-
-
-_start_lock = threading.Lock()
-
-
-def start_background_deliverer(app: Flask) -> OutboxWorker | None:
-    """Start this process's deliverer once (a gunicorn worker forked later starts its own)."""
-    if not app.config.get("OUTBOX_WORKER") or app.config.get("TESTING"):
-        return None
-    with _start_lock:
-        worker: OutboxWorker | None = app.extensions.get("pos_outbox_worker")
-        if worker is not None and worker.pid == os.getpid() and worker.is_alive():
-            return worker
-        worker = OutboxWorker(app).start()
-        app.extensions["pos_outbox_worker"] = worker
-        return worker
-
-
-def install_deliverer(app: Flask) -> None:
-    """Called by create_app: registers the alert hook and runs the deliverer in servers.
-
-    Flask CLI commands (`db upgrade`, `pos deliver-alerts`...) get no thread; `flask run`
-    and a forked worker start theirs on their first request.
-    """
-    # Importing pos.services.alerts (above) registered the stock-alert before_commit hook.
-
-    if not app.config.get("OUTBOX_WORKER") or app.config.get("TESTING"):
-        return
-
-    @app.before_request
-    def _ensure_deliverer() -> None:
-        worker = app.extensions.get("pos_outbox_worker")
-        if worker is None or worker.pid != os.getpid():
-            start_background_deliverer(app)
-
-    if os.environ.get("FLASK_RUN_FROM_CLI") != "true":
-        start_background_deliverer(app)
+    session.info.pop(_NOTIFIED, None)

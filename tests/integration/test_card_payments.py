@@ -11,7 +11,6 @@ from sqlalchemy import select, update
 
 from pos.extensions import db
 from pos.models import AuditEntry, OutboxMessage, PackagePurchase, Refund, Sale, StockMovement
-from pos.notify.outbox import OutboxWorker
 from pos.services import clock, sales
 from tests.factories import make_item
 from tests.fixtures_payments import (
@@ -21,7 +20,9 @@ from tests.fixtures_payments import (
     make_package,
     row_counts,
     stock_of,
+    stripe_config,
 )
+from tests.worker_process import run_once, worker_env
 
 CLIENT_EMAIL = "zoe.quintero@example.org"
 
@@ -224,20 +225,20 @@ def test_the_sweep_expires_checkouts_whose_event_never_came(api, shop, standin, 
     assert stock_of("SERUM") == (2, 0)
 
 
-def test_the_servers_background_deliverer_sweeps_an_abandoned_checkout_by_itself(
-        api, shop, standin, stripe_app):
+def test_the_worker_process_sweeps_an_abandoned_checkout_by_itself(
+        api, shop, standin, stripe_app, tmp_path):
     sale = card_sale(api, shop)
     with db.engine.begin() as conn:
         conn.execute(update(Sale).values(expires_at=clock.now() - timedelta(minutes=10)))
     db.session.rollback()
     assert stock_of("SERUM") == (3, 1)
 
-    worker = OutboxWorker(stripe_app, interval=3600).start()
-    try:
-        assert worker.first_tick_done.wait(15)
-    finally:
-        worker.stop()
+    # The real `pos worker` process, one round, against this test's database and Stripe.
+    finished = run_once(worker_env(
+        stripe_app.config["SQLALCHEMY_DATABASE_URI"], tmp_path, **stripe_config(standin)))
 
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert "checkouts_expired=1" in finished.stdout
     db.session.rollback()
     assert db.session.get(Sale, sale["id"]).status == "expired"
     assert standin.sessions[sale["checkout_session_id"]]["status"] == "expired"
