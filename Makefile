@@ -20,11 +20,17 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-## make run: install, migrate, load the demo clinic if empty, serve with gunicorn.
+## make run: install, migrate, load the demo clinic if empty, serve with gunicorn and run
+## `pos worker` beside it (mail, alerts, digests, the checkout sweep). One shell runs both:
+## the worker in the background, gunicorn in the foreground; when gunicorn ends (Ctrl-C,
+## SIGTERM, or a crash) the EXIT trap sends the worker SIGTERM and waits for it.
 run: $(VENV)/.installed
 	$(FLASK) db upgrade
 	$(FLASK) pos seed-demo --if-empty
-	@echo "Serving on http://$(HOST):$(PORT)"
+	@echo "Serving on http://$(HOST):$(PORT), with pos worker beside it"
+	@$(FLASK) pos worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
+	trap 'exit 130' INT; trap 'exit 143' TERM; \
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) wsgi:app
 
 ## make test: install what the tests need (Python packages, Chromium) and run them all.

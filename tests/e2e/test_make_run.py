@@ -1,6 +1,7 @@
 """From a fresh clone, `make run` serves the clinic: a demo manager signs in, receives 10
 cartridges of a new lot and sees on-hand rise by 10 with a ledger row; run again, the data
-is still there and the demo is not loaded twice.
+is still there and the demo is not loaded twice. The `pos worker` that `make run` starts
+beside gunicorn mails the demo's expiring-lot alert, and stops with it.
 
 The clone is `git archive HEAD` in a temporary folder. `make run` is the README's command
 as is, given the test's own venv (VENV=..., and `-o` so make does not reinstall into it),
@@ -18,6 +19,7 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -51,7 +53,8 @@ def fresh_clone(tmp_path: Path) -> Path:
 class MakeRun:
     """`make run` in the clone, in a process group of its own, its output in a file."""
 
-    def __init__(self, clone: Path, instance: Path, log: Path) -> None:
+    def __init__(self, clone: Path, instance: Path, log: Path,
+                 settings: dict[str, Any] | None = None) -> None:
         self.clone, self.instance, self.log = clone, instance, log
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -59,6 +62,8 @@ class MakeRun:
         env = {k: v for k, v in os.environ.items()
                if k not in {"POS_ENV", "DATABASE_URL", "SECRET_KEY", "FLASK_APP"}}
         env["POS_INSTANCE_DIR"] = str(instance)
+        env.update({key: str(value) for key, value in (settings or {}).items()
+                    if value is not None})
         self._out = log.open("w")
         self.process = subprocess.Popen(
             ["make", "--no-print-directory", "-o", f"{venv}/.installed", "run",
@@ -94,6 +99,17 @@ class MakeRun:
                 self.process.wait(10)
         self._out.close()
 
+    def group_is_gone(self, timeout: float = 30) -> bool:
+        """No process of make run's group is left (gunicorn, its workers, pos worker)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.process.pid, 0)
+            except ProcessLookupError:
+                return True
+            time.sleep(0.2)
+        return False
+
 
 def csrf_token(html: str) -> str:
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
@@ -128,10 +144,20 @@ def count_rows(database: Path, table: str) -> int:
         return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
-def test_make_run_serves_the_demo_clinic_and_keeps_its_data_across_restarts(fresh_clone,
-                                                                            tmp_path):
+def expiring_lot_mail(smtp_server: Any, lot: str, timeout: float = 60) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [s for s in smtp_server.subjects() if f"lot {lot} " in s]
+        if found:
+            return found
+        smtp_server.wait_for(len(smtp_server.messages) + 1, timeout=1)
+    return []
+
+
+def test_make_run_serves_the_demo_clinic_and_keeps_its_data_across_restarts(
+        fresh_clone, tmp_path, smtp_server):
     instance = tmp_path / "instance"
-    first = MakeRun(fresh_clone, instance, tmp_path / "first.log")
+    first = MakeRun(fresh_clone, instance, tmp_path / "first.log", smtp_server.config())
     try:
         login_page = first.wait_for_login_page()
         assert "Sign in" in login_page.text
@@ -151,8 +177,18 @@ def test_make_run_serves_the_demo_clinic_and_keeps_its_data_across_restarts(fres
         newest = re.search(r"<tbody>\s*<tr>(.*?)</tr>", ledger, re.S).group(1)
         assert "+10" in newest and "receipt" in newest and "C-MAKE-1" in newest
         assert email in newest
+
+        # The worker beside gunicorn raised the demo's near-expiry lot and mailed it.
+        (subject,) = expiring_lot_mail(smtp_server, "L-1187")
+        assert "(LIDO-23) lot L-1187" in subject
     finally:
         first.stop()
+    assert first.group_is_gone()
+    assert "pos worker: stopped" in first.output()
+    with sqlite3.connect(instance / "pos.sqlite3") as connection:
+        assert connection.execute(
+            "SELECT count(*) FROM outbox WHERE subject LIKE '%lot L-1187 %' "
+            "AND delivered_at IS NOT NULL").fetchone()[0] == 1
 
     database = instance / "pos.sqlite3"
     users, movements = count_rows(database, "users"), count_rows(database, "stock_movements")
