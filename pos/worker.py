@@ -7,8 +7,8 @@ several, may run at once: the outbox is claimed with `SKIP LOCKED`, the digests 
 unique dedupe keys, the sweep settles each sale under its row lock.
 
 Between rounds it waits `interval` seconds. On PostgreSQL it also LISTENs on the outbox's
-channel: a transaction that queued a message sends NOTIFY with its COMMIT (see
-`pos.notify.outbox.poke`), so an alert leaves within moments instead of at the next poll,
+channel: a trigger on the outbox sends NOTIFY with the COMMIT of a transaction that queued
+a message (see `pos.notify.outbox`), so an alert leaves within moments, not at the next poll,
 and the poll stays as the safety net (a notification lost while reconnecting, a retry that
 became due, the scheduled jobs). SQLite has no such signal; there the worker polls.
 

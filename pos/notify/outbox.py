@@ -15,8 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Connection, event, exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import DDL, event, exists, func, select
 
 from pos.domain.reorder import retry_delay_seconds
 from pos.extensions import db
@@ -156,37 +155,25 @@ def deliver_pending(now: datetime | None = None, limit: int = 50) -> DeliveryRep
 
 # ------------------------------------------------------------------ waking the workers
 
-# `pos worker` processes LISTEN on this channel (PostgreSQL): a commit that queued a
-# message wakes them at once instead of at their next poll.
+# `pos worker` processes LISTEN on this channel (PostgreSQL). A trigger on the outbox
+# sends NOTIFY for every statement that inserts rows: NOTIFY is transactional, so it is
+# delivered at COMMIT and dropped by a rollback (a worker never wakes for a message that
+# does not exist), and it costs the transaction no statement of its own (a cash sale that
+# queues its receipt keeps its statement budget) whether the row came from the ORM or a
+# Core INSERT. SQLite has no such signal: there the workers poll.
 WAKE_CHANNEL = "pos_outbox"
-_NOTIFIED = "outbox_notified"
+WAKE_FUNCTION_SQL = f"""
+CREATE OR REPLACE FUNCTION pos_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('{WAKE_CHANNEL}', '');
+    RETURN NULL;
+END $$
+"""
+WAKE_TRIGGER_SQL = ("CREATE TRIGGER outbox_notify AFTER INSERT ON outbox "
+                    "FOR EACH STATEMENT EXECUTE FUNCTION pos_outbox_notify()")
 
-
-def poke(connection: Connection) -> None:
-    """Tell the workers, when this transaction commits, that the outbox has new rows.
-
-    NOTIFY is transactional on PostgreSQL: it is delivered at COMMIT and dropped by a
-    rollback, so a worker never wakes for a message that does not exist. Elsewhere (SQLite)
-    workers poll. Code that writes outbox rows without the ORM calls this itself.
-    """
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"NOTIFY {WAKE_CHANNEL}")
-
-
-@event.listens_for(Session, "after_flush")
-def _poke_when_outbox_rows_are_written(session: Session, _context: Any) -> None:
-    if session.info.get(_NOTIFIED):
-        return  # once per transaction is enough
-    if any(isinstance(obj, OutboxMessage) for obj in session.new):
-        session.info[_NOTIFIED] = True
-        poke(session.connection())
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_on_commit(session: Session) -> None:
-    session.info.pop(_NOTIFIED, None)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_on_rollback(session: Session, _previous: Any) -> None:
-    session.info.pop(_NOTIFIED, None)
+# The same trigger for a schema made by create_all (tests); migration c7e1a9d04f3b makes
+# it for databases made by `flask db upgrade`.
+for _sql in (WAKE_FUNCTION_SQL, WAKE_TRIGGER_SQL):
+    event.listen(OutboxMessage.__table__, "after_create",
+                 DDL(_sql).execute_if(dialect="postgresql"))

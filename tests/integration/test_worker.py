@@ -51,6 +51,53 @@ def test_a_round_survives_a_failing_job_and_runs_the_others(mail_app, smtp_serve
 
 # --------------------------------------------------------- real processes on PostgreSQL
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("schema", ["migrations", "create_all"])
+def test_a_commit_that_queues_a_message_notifies_the_workers_and_a_rollback_does_not(
+        pg_server_url, schema):
+    import psycopg
+    from flask_migrate import downgrade, upgrade
+
+    from pos.worker import listen_url
+
+    name = f"pos_notify_{uuid.uuid4().hex[:8]}"
+    url = create_database(pg_server_url, name)
+    app = make_app(url)
+    listener = psycopg.connect(listen_url(url), autocommit=True)
+    try:
+        listener.execute("LISTEN pos_outbox")
+        with app.app_context():
+            if schema == "migrations":
+                upgrade()
+            else:
+                db.create_all()
+
+            def queue(commit: bool) -> None:
+                with write_transaction() as session:
+                    session.add(OutboxMessage(channel="email", topic="receipt",
+                                              recipients="a@b.test", subject="Receipt"))
+                    if not commit:
+                        raise LookupError("rolled back")
+
+            with pytest.raises(LookupError):
+                queue(commit=False)
+            assert list(listener.notifies(timeout=0.5)) == []
+            queue(commit=True)
+            (note,) = list(listener.notifies(timeout=10, stop_after=1))
+            assert note.channel == "pos_outbox"
+            if schema == "migrations":
+                downgrade(revision="9d6d47011c85")  # the trigger and its function go too
+                db.session.remove()
+                with db.engine.connect() as conn:
+                    assert conn.scalar(text("SELECT count(*) FROM pg_proc "
+                                            "WHERE proname = 'pos_outbox_notify'")) == 0
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        listener.close()
+        drop_database(pg_server_url, name)
+
+
 MESSAGES = 200
 
 
