@@ -95,7 +95,7 @@ def _lease() -> timedelta:
 
 def _claim(claim: Claim) -> IdempotencyRecord | None:
     """Claim the key; None when this request now owns it, else the record that holds it."""
-    for _ in range(3):  # the holder may release between our insert and our read
+    for _ in range(3):  # the holder may free the key between our insert and our read
         try:
             with write_transaction() as session:
                 session.add(IdempotencyRecord(
@@ -105,15 +105,23 @@ def _claim(claim: Claim) -> IdempotencyRecord | None:
             return None
         except IntegrityError:
             pass
-        if _take_over(claim):
-            return None
         record = db.session.scalar(select(IdempotencyRecord).where(*claim.where()))
         db.session.rollback()
-        if record is not None:
-            return record
+        if record is None:
+            continue  # freed meanwhile: claim it again
+        if not _is_free(record, claim.claimed_at):
+            return record  # the usual retry: replay it (a read, no write)
+        if _take_over(claim):
+            return None
     # Claimed and freed three times while we looked: answer "in progress", the retry wins.
     return IdempotencyRecord(request_hash=claim.request_hash, status_code=IN_PROGRESS,
                              claimed_at=claim.claimed_at)
+
+
+def _is_free(record: IdempotencyRecord, now: datetime) -> bool:
+    """A claim whose request died (no answer within the lease), or any record past 24 h."""
+    dead = record.status_code == IN_PROGRESS and record.claimed_at < now - _lease()
+    return dead or record.created_at < now - KEEP
 
 
 def _take_over(claim: Claim) -> bool:
