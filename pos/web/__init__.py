@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from pos.domain.errors import PosError
+from pos.domain.limits import MAX_ID
 from pos.domain.money import format_cents
 from pos.extensions import db, login_manager
 from pos.models import User
@@ -44,7 +45,7 @@ class Int32Converter(IntegerConverter):
     not a PostgreSQL out-of-range error."""
 
     def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]  # noqa: A002
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
 
