@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from annotated_types import Interval
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, WithJsonSchema, model_validator
 
 from pos.models.catalog import ITEM_KINDS
 from pos.web.api.schemas.types import SafeText
@@ -41,5 +41,11 @@ class AlertsQuery(QueryModel):
 
 
 class MonthlyReportQuery(QueryModel):
-    month: Annotated[str, SafeText(7, pattern=r"^[0-9]{4}-[0-9]{2}$",
-                                   pattern_problem="must be YYYY-MM")]
+    """`month` is checked by pos.domain.reporting.parse_month, exactly (no stripping: a
+    month is a format, not text); absent, it is refused there as not YYYY-MM."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True,
+                              json_schema_extra={"required": ["month"]})
+
+    month: Annotated[str | None, WithJsonSchema(
+        {"type": "string", "pattern": r"^2[01][0-9]{2}-(0[1-9]|1[0-2])$"})] = None
