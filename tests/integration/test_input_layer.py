@@ -303,3 +303,27 @@ def test_the_desk_refuses_a_sale_over_the_limit_as_amount_too_large(app, client,
         "lines": [{"sku": "BIG", "quantity": "2"}], "payment": "cash"})
     fields_of(response, code="amount_too_large")
     assert count(Sale) == 0
+
+
+# -- pages: query strings and path parts ----------------------------------------------------
+
+def test_a_page_refuses_a_nul_in_the_query_and_does_not_match_one_in_the_path(
+        app, client, login_as):
+    make_item("CART", kind="supply", lots=[("C-1", 5, 300)])
+    login_as("admin")
+    response = client.get("/stock/?q=%00")
+    assert response.status_code == 422
+    assert "q must not contain control characters" in response.get_data(as_text=True)
+    for url in ("/stock/items/CA%00RT", "/stock/items/CA%00RT/receive",
+                "/packages/CA%00RT/supplies"):
+        assert client.get(url).status_code == 404, url
+    assert client.get("/stock/items/CART").status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/cash-day?date=9999-12-31", "/cash-day/summary?date=0001-01-01"])
+def test_a_cash_day_date_outside_the_range_is_refused_not_overflowed(app, client, login_as,
+                                                                     url):
+    login_as("front_desk")
+    response = client.get(url)
+    assert response.status_code == 400
+    assert "between 1900-01-01 and 2199-12-31" in response.get_data(as_text=True)

@@ -27,7 +27,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from pos.domain.errors import NotFound, PosError, ValidationFailed
-from pos.domain.limits import MAX_ID
+from pos.domain.limits import MAX_DATE, MAX_ID, MIN_DATE
 from pos.domain.money import format_cents, parse_cents
 from pos.extensions import db
 from pos.models import Client, Item, Location, Package, Refund, Sale, User
@@ -322,9 +322,12 @@ def _business_date() -> date:
     text = request.args.get("date") or ""
     if text:
         try:
-            return date.fromisoformat(text[:10])
+            day = date.fromisoformat(text[:10])
         except ValueError:
             abort(400, "The date must be written YYYY-MM-DD.")
+        if not MIN_DATE <= day <= MAX_DATE:  # 9999-12-31 + 1 day would overflow
+            abort(400, f"The date must be between {MIN_DATE} and {MAX_DATE}.")
+        return day
     return clock.today()
 
 
