@@ -1,12 +1,14 @@
 """A treatment: who, which purchase, where, and the screening answers."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from annotated_types import Len
-from pydantic import WithJsonSchema
+from pydantic import PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from pos.domain.screening import ALL_KEYS, BOOLEAN_KEYS, BOTOX_KEY
+from pos.domain.text import text_problem
 from pos.models.catalog import AREAS
 from pos.web.api.schemas.types import Id, SafeText, StrictModel, Timestamp
 
@@ -14,8 +16,21 @@ ConditionKey = Annotated[str, SafeText(64)]
 # Which keys must be answered, and how, is the screening's own rule (pos.domain.screening,
 # 422 screening_incomplete naming the keys); here only the shape of the answers is checked.
 # The document states the questionnaire in force.
+
+
+def _answer(value: Any) -> bool | str | None:
+    # One validator, not a union: an error then names the key alone, not each branch tried.
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and len(value) <= 10 and \
+            text_problem(value, max_length=10) is None:
+        return value
+    raise PydanticCustomError("answer_type", "must be true, false, null or a date YYYY-MM-DD")
+
+
+Answer = Annotated[Any, PlainValidator(_answer)]
 Screening = Annotated[
-    dict[ConditionKey, bool | Annotated[str, SafeText(10)] | None], Len(max_length=64),
+    dict[ConditionKey, Answer], Len(max_length=64),
     WithJsonSchema({
         "type": "object", "additionalProperties": False, "required": list(ALL_KEYS),
         "properties": {**{key: {"type": "boolean"} for key in BOOLEAN_KEYS},
