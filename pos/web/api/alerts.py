@@ -22,7 +22,7 @@ from pos.web.api.openapi import (
     path_param,
     query_params,
 )
-from pos.web.api.schemas import parse_query
+from pos.web.api.schemas import validate_query
 from pos.web.api.schemas.queries import AlertsQuery
 
 
@@ -44,8 +44,8 @@ def alert_json(alert: Alert) -> dict[str, Any]:
 
 @api_bp.get("/v1/alerts")
 @requires("manager")
-def list_alerts():  # type: ignore[no-untyped-def]
-    query = parse_query(AlertsQuery)
+@validate_query(AlertsQuery)
+def list_alerts(query: AlertsQuery):  # type: ignore[no-untyped-def]
     return jsonify([alert_json(a) for a in alerts.list_alerts(
         db.session, open_only=query.open in {"1", "true"}, limit=query.limit)])
 

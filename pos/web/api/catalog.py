@@ -9,7 +9,7 @@ from pos.extensions import db
 from pos.services import catalog, stock
 from pos.services.stock import ItemRow
 from pos.web.api import api_bp, api_user, idempotent, requires
-from pos.web.api.schemas import parse_query, validate_body
+from pos.web.api.schemas import validate_body, validate_query
 from pos.web.api.schemas.catalog import AdjustmentIn, NewItemIn, ReceiptIn
 from pos.web.api.schemas.queries import ItemsQuery
 from pos.web.api.schemas.types import path_text
@@ -28,8 +28,8 @@ def item_json(row: ItemRow) -> dict[str, Any]:
 
 @api_bp.get("/v1/items")
 @requires("front_desk")
-def list_items():  # type: ignore[no-untyped-def]
-    query = parse_query(ItemsQuery)
+@validate_query(ItemsQuery)
+def list_items(query: ItemsQuery):  # type: ignore[no-untyped-def]
     rows = stock.list_items(db.session, q=query.q, kind=query.kind)
     return jsonify([item_json(row) for row in rows])
 

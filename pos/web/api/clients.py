@@ -24,7 +24,7 @@ from pos.web.api.openapi import (
     path_param,
     query_params,
 )
-from pos.web.api.schemas import parse_query, validate_body
+from pos.web.api.schemas import validate_body, validate_query
 from pos.web.api.schemas.clients import NewClientIn
 from pos.web.api.schemas.queries import ClientsQuery
 
@@ -62,8 +62,8 @@ def create_client(body: NewClientIn):  # type: ignore[no-untyped-def]
 
 @api_bp.get("/v1/clients")
 @requires("front_desk")
-def search_clients():  # type: ignore[no-untyped-def]
-    query = parse_query(ClientsQuery)
+@validate_query(ClientsQuery)
+def search_clients(query: ClientsQuery):  # type: ignore[no-untyped-def]
     found = clients.search_clients(db.session, query.q or "", query.limit)
     return jsonify([client_json(c) for c in found])
 

@@ -10,14 +10,15 @@ from pos.extensions import db
 from pos.services.reports import monthly_report, report_json
 from pos.web.api import api_bp, requires
 from pos.web.api.openapi import INT, PATH_GROUPS, STR, array, errors, obj, ok, op, query_params
-from pos.web.api.schemas import parse_query
+from pos.web.api.schemas import validate_query
 from pos.web.api.schemas.queries import MonthlyReportQuery
 
 
 @api_bp.get("/v1/reports/monthly")
 @requires("manager")
-def monthly():  # type: ignore[no-untyped-def]
-    month = parse_month(parse_query(MonthlyReportQuery).month)
+@validate_query(MonthlyReportQuery)
+def monthly(query: MonthlyReportQuery):  # type: ignore[no-untyped-def]
+    month = parse_month(query.month)
     return jsonify(report_json(monthly_report(db.session, month.year, month.month)))
 
 

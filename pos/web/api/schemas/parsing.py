@@ -127,25 +127,27 @@ def parse_query(model: type[M]) -> M:
     return model_from(model, request.args.to_dict())
 
 
-def validate_body(model: type[BaseModel]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def _passing(argument: str, parse: Callable[[type[M]], M], model: type[M]
+             ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A decorator handing the view `parse(model)` as the keyword `argument`; the model is
+    kept on the view (`body_model`, `query_model`) for whoever documents it."""
+
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            return view(*args, body=parse_json(model), **kwargs)
+            return view(*args, **{argument: parse(model)}, **kwargs)
 
-        wrapped.body_model = model  # type: ignore[attr-defined]
+        setattr(wrapped, f"{argument}_model", model)
         return wrapped
 
     return decorator
 
 
-def validate_query(model: type[BaseModel]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            return view(*args, query=parse_query(model), **kwargs)
+def validate_body(model: type[M]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`@validate_body(Model)` under `@requires`: the view gets `body`, a Model."""
+    return _passing("body", parse_json, model)
 
-        wrapped.query_model = model  # type: ignore[attr-defined]
-        return wrapped
 
-    return decorator
+def validate_query(model: type[M]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`@validate_query(Model)`: the view gets `query`, a Model of the query string."""
+    return _passing("query", parse_query, model)
