@@ -13,8 +13,8 @@ from wtforms.validators import (
 )
 
 from pos.domain.errors import PosError
-from pos.domain.limits import MAX_AMOUNT_CENTS, MAX_QUANTITY
-from pos.domain.money import format_cents, parse_cents
+from pos.domain.limits import MAX_QUANTITY
+from pos.domain.money import parse_cents
 from pos.domain.stock import ADJUSTMENT_REASONS
 from pos.web.form_rules import SafeText, strip
 
@@ -27,14 +27,11 @@ class MoneyField(StringField):
     def pre_validate(self, form: FlaskForm) -> None:
         self.cents = None
         if self.data:
+            # parse_cents refuses more than MAX_AMOUNT_CENTS, the limit the API holds too.
             try:
-                cents = parse_cents(self.data)
+                self.cents = parse_cents(self.data)
             except PosError as error:
                 raise ValidationError(error.message) from None
-            if cents > MAX_AMOUNT_CENTS:
-                raise ValidationError(
-                    f"That is more than the largest amount kept, {format_cents(MAX_AMOUNT_CENTS)}.")
-            self.cents = cents
 
 
 class ReceiveForm(FlaskForm):
