@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from pos.domain.errors import PosError
+from pos.domain.limits import MAX_AMOUNT_CENTS
 
-MAX_CENTS = 10**10
-"""100 million dollars. Any amount above this is an input error, not a sale."""
+MAX_CENTS = MAX_AMOUNT_CENTS
+"""The one limit of pos.domain.limits, under the name the money rules have always used."""
 
 # Optional "$", then plain digits or digits grouped by thousands with commas, then an
 # optional fraction (".50" alone is fine; more than two decimals is refused after the match

@@ -30,11 +30,29 @@ from datetime import date
 from typing import Literal, NoReturn
 
 from pos.domain.errors import PosError
-from pos.domain.money import MAX_CENTS, InvalidAmount, allocate, format_cents, percent_of
+from pos.domain.limits import MAX_AMOUNT_CENTS
+from pos.domain.money import InvalidAmount, allocate, format_cents, percent_of
 
 BASIS_POINTS_IN_WHOLE = 10_000
 
 DiscountRefusal = Literal["expired", "not_started", "usage_limit_reached", "inactive", "unknown"]
+
+
+class AmountTooLarge(InvalidAmount):
+    """A sale whose computed subtotal or total is above MAX_AMOUNT_CENTS: each input was
+    within its limits, the sum of them is not (API.md "Validation")."""
+
+    code = "amount_too_large"
+    status = 422
+
+
+def check_amount(name: str, cents: int) -> None:
+    if cents > MAX_AMOUNT_CENTS:
+        raise AmountTooLarge(
+            f"A sale's {name} of {format_cents(cents)} is more than the largest accepted, "
+            f"{format_cents(MAX_AMOUNT_CENTS)}.",
+            {f"{name}_cents": cents, "max_cents": MAX_AMOUNT_CENTS},
+        )
 
 
 class DiscountNotApplicable(PosError):
@@ -110,7 +128,7 @@ def price_sale(lines: Sequence[LineInput], discount: Discount | None, tax_rate_b
     """Price a sale by the rules in this module's docstring.
 
     InvalidAmount for: no lines, a quantity below 1, a negative unit price, a unit price or
-    sale subtotal above MAX_CENTS, a negative tax rate, a percent discount outside 0-100%,
+    sale subtotal above MAX_AMOUNT_CENTS, a negative tax rate, a percent discount outside 0-100%,
     or a negative fixed discount.
     """
     _check_lines(lines)
@@ -119,12 +137,7 @@ def price_sale(lines: Sequence[LineInput], discount: Discount | None, tax_rate_b
 
     line_subtotals = [line.quantity * line.unit_price_cents for line in lines]
     subtotal = sum(line_subtotals)
-    if subtotal > MAX_CENTS:
-        raise InvalidAmount(
-            f"A sale of {format_cents(subtotal)} is more than the largest accepted, "
-            f"{format_cents(MAX_CENTS)}.",
-            {"subtotal_cents": subtotal},
-        )
+    check_amount("subtotal", subtotal)
 
     discount_total = _discount_amount(subtotal, discount)
     line_discounts = allocate(discount_total, line_subtotals)
@@ -148,6 +161,7 @@ def price_sale(lines: Sequence[LineInput], discount: Discount | None, tax_rate_b
             lines, line_subtotals, line_discounts, line_nets, line_taxes, strict=True
         )
     )
+    check_amount("total", subtotal - discount_total + tax_total)
     return Quote(
         lines=priced,
         subtotal_cents=subtotal,
@@ -171,10 +185,10 @@ def _check_lines(lines: Sequence[LineInput]) -> None:
                 f"The price of {line.key} cannot be negative.",
                 {"key": line.key, "unit_price_cents": line.unit_price_cents},
             )
-        if line.unit_price_cents > MAX_CENTS:
+        if line.unit_price_cents > MAX_AMOUNT_CENTS:
             raise InvalidAmount(
                 f"The price of {line.key} is more than the largest accepted, "
-                f"{format_cents(MAX_CENTS)}.",
+                f"{format_cents(MAX_AMOUNT_CENTS)}.",
                 {"key": line.key, "unit_price_cents": line.unit_price_cents},
             )
 

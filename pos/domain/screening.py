@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pos.domain.errors import PosError
+from pos.domain.limits import MAX_DATE, MIN_DATE
 
 BOTOX_WAIT_DAYS = 14
 BOTOX_KEY = "last_botox_on"
@@ -141,9 +142,11 @@ def _parse_date(value: object) -> date | None:
     if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
         return None
     try:
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:  # e.g. 2026-02-30
         return None
+    # 9999-12-31 plus a wait of days would overflow; no real answer is outside the range.
+    return parsed if MIN_DATE <= parsed <= MAX_DATE else None
 
 
 def parse_answers(raw: object) -> ScreeningAnswers:

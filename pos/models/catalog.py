@@ -1,7 +1,7 @@
 """What the clinic sells and stocks: items and treatment packages."""
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pos.extensions import db
@@ -27,8 +27,8 @@ class Item(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     kind: Mapped[str] = mapped_column(String(10))
     unit: Mapped[str] = mapped_column(String(20))
-    price_cents: Mapped[int] = mapped_column(default=0)
-    cost_cents: Mapped[int] = mapped_column(default=0)
+    price_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     taxable: Mapped[bool] = mapped_column(default=False)
     reorder_point: Mapped[int] = mapped_column(default=0)
     reorder_quantity: Mapped[int] = mapped_column(default=0)
@@ -50,7 +50,7 @@ class Package(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     area: Mapped[str] = mapped_column(String(10))
     sessions: Mapped[int]
-    price_cents: Mapped[int]
+    price_cents: Mapped[int] = mapped_column(BigInteger)
     min_days_between: Mapped[int] = mapped_column(default=28)
     # No default: a single session has no spacing limit, and None must stay None.
     max_days_between: Mapped[int | None] = mapped_column()

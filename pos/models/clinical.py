@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pos.extensions import db
@@ -53,7 +53,7 @@ class TreatmentSupply(db.Model):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
     lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
     quantity: Mapped[int]
-    unit_cost_cents: Mapped[int] = mapped_column(default=0)
+    unit_cost_cents: Mapped[int] = mapped_column(BigInteger, default=0)
 
     treatment: Mapped[Treatment] = relationship(back_populates="supplies")
     lot: Mapped[Lot] = relationship()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pos.extensions import db
@@ -39,7 +39,7 @@ class Lot(db.Model):
     code: Mapped[str] = mapped_column(String(60), index=True)
     expires_on: Mapped[date | None]
     # Cost at receipt: what a treatment that used this lot really cost (monthly report).
-    unit_cost_cents: Mapped[int] = mapped_column(default=0)
+    unit_cost_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set once the `expiring_lot` alert for this lot has been raised: never twice.
     expiry_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -90,12 +91,12 @@ class Sale(db.Model):
     sold_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(20))
     payment_method: Mapped[str] = mapped_column(String(10))  # card | cash
-    subtotal_cents: Mapped[int]
-    discount_cents: Mapped[int] = mapped_column(default=0)
-    tax_cents: Mapped[int] = mapped_column(default=0)
-    total_cents: Mapped[int]
+    subtotal_cents: Mapped[int] = mapped_column(BigInteger)
+    discount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    tax_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_cents: Mapped[int] = mapped_column(BigInteger)
     discount_code_id: Mapped[int | None] = mapped_column(ForeignKey("discount_codes.id"))
-    cash_tendered_cents: Mapped[int | None]
+    cash_tendered_cents: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # expired, failed or void
@@ -139,11 +140,11 @@ class SaleLine(db.Model):
     name: Mapped[str] = mapped_column(String(120))  # as sold, whatever the catalog says later
     category: Mapped[str] = mapped_column(String(10))  # package | retail | bundle | supply
     quantity: Mapped[int]
-    unit_price_cents: Mapped[int]
-    subtotal_cents: Mapped[int]
-    discount_cents: Mapped[int] = mapped_column(default=0)
-    tax_cents: Mapped[int] = mapped_column(default=0)
-    total_cents: Mapped[int]
+    unit_price_cents: Mapped[int] = mapped_column(BigInteger)
+    subtotal_cents: Mapped[int] = mapped_column(BigInteger)
+    discount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    tax_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_cents: Mapped[int] = mapped_column(BigInteger)
     taxable: Mapped[bool] = mapped_column(default=False)
     refunded_quantity: Mapped[int] = mapped_column(default=0)
 
@@ -178,7 +179,7 @@ class PackagePurchase(db.Model):
     sessions_used: Mapped[int] = mapped_column(default=0)
     sessions_refunded: Mapped[int] = mapped_column(default=0)
     # What the sessions were sold for, net of discount, tax excluded (liability).
-    value_cents: Mapped[int]
+    value_cents: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     package: Mapped[Package] = relationship()
@@ -200,8 +201,9 @@ class Refund(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id"), index=True)
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
-    amount_cents: Mapped[int]  # what goes back to the client, tax included
-    tax_cents: Mapped[int] = mapped_column(default=0)
+    # What goes back to the client, tax included.
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    tax_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     reason: Mapped[str] = mapped_column(String(500))
     method: Mapped[str] = mapped_column(String(10))  # card | cash
     status: Mapped[str] = mapped_column(String(20))  # pending | succeeded | failed
@@ -224,8 +226,8 @@ class RefundLine(db.Model):
     refund_id: Mapped[int] = mapped_column(ForeignKey("refunds.id"), index=True)
     sale_line_id: Mapped[int] = mapped_column(ForeignKey("sale_lines.id"), index=True)
     quantity: Mapped[int]
-    net_cents: Mapped[int]
-    tax_cents: Mapped[int]
+    net_cents: Mapped[int] = mapped_column(BigInteger)
+    tax_cents: Mapped[int] = mapped_column(BigInteger)
     restock: Mapped[bool] = mapped_column(default=False)
 
     refund: Mapped[Refund] = relationship(back_populates="lines")
@@ -250,9 +252,9 @@ class CashDay(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     business_date: Mapped[date]
-    opening_float_cents: Mapped[int] = mapped_column(default=0)
-    expected_cents: Mapped[int | None]
-    counted_cents: Mapped[int | None]
+    opening_float_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    expected_cents: Mapped[int | None] = mapped_column(BigInteger)
+    counted_cents: Mapped[int | None] = mapped_column(BigInteger)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pos.domain.errors import Conflict, NotFound, ValidationFailed
+from pos.domain.limits import MAX_ID
 from pos.domain.series import next_eligible_on
 from pos.models import Client, Package, PackagePurchase, Sale, SaleLine, Treatment
 from pos.services import audit, clock
@@ -25,8 +26,6 @@ MAX_NAME = 80
 MAX_EMAIL = 254
 MAX_PHONE = 40
 MAX_QUERY = 100
-# Largest id a client can have (an INTEGER column); anything above it is simply not found.
-MAX_ID = 2**31 - 1
 # A query made only of these characters, with enough digits, is a phone number.
 _PHONE_QUERY = re.compile(r"^[0-9 +().\-]+$")
 _PHONE_TEXT = re.compile(r"^[0-9 +()\-]+$")

@@ -15,13 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pos.domain.errors import InsufficientStock, ValidationFailed
+from pos.domain.limits import MAX_STORED_COUNT
 from pos.domain.stock import LotOnHand, choose_lots
 from pos.models import ItemStock, Location, Lot, LotStock, StockMovement
 from pos.models.inventory import DEFAULT_LOCATION_CODE
 
 TOUCHED_KEY = "stock_available_before"
 # The on-hand caches are INTEGER columns (32-bit on PostgreSQL).
-MAX_ON_HAND = 2**31 - 1
+MAX_ON_HAND = MAX_STORED_COUNT
 
 
 def default_location(session: Session) -> Location:

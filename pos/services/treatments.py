@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pos.domain.errors import InsufficientStock, NotFound, PosError, ValidationFailed
+from pos.domain.limits import MAX_ID
 from pos.domain.screening import parse_answers, screen
 from pos.domain.series import check_sessions_left, check_spacing
 from pos.domain.treatments import (
@@ -48,7 +49,6 @@ BACKDATE_LIMIT = timedelta(days=366)
 
 
 # Ids beyond a 32-bit integer cannot exist; asking PostgreSQL for one is an error, not a miss.
-MAX_ID = 2**31 - 1
 
 
 class NotAllowed(PosError):

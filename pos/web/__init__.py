@@ -11,9 +11,10 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from pos.domain.errors import PosError
+from pos.domain.limits import MAX_ID
 from pos.domain.money import format_cents
 from pos.extensions import db, login_manager
 from pos.models import User
@@ -44,13 +45,33 @@ class Int32Converter(IntegerConverter):
     not a PostgreSQL out-of-range error."""
 
     def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]  # noqa: A002
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
+
+
+class TextConverter(UnicodeConverter):
+    """`<sku>` and other text parts of a path: one holding a control character (NUL above
+    all, which PostgreSQL cannot even compare) names nothing, so the route does not match:
+    a 404, never a database error."""
+
+    def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]  # noqa: A002
+        super().__init__(map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", r"[^/\x00-\x1f\x7f]")
+
+
+def _query_problems() -> dict[str, str]:
+    """A NUL in any query value, on any page: PostgreSQL cannot hold or compare it, so it is
+    refused before a page can pass it on. (The API's query models apply the whole text rule;
+    a page may meet a stray tab, as in a pasted `next=` link, and handle it itself.)"""
+    return {name[:40]: "must not contain control characters"
+            for name, value in request.args.items(multi=True) if "\x00" in value}
 
 
 def register_web(app: Flask) -> None:
     # Before any blueprint: each rule takes its converters when it is registered.
     app.url_map.converters["int"] = Int32Converter
+    app.url_map.converters["default"] = TextConverter
+    app.url_map.converters["string"] = TextConverter
 
     from pos.web.api import api_bp
     from pos.web.auth.routes import auth_bp
@@ -124,6 +145,15 @@ def register_web(app: Flask) -> None:
     @app.before_request
     def _request_id() -> None:
         g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
+
+    @app.before_request
+    def _query_text():  # type: ignore[no-untyped-def]
+        problems = _query_problems()
+        if problems:
+            listed = "; ".join(f"{k} {v}" for k, v in sorted(problems.items()))
+            return error_response(422, "validation_error",
+                                  f"Some fields are not right: {listed}.", {"fields": problems})
+        return None
 
     @app.after_request
     def _security_headers(response):  # type: ignore[no-untyped-def]

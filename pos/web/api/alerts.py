@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import jsonify
 
 from pos.extensions import db
 from pos.models import Alert
 from pos.services import alerts
 from pos.web.api import api_bp, api_user, requires
 from pos.web.api.openapi import (
+    ID,
     INT,
     PATH_GROUPS,
     STR,
@@ -19,8 +20,10 @@ from pos.web.api.openapi import (
     ok,
     op,
     path_param,
-    query_param,
+    query_params,
 )
+from pos.web.api.schemas import validate_query
+from pos.web.api.schemas.queries import AlertsQuery
 
 
 def _at(value: Any) -> str | None:
@@ -41,14 +44,10 @@ def alert_json(alert: Alert) -> dict[str, Any]:
 
 @api_bp.get("/v1/alerts")
 @requires("manager")
-def list_alerts():  # type: ignore[no-untyped-def]
-    open_only = (request.args.get("open") or "").lower() in {"1", "true", "yes"}
-    try:
-        limit = min(max(int(request.args.get("limit", "200")), 1), 1000)
-    except ValueError:
-        limit = 200
-    return jsonify([alert_json(a) for a in alerts.list_alerts(db.session, open_only=open_only,
-                                                              limit=limit)])
+@validate_query(AlertsQuery)
+def list_alerts(query: AlertsQuery):  # type: ignore[no-untyped-def]
+    return jsonify([alert_json(a) for a in alerts.list_alerts(
+        db.session, open_only=query.open in {"1", "true"}, limit=query.limit)])
 
 
 @api_bp.post("/v1/alerts/<int:alert_id>/acknowledge")
@@ -71,13 +70,11 @@ ALERT = obj(["id", "kind", "sku", "lot", "on_hand", "reorder_point", "created_at
 ALERT_PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/alerts": {
         "get": op("Stock alerts, newest first", "manager", {**ok(array(ALERT)), **errors()},
-                  params=[query_param("open", {"type": "string", "enum": ["0", "1"]}),
-                          query_param("limit", {"type": "integer", "minimum": 1,
-                                                "maximum": 1000})]),
+                  params=query_params(AlertsQuery)),
     },
     "/api/v1/alerts/{alert_id}/acknowledge": {
         "post": op("Acknowledge an alert (again: no change)", "manager",
-                   {**ok(ALERT), **errors(404)}, params=[path_param("alert_id", INT)]),
+                   {**ok(ALERT), **errors(404)}, params=[path_param("alert_id", ID)]),
     },
 }
 PATH_GROUPS.append(ALERT_PATHS)

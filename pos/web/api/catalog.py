@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import jsonify
 
-from pos.domain.stock import ADJUSTMENT_REASONS
 from pos.extensions import db
-from pos.models.catalog import ITEM_KINDS
 from pos.services import catalog, stock
 from pos.services.stock import ItemRow
 from pos.web.api import api_bp, api_user, idempotent, requires
-from pos.web.api.inputs import SKU_PATTERN, json_body
+from pos.web.api.schemas import validate_body, validate_query
+from pos.web.api.schemas.catalog import AdjustmentIn, NewItemIn, ReceiptIn
+from pos.web.api.schemas.queries import ItemsQuery
+from pos.web.api.schemas.types import path_text
 
 
 def item_json(row: ItemRow) -> dict[str, Any]:
@@ -27,17 +28,16 @@ def item_json(row: ItemRow) -> dict[str, Any]:
 
 @api_bp.get("/v1/items")
 @requires("front_desk")
-def list_items():  # type: ignore[no-untyped-def]
-    kind = request.args.get("kind") or None
-    rows = stock.list_items(db.session, q=(request.args.get("q") or "")[:100] or None,
-                            kind=kind if kind in ITEM_KINDS else None)
+@validate_query(ItemsQuery)
+def list_items(query: ItemsQuery):  # type: ignore[no-untyped-def]
+    rows = stock.list_items(db.session, q=query.q, kind=query.kind)
     return jsonify([item_json(row) for row in rows])
 
 
 @api_bp.get("/v1/items/<sku>")
 @requires("front_desk")
 def get_item(sku: str):  # type: ignore[no-untyped-def]
-    row = stock.item_row(db.session, sku)
+    row = stock.item_row(db.session, path_text(sku, "item"))
     body = item_json(row)
     body["lots"] = [
         {"lot": r.lot.code, "expires_on": r.lot.expires_on.isoformat() if r.lot.expires_on
@@ -50,21 +50,14 @@ def get_item(sku: str):  # type: ignore[no-untyped-def]
 @api_bp.post("/v1/items")
 @requires("manager")
 @idempotent
-def create_item():  # type: ignore[no-untyped-def]
-    body = json_body()
+@validate_body(NewItemIn)
+def create_item(body: NewItemIn):  # type: ignore[no-untyped-def]
     new = catalog.NewItem(
-        sku=body.string("sku", max_len=40, pattern=SKU_PATTERN) or "",
-        name=body.string("name", max_len=120) or "",
-        kind=body.choice("kind", ITEM_KINDS) or "",
-        unit=body.string("unit", max_len=20) or "",
-        price_cents=body.cents("price_cents") or 0,
-        cost_cents=body.cents("cost_cents", required=False, default=0) or 0,
-        reorder_point=body.quantity("reorder_point", minimum=0) or 0,
-        reorder_quantity=body.quantity("reorder_quantity", minimum=0) or 0,
-        taxable=body.boolean("taxable", required=False),
-        barcode=body.string("barcode", max_len=64, required=False, pattern=SKU_PATTERN),
+        sku=body.sku, name=body.name, kind=body.kind, unit=body.unit,
+        price_cents=body.price_cents, cost_cents=body.cost_cents or 0,
+        reorder_point=body.reorder_point, reorder_quantity=body.reorder_quantity,
+        taxable=bool(body.taxable), barcode=body.barcode,
     )
-    body.finish()
     item = catalog.create_item(new, api_user().id)
     return jsonify(item_json(stock.item_row(db.session, item.sku))), 201
 
@@ -72,42 +65,28 @@ def create_item():  # type: ignore[no-untyped-def]
 @api_bp.post("/v1/stock/receipts")
 @requires("manager")
 @idempotent
-def receive():  # type: ignore[no-untyped-def]
-    body = json_body()
-    sku = body.string("sku", max_len=40)
-    quantity = body.quantity("quantity")
-    lot = body.string("lot", max_len=60, required=False)
-    expires_on = body.date("expires_on", required=False)
-    unit_cost = body.cents("unit_cost_cents", required=False)
-    body.finish()
-    result = stock.receive_stock(sku=sku or "", quantity=quantity or 0, lot_code=lot,
-                                 expires_on=expires_on, unit_cost_cents=unit_cost,
-                                 user_id=api_user().id)
+@validate_body(ReceiptIn)
+def receive(body: ReceiptIn):  # type: ignore[no-untyped-def]
+    result = stock.receive_stock(sku=body.sku, quantity=body.quantity, lot_code=body.lot,
+                                 expires_on=body.expires_on,
+                                 unit_cost_cents=body.unit_cost_cents, user_id=api_user().id)
     return jsonify({"movement_id": result.movement_id, "on_hand": result.on_hand}), 201
 
 
 @api_bp.post("/v1/stock/adjustments")
 @requires("manager")
 @idempotent
-def adjust():  # type: ignore[no-untyped-def]
-    body = json_body()
-    sku = body.string("sku", max_len=40)
-    lot = body.string("lot", max_len=60, required=False)
-    qty_delta = body.integer("qty_delta", minimum=-1_000_000, maximum=1_000_000)
-    if qty_delta == 0:
-        body.errors["qty_delta"] = "must not be 0: an adjustment changes the quantity"
-    reason = body.choice("reason", ADJUSTMENT_REASONS)
-    note = body.string("note", max_len=500, required=False)
-    body.finish()
-    result = stock.adjust_stock(sku=sku or "", lot_code=lot, qty_delta=qty_delta or 0,
-                                reason=reason or "", note=note, user_id=api_user().id)
+@validate_body(AdjustmentIn)
+def adjust(body: AdjustmentIn):  # type: ignore[no-untyped-def]
+    result = stock.adjust_stock(sku=body.sku, lot_code=body.lot, qty_delta=body.qty_delta,
+                                reason=body.reason, note=body.note, user_id=api_user().id)
     return jsonify({"movement_id": result.movement_id, "on_hand": result.on_hand}), 201
 
 
 @api_bp.get("/v1/items/<sku>/movements")
 @requires("manager")
 def movements(sku: str):  # type: ignore[no-untyped-def]
-    row = stock.item_row(db.session, sku)
+    row = stock.item_row(db.session, path_text(sku, "item"))
     return jsonify([
         {"id": m.id, "at": m.at.isoformat(), "qty_delta": m.qty_delta, "reason": m.reason,
          "lot": lot, "reference": m.reference, "user": email, "note": m.note}

@@ -1,20 +1,18 @@
 """Clients: create, search as you type, and one client with their package balances."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from flask import jsonify, request
+from flask import jsonify
 
-from pos.domain.errors import PosError
 from pos.extensions import db
 from pos.models import Client
 from pos.services import clients
 from pos.services.clients import ClientSummary
 from pos.web.api import api_bp, api_user, idempotent, requires
-from pos.web.api.inputs import Body, json_body
 from pos.web.api.openapi import (
     BOOL,
+    ID,
     INT,
     PATH_GROUPS,
     STR,
@@ -24,8 +22,11 @@ from pos.web.api.openapi import (
     ok,
     op,
     path_param,
-    query_param,
+    query_params,
 )
+from pos.web.api.schemas import validate_body, validate_query
+from pos.web.api.schemas.clients import NewClientIn
+from pos.web.api.schemas.queries import ClientsQuery
 
 
 def client_json(client: Client) -> dict[str, Any]:
@@ -49,51 +50,21 @@ def summary_json(summary: ClientSummary) -> dict[str, Any]:
     }
 
 
-def read_email(body: Body) -> str | None:
-    """An optional email, checked for form only (no DNS lookup), lower-cased."""
-    email = body.string("email", max_len=clients.MAX_EMAIL, required=False)
-    if email is None:
-        return None
-    try:
-        return clients.checked_email(email)
-    except PosError as error:
-        body.errors.update(error.details.get("fields", {"email": "is not valid"}))
-        return None
-
-
-def read_phone(body: Body) -> str | None:
-    phone = body.string("phone", max_len=clients.MAX_PHONE, required=False)
-    if phone is None:
-        return None
-    try:
-        return clients.checked_phone(phone)
-    except PosError as error:
-        body.errors.update(error.details.get("fields", {"phone": "is not valid"}))
-        return None
-
-
 @api_bp.post("/v1/clients")
 @requires("front_desk")
 @idempotent
-def create_client():  # type: ignore[no-untyped-def]
-    body = json_body()
-    first_name = body.string("first_name", max_len=clients.MAX_NAME)
-    last_name = body.string("last_name", max_len=clients.MAX_NAME)
-    email = read_email(body)
-    phone = read_phone(body)
-    body.finish()
-    client = clients.create_client(first_name=first_name or "", last_name=last_name or "",
-                                   email=email, phone=phone, user_id=api_user().id)
+@validate_body(NewClientIn)
+def create_client(body: NewClientIn):  # type: ignore[no-untyped-def]
+    client = clients.create_client(first_name=body.first_name, last_name=body.last_name,
+                                   email=body.email, phone=body.phone, user_id=api_user().id)
     return jsonify(client_json(client)), 201
 
 
 @api_bp.get("/v1/clients")
 @requires("front_desk")
-def search_clients():  # type: ignore[no-untyped-def]
-    q = request.args.get("q", "")
-    limit = request.args.get("limit", "20")
-    found = clients.search_clients(db.session, q[:200],
-                                   int(limit) if re.fullmatch(r"[0-9]{1,3}", limit) else 20)
+@validate_query(ClientsQuery)
+def search_clients(query: ClientsQuery):  # type: ignore[no-untyped-def]
+    found = clients.search_clients(db.session, query.q or "", query.limit)
     return jsonify([client_json(c) for c in found])
 
 
@@ -122,23 +93,15 @@ CLIENT_PATHS: dict[str, dict[str, Any]] = {
         "post": op("Create a client (a duplicate email: 409 duplicate_client with "
                    "details.client_id)", "front_desk",
                    {**ok(CLIENT, "201", "Created"), **errors(409, 422)},
-                   body=obj(["first_name", "last_name"],
-                            first_name={"type": "string", "maxLength": clients.MAX_NAME},
-                            last_name={"type": "string", "maxLength": clients.MAX_NAME},
-                            email={"type": ["string", "null"], "format": "email"},
-                            phone={"type": ["string", "null"],
-                                   "maxLength": clients.MAX_PHONE}),
-                   idempotent=True),
+                   body=NewClientIn, idempotent=True),
         "get": op("Find clients by name, email or phone (no q: the newest clients)",
                   "front_desk", {**ok(array(CLIENT)), **errors()},
-                  params=[query_param("q"),
-                          query_param("limit", {"type": "integer", "minimum": 1,
-                                                "maximum": 100})]),
+                  params=query_params(ClientsQuery)),
     },
     "/api/v1/clients/{client_id}": {
         "get": op("A client with their package balances", "front_desk",
                   {**ok(CLIENT_SUMMARY), **errors(404)},
-                  params=[path_param("client_id", INT)]),
+                  params=[path_param("client_id", ID)]),
     },
 }
 PATH_GROUPS.append(CLIENT_PATHS)

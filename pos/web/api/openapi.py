@@ -1,15 +1,27 @@
 """GET /api/openapi.json: the OpenAPI 3.1 description of the API.
 
-Each route module documents its own paths in an `OPENAPI_PATHS` dict built with the
-helpers below; a test checks that every API route is described and nothing else.
+Each route module documents its own paths in a dict built with the helpers below; a test
+checks that every API route is described and nothing else. Request bodies and query
+parameters are not written here: they are the JSON schemas of the very pydantic models
+that validate them (pos.web.api.schemas), so the document states every limit the server
+enforces. Response schemas are still written by hand.
 """
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from flask import jsonify
+from pydantic import BaseModel
 
+from pos.domain.limits import MAX_ID
 from pos.web.api import api_bp
+from pos.web.api.schemas.catalog import AdjustmentIn, NewItemIn, ReceiptIn
+from pos.web.api.schemas.queries import ItemsQuery
+
+REF_TEMPLATE = "#/components/schemas/{model}"
+# Every model a body refers to, by name: the document's components.
+MODEL_SCHEMAS: dict[str, dict[str, Any]] = {}
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -25,8 +37,30 @@ def errors(*statuses: int) -> dict[str, Any]:
     return out
 
 
+def model_ref(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's schema in components (with the models it uses), referred to by name."""
+    schema = copy.deepcopy(model.model_json_schema(ref_template=REF_TEMPLATE))
+    for name, definition in schema.pop("$defs", {}).items():
+        MODEL_SCHEMAS[name] = definition
+    MODEL_SCHEMAS[model.__name__] = schema
+    return {"$ref": REF_TEMPLATE.format(model=model.__name__)}
+
+
+def query_params(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """One query parameter per field of the model; null is how a model says "absent"."""
+    schema = model.model_json_schema(ref_template=REF_TEMPLATE)
+    out = []
+    for name, prop in schema["properties"].items():
+        prop = {k: v for k, v in prop.items() if k not in {"title", "default"}}
+        branches = [b for b in prop.pop("anyOf", []) if b.get("type") != "null"]
+        if branches:
+            prop.update(branches[0])
+        out.append(query_param(name, prop, required=name in schema.get("required", [])))
+    return out
+
+
 def op(summary: str, role: str | None, responses: dict[str, Any], *,
-       body: dict[str, Any] | None = None, params: list[dict[str, Any]] | None = None,
+       body: type[BaseModel] | None = None, params: list[dict[str, Any]] | None = None,
        idempotent: bool = False) -> dict[str, Any]:
     operation: dict[str, Any] = {"summary": summary, "responses": responses}
     if role:
@@ -38,13 +72,14 @@ def op(summary: str, role: str | None, responses: dict[str, Any], *,
     if parameters:
         operation["parameters"] = parameters
     if body is not None:
-        operation["requestBody"] = {"required": True,
-                                    "content": {"application/json": {"schema": body}}}
+        operation["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": model_ref(body)}}}
     return operation
 
 
 def path_param(name: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": schema or {"type": "string"}}
+    return {"name": name, "in": "path", "required": True,
+            "schema": schema or {"type": "string", "minLength": 1, "maxLength": 64}}
 
 
 def query_param(name: str, schema: dict[str, Any] | None = None,
@@ -61,7 +96,8 @@ INT = {"type": "integer"}
 STR = {"type": "string"}
 BOOL = {"type": "boolean"}
 DATE = {"type": "string", "format": "date"}
-CENTS = {"type": "integer", "minimum": 0}
+# A path id: a larger one cannot exist (404), a smaller one is no id.
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 def array(items: dict[str, Any]) -> dict[str, Any]:
@@ -79,16 +115,10 @@ MOVEMENT_RESULT = obj(["movement_id", "on_hand"], movement_id=INT, on_hand=INT)
 CATALOG_PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/items": {
         "get": op("List items with stock", "front_desk", {**ok(array(ITEM)), **errors()},
-                  params=[query_param("q"), query_param("kind")]),
+                  params=query_params(ItemsQuery)),
         "post": op("Create an item", "manager", {**ok(ITEM, "201", "Created"),
                                                  **errors(409, 422)},
-                   body=obj(["sku", "name", "kind", "unit", "price_cents", "reorder_point",
-                             "reorder_quantity"],
-                            sku={"type": "string", "maxLength": 40}, name=STR,
-                            kind={"enum": ["supply", "retail", "bundle"]}, unit=STR,
-                            price_cents=CENTS, cost_cents=CENTS, reorder_point=INT,
-                            reorder_quantity=INT, taxable=BOOL, barcode=STR),
-                   idempotent=True),
+                   body=NewItemIn, idempotent=True),
     },
     "/api/v1/items/{sku}": {
         "get": op("An item with its lots, soonest expiry first", "front_desk",
@@ -112,18 +142,12 @@ CATALOG_PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/stock/receipts": {
         "post": op("Receive stock", "manager",
                    {**ok(MOVEMENT_RESULT, "201", "Created"), **errors(404, 409, 422)},
-                   body=obj(["sku", "quantity"], sku=STR, quantity={"type": "integer",
-                                                                    "minimum": 1},
-                            lot=STR, expires_on=DATE, unit_cost_cents=CENTS),
-                   idempotent=True),
+                   body=ReceiptIn, idempotent=True),
     },
     "/api/v1/stock/adjustments": {
         "post": op("Adjust or count stock", "manager",
                    {**ok(MOVEMENT_RESULT, "201", "Created"), **errors(404, 409, 422)},
-                   body=obj(["sku", "qty_delta", "reason"], sku=STR, lot=STR, qty_delta=INT,
-                            reason={"enum": ["count", "damaged", "expired", "lost", "found",
-                                             "other"]}, note=STR),
-                   idempotent=True),
+                   body=AdjustmentIn, idempotent=True),
     },
     "/api/v1/packages": {
         "get": op("Treatment packages", "front_desk",
@@ -158,7 +182,7 @@ def document() -> dict[str, Any]:
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": obj(["error"], error=obj(
+            "schemas": {**MODEL_SCHEMAS, "Error": obj(["error"], error=obj(
                 ["code", "message", "details"], code=STR, message=STR,
                 details={"type": "object"}))},
         },

@@ -3,19 +3,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import jsonify
 
 from pos.domain.reporting import parse_month
 from pos.extensions import db
 from pos.services.reports import monthly_report, report_json
 from pos.web.api import api_bp, requires
-from pos.web.api.openapi import INT, PATH_GROUPS, STR, array, errors, obj, ok, op, query_param
+from pos.web.api.openapi import INT, PATH_GROUPS, STR, array, errors, obj, ok, op, query_params
+from pos.web.api.schemas import validate_query
+from pos.web.api.schemas.queries import MonthlyReportQuery
 
 
 @api_bp.get("/v1/reports/monthly")
 @requires("manager")
-def monthly():  # type: ignore[no-untyped-def]
-    month = parse_month(request.args.get("month"))
+@validate_query(MonthlyReportQuery)
+def monthly(query: MonthlyReportQuery):  # type: ignore[no-untyped-def]
+    month = parse_month(query.month)
     return jsonify(report_json(monthly_report(db.session, month.year, month.month)))
 
 
@@ -65,8 +68,7 @@ REPORT_PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/reports/monthly": {
         "get": op("The monthly report of a clinic month", "manager",
                   {**ok(_REPORT), **errors(422)},
-                  params=[query_param("month", {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
-                                      required=True)]),
+                  params=query_params(MonthlyReportQuery)),
     },
 }
 PATH_GROUPS.append(REPORT_PATHS)

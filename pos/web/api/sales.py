@@ -5,15 +5,14 @@ from typing import Any
 
 from flask import jsonify
 
-from pos.domain.errors import NotFound, ValidationFailed
+from pos.domain.errors import NotFound
+from pos.domain.limits import MAX_ID
 from pos.extensions import db
 from pos.models import Sale
 from pos.services import refunds, sales
 from pos.web.api import api_bp, api_user, idempotent, requires
-from pos.web.api.inputs import MAX_QUANTITY, json_body
 from pos.web.api.openapi import (
-    BOOL,
-    CENTS,
+    ID,
     INT,
     PATH_GROUPS,
     STR,
@@ -24,8 +23,8 @@ from pos.web.api.openapi import (
     op,
     path_param,
 )
-
-MAX_ID = 2**31 - 1
+from pos.web.api.schemas import validate_body
+from pos.web.api.schemas.sales import RefundIn, SaleIn
 
 
 def _known_id(sale_id: int) -> int:
@@ -69,70 +68,15 @@ def sale_json(sale: Sale) -> dict[str, Any]:
     return body
 
 
-def _cart_lines(raw: Any) -> list[sales.CartLine]:
-    """`lines` exactly as API.md has them; every problem in one 422."""
-    problems: dict[str, str] = {}
-    if not isinstance(raw, list) or not raw:
-        raise ValidationFailed("lines must be a non-empty list of {sku | package_code, "
-                               "quantity}.", {"fields": {"lines": "must be a non-empty list"}})
-    if len(raw) > sales.MAX_LINES:
-        raise ValidationFailed(f"A sale has at most {sales.MAX_LINES} lines.",
-                               {"fields": {"lines": f"at most {sales.MAX_LINES}"}})
-    out = []
-    for i, line in enumerate(raw):
-        name = f"lines[{i}]"
-        if not isinstance(line, dict):
-            problems[name] = "must be an object"
-            continue
-        unknown = set(line) - {"sku", "package_code", "quantity"}
-        if unknown:
-            problems[name] = f"has unknown fields: {', '.join(sorted(map(str, unknown)))}"
-            continue
-        sku, code = line.get("sku"), line.get("package_code")
-        if (sku is None) == (code is None):
-            problems[name] = "needs exactly one of sku and package_code"
-            continue
-        ref = sku if sku is not None else code
-        if not isinstance(ref, str) or not ref.strip() or len(ref) > 64 or \
-                any(ord(c) < 32 for c in ref):
-            problems[f"{name}.{'sku' if sku is not None else 'package_code'}"] = \
-                "must be a non-empty string of at most 64 characters"
-            continue
-        quantity = line.get("quantity")
-        if isinstance(quantity, bool) or not isinstance(quantity, int):
-            problems[f"{name}.quantity"] = "must be a whole number"
-            continue
-        if not 1 <= quantity <= MAX_QUANTITY:
-            problems[f"{name}.quantity"] = f"must be between 1 and {MAX_QUANTITY}"
-            continue
-        out.append(sales.CartLine(sku=sku.strip() if sku is not None else None,
-                                  package_code=code.strip() if code is not None else None,
-                                  quantity=quantity))
-    if problems:
-        listed = "; ".join(f"{k} {v}" for k, v in sorted(problems.items()))
-        raise ValidationFailed(f"Some lines are not right: {listed}.", {"fields": problems})
-    return out
-
-
 @api_bp.post("/v1/sales")
 @requires("front_desk")
 @idempotent
-def create_sale():  # type: ignore[no-untyped-def]
-    body = json_body()
-    client_id = body.integer("client_id", minimum=1, maximum=MAX_ID, required=False)
-    payment = body.choice("payment", sales.PAYMENT_METHODS)
-    discount_code = body.string("discount_code", max_len=40, required=False)
-    tendered = body.cents("cash_tendered_cents", required=False)
-    raw_lines = body.raw("lines")
-    try:
-        lines = _cart_lines(raw_lines)
-    except ValidationFailed as error:
-        body.errors.update(error.details["fields"])
-        lines = []
-    body.finish()
-    sale = sales.sell(client_id=client_id, lines=lines, discount_code=discount_code,
-                      payment=payment or "", user_id=api_user().id,
-                      cash_tendered_cents=tendered if payment == "cash" else None)
+@validate_body(SaleIn)
+def create_sale(body: SaleIn):  # type: ignore[no-untyped-def]
+    sale = sales.sell(client_id=body.client_id, lines=body.cart(),
+                      discount_code=body.discount_code, payment=body.payment,
+                      user_id=api_user().id, cash_tendered_cents=body.cash_tendered_cents
+                      if body.payment == "cash" else None)
     return jsonify(sale_json(sale)), 201
 
 
@@ -145,34 +89,12 @@ def get_sale(sale_id: int):  # type: ignore[no-untyped-def]
 @api_bp.post("/v1/sales/<int:sale_id>/refunds")
 @requires("manager")
 @idempotent
-def refund_sale(sale_id: int):  # type: ignore[no-untyped-def]
-    body = json_body()
-    raw = body.raw("lines")
-    requested: list[tuple[int, int]] = []
-    if raw is None:
-        body.errors["lines"] = "is required"
-    elif not isinstance(raw, list) or not raw:
-        body.errors["lines"] = "must be a non-empty list of {line_id, quantity}"
-    else:
-        for i, line in enumerate(raw):
-            line_id = line.get("line_id") if isinstance(line, dict) else None
-            quantity = line.get("quantity") if isinstance(line, dict) else None
-            if not isinstance(line, dict):
-                body.errors[f"lines[{i}]"] = "must be an object"
-            elif isinstance(line_id, bool) or not isinstance(line_id, int) or \
-                    not 1 <= line_id <= MAX_ID:
-                body.errors[f"lines[{i}].line_id"] = "must be a sale line id"
-            elif isinstance(quantity, bool) or not isinstance(quantity, int) or \
-                    not 1 <= quantity <= MAX_QUANTITY:
-                body.errors[f"lines[{i}].quantity"] = \
-                    f"must be a whole number between 1 and {MAX_QUANTITY}"
-            else:
-                requested.append((line_id, quantity))
-    restock = body.boolean("restock")
-    reason = body.string("reason", max_len=500)
-    body.finish()
-    refund = refunds.refund_sale(_known_id(sale_id), requested, restock=restock,
-                                 reason=reason or "", user_id=api_user().id)
+@validate_body(RefundIn)
+def refund_sale(sale_id: int, body: RefundIn):  # type: ignore[no-untyped-def]
+    refund = refunds.refund_sale(_known_id(sale_id),
+                                 [(line.line_id, line.quantity) for line in body.lines],
+                                 restock=body.restock, reason=body.reason,
+                                 user_id=api_user().id)
     return jsonify({"refund_id": refund.id, "amount_cents": refund.amount_cents,
                     "tax_cents": refund.tax_cents, "status": refund.status,
                     "receipt_number": refund.receipt_number}), 201
@@ -204,20 +126,13 @@ SALE = obj(["id", "status", "subtotal_cents", "discount_cents", "tax_cents", "to
            checkout_session_id=_NULL_STR,
            expires_at={"type": ["string", "null"], "format": "date-time"},
            gateway=_NULL_STR)
-_SALE_ID = path_param("sale_id", INT)
+_SALE_ID = path_param("sale_id", ID)
 
 SALES_PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/sales": {
         "post": op("Sell: cash is paid at once; card is awaiting_payment with a checkout url",
                    "front_desk", {**ok(SALE, "201", "Created"), **errors(409, 422, 503)},
-                   body=obj(["lines", "payment"], client_id=INT,
-                            lines=array({"type": "object", "properties": {
-                                "sku": STR, "package_code": STR,
-                                "quantity": {"type": "integer", "minimum": 1}},
-                                "required": ["quantity"]}),
-                            discount_code=STR, payment={"enum": ["card", "cash"]},
-                            cash_tendered_cents=CENTS),
-                   idempotent=True),
+                   body=SaleIn, idempotent=True),
     },
     "/api/v1/sales/{sale_id}": {
         "get": op("A sale (the desk polls it while the client pays)", "front_desk",
@@ -228,11 +143,7 @@ SALES_PATHS: dict[str, dict[str, Any]] = {
                    {**ok(obj(["refund_id", "amount_cents"], refund_id=INT, amount_cents=INT,
                              tax_cents=INT, status=STR, receipt_number=_NULL_INT),
                          "201", "Created"), **errors(404, 409, 422, 503)},
-                   body=obj(["lines", "restock", "reason"],
-                            lines=array(obj(["line_id", "quantity"], line_id=INT,
-                                            quantity={"type": "integer", "minimum": 1})),
-                            restock=BOOL, reason=STR),
-                   params=[_SALE_ID], idempotent=True),
+                   body=RefundIn, params=[_SALE_ID], idempotent=True),
     },
     "/api/v1/sales/{sale_id}/void": {
         "post": op("Void an unpaid sale: its held stock is released", "manager",

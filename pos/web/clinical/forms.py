@@ -15,9 +15,10 @@ from wtforms import (
     SubmitField,
 )
 from wtforms.fields import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from pos.domain.limits import MAX_QUANTITY
 from pos.domain.screening import (
     AVOID_AREAS,
     BOOLEAN_KEYS,
@@ -28,7 +29,7 @@ from pos.domain.screening import (
     CONTRAINDICATIONS,
 )
 from pos.models.catalog import AREAS
-from pos.web.api.inputs import MAX_QUANTITY
+from pos.web.form_rules import SafeText, strip
 
 FIELD_PREFIX = "q_"
 
@@ -87,7 +88,8 @@ class RecallForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search
 
-    lot = StringField("Lot number", validators=[InputRequired(), Length(max=60)])
+    lot = StringField("Lot number", validators=[InputRequired(), SafeText(60)],
+                      filters=[strip])
 
 
 def supplies_form(items: list[tuple[int, str]], current: dict[int, int]) -> FlaskForm:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from wtforms.fields import SelectChoice
 
 from pos.domain.errors import NotFound, PosError
+from pos.domain.limits import MAX_ID
 from pos.domain.screening import AVOID_AREAS, BOOLEAN_KEYS, CONDITIONS_BY_KEY
 from pos.extensions import db
 from pos.models import Client, Item, Package, Treatment
@@ -26,7 +27,6 @@ from pos.web.clinical.forms import (
 
 clinical_bp = Blueprint("clinical", __name__)
 
-MAX_ID = 2**31 - 1
 
 
 def _client_or_404(client_id: int) -> Client:

@@ -6,23 +6,22 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from pos.domain.errors import PosError
 from pos.services import clients
+from pos.web.form_rules import SafeText, strip
 from pos.web.stock.forms import MoneyField
 
 
 class NewClientForm(FlaskForm):
     first_name = StringField("First name", validators=[
-        DataRequired("A first name is required."), Length(max=clients.MAX_NAME)])
+        DataRequired("A first name is required."), SafeText(clients.MAX_NAME)],
+        filters=[strip])
     last_name = StringField("Last name", validators=[
-        DataRequired("A last name is required."), Length(max=clients.MAX_NAME)])
-    email = StringField("Email", validators=[Optional(), Length(max=clients.MAX_EMAIL)])
-    phone = StringField("Phone", validators=[Optional(), Length(max=clients.MAX_PHONE)])
+        DataRequired("A last name is required."), SafeText(clients.MAX_NAME)],
+        filters=[strip])
+    email = StringField("Email", validators=[Optional(), SafeText(clients.MAX_EMAIL)],
+                        filters=[strip])
+    phone = StringField("Phone", validators=[Optional(), SafeText(clients.MAX_PHONE)],
+                        filters=[strip])
     submit = SubmitField("Create client")
-
-    def validate_first_name(self, field: StringField) -> None:
-        _no_control_characters(field)
-
-    def validate_last_name(self, field: StringField) -> None:
-        _no_control_characters(field)
 
     def validate_email(self, field: StringField) -> None:
         try:
@@ -37,17 +36,12 @@ class NewClientForm(FlaskForm):
             raise ValidationError(error.message) from None
 
 
-def _no_control_characters(field: StringField) -> None:
-    if field.data and any(ord(c) < 32 for c in field.data):
-        raise ValidationError("Control characters are not allowed.")
-
-
 class RefundForm(FlaskForm):
     """The quantities per line come as `qty-<line id>` fields next to each line."""
 
     restock = BooleanField("Put retail items back into stock", default=True)
     reason = StringField("Reason", validators=[
-        DataRequired("Say why the sale is refunded."), Length(max=500)])
+        DataRequired("Say why the sale is refunded."), SafeText(500)], filters=[strip])
     submit = SubmitField("Refund")
 
 

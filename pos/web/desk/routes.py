@@ -27,6 +27,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from pos.domain.errors import NotFound, PosError, ValidationFailed
+from pos.domain.limits import MAX_DATE, MAX_ID, MIN_DATE
 from pos.domain.money import format_cents, parse_cents
 from pos.extensions import db
 from pos.models import Client, Item, Location, Package, Refund, Sale, User
@@ -34,12 +35,14 @@ from pos.models.inventory import DEFAULT_LOCATION_CODE
 from pos.services import cash_day, clients, clock, refunds, sales
 from pos.services.stock import list_items
 from pos.web.access import role_required
-from pos.web.api.inputs import MAX_QUANTITY
+from pos.web.api.schemas import parse_json, parse_query
+from pos.web.api.schemas.clients import NewClientIn
+from pos.web.api.schemas.queries import ClientsQuery
+from pos.web.api.schemas.sales import DeskCartIn
 from pos.web.desk.forms import CloseDayForm, NewClientForm, OpeningFloatForm, RefundForm
 
 desk_bp = Blueprint("desk", __name__)
 
-MAX_ID = 2**31 - 1
 SELLABLE_KINDS = ("retail", "bundle")
 STATUS_LABELS = {"awaiting_payment": "Awaiting payment", "paid": "Paid", "expired": "Expired",
                  "failed": "Payment failed", "void": "Void"}
@@ -104,7 +107,11 @@ def clients_page():  # type: ignore[no-untyped-def]
 @desk_bp.get("/desk/clients.json")
 @role_required("front_desk")
 def clients_json():  # type: ignore[no-untyped-def]
-    found = clients.search_clients(db.session, (request.args.get("q") or "")[:200], limit=15)
+    try:
+        query = parse_query(ClientsQuery)
+    except PosError as error:
+        return _json_error(error)
+    found = clients.search_clients(db.session, query.q or "", limit=15)
     return jsonify([_client_brief(c) for c in found])
 
 
@@ -117,19 +124,10 @@ def _client_brief(client: Client) -> dict[str, Any]:
 @role_required("front_desk")
 def create_client_json():  # type: ignore[no-untyped-def]
     """Create a client from the checkout without leaving it."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        return _json_error(ValidationFailed("The request body must be a JSON object.",
-                                            {"fields": {"body": "not a JSON object"}}))
-    fields = {name: data.get(name) for name in ("first_name", "last_name", "email", "phone")}
-    bad = {name: "must be text" for name, value in fields.items()
-           if value is not None and not isinstance(value, str)}
-    if bad:
-        return _json_error(ValidationFailed("Some fields are not text.", {"fields": bad}))
     try:
-        client = clients.create_client(first_name=fields["first_name"] or "",
-                                       last_name=fields["last_name"] or "",
-                                       email=fields["email"], phone=fields["phone"],
+        new = parse_json(NewClientIn)
+        client = clients.create_client(first_name=new.first_name, last_name=new.last_name,
+                                       email=new.email, phone=new.phone,
                                        user_id=current_user.id)
     except PosError as error:
         return _json_error(error)
@@ -176,72 +174,15 @@ def catalog_json():  # type: ignore[no-untyped-def]
     return jsonify(products)
 
 
-def _cart(data: dict[str, Any]) -> tuple[int | None, list[sales.CartLine], str | None]:
-    """client_id, lines and discount code of a cart sent by the checkout script."""
-    problems: dict[str, str] = {}
-    client_id = data.get("client_id")
-    if client_id in ("", None):
-        client_id = None
-    elif isinstance(client_id, str) and re.fullmatch(r"[0-9]{1,10}", client_id):
-        client_id = int(client_id)
-    if client_id is not None and (isinstance(client_id, bool) or not isinstance(client_id, int)
-                                  or not 0 < client_id <= MAX_ID):
-        problems["client_id"] = "is not a client"
-        client_id = None
-    raw = data.get("lines")
-    lines: list[sales.CartLine] = []
-    if not isinstance(raw, list) or not raw:
-        problems["lines"] = "add at least one product"
-    else:
-        for i, line in enumerate(raw[:sales.MAX_LINES + 1]):
-            sku = line.get("sku") if isinstance(line, dict) else None
-            code = line.get("package_code") if isinstance(line, dict) else None
-            quantity = line.get("quantity") if isinstance(line, dict) else None
-            if isinstance(quantity, str) and re.fullmatch(r"-?[0-9]{1,7}", quantity.strip()):
-                quantity = int(quantity)
-            if not (isinstance(sku, str) and sku.strip()) and \
-                    not (isinstance(code, str) and code.strip()):
-                problems[f"lines[{i}]"] = "needs a sku or a package code"
-            elif isinstance(quantity, bool) or not isinstance(quantity, int) \
-                    or not 1 <= quantity <= MAX_QUANTITY:
-                problems[f"lines[{i}].quantity"] = "must be a whole number of at least 1"
-            else:
-                lines.append(sales.CartLine(
-                    sku=sku.strip()[:64] if isinstance(sku, str) and sku.strip() else None,
-                    package_code=None if isinstance(sku, str) and sku.strip()
-                    else str(code).strip()[:40],
-                    quantity=quantity))
-    discount = data.get("discount_code")
-    if discount is not None and not isinstance(discount, str):
-        problems["discount_code"] = "must be text"
-        discount = None
-    discount = (discount or "").strip()[:40] or None
-    if problems:
-        listed = "; ".join(f"{k} {v}" for k, v in problems.items())
-        raise ValidationFailed(f"The cart is not right: {listed}.", {"fields": problems})
-    return client_id, lines, discount
-
-
-def _cash_tendered(data: dict[str, Any]) -> int | None:
-    text = data.get("cash_tendered")
-    if text in (None, ""):
+def _cash_tendered(cart: DeskCartIn) -> int | None:
+    """The cash tendered, typed in dollars at the desk, in cents."""
+    if cart.cash_tendered is None:
         return None
-    if not isinstance(text, str):
-        raise ValidationFailed("Type the cash tendered in dollars, like 100 or 82.50.",
-                               {"fields": {"cash_tendered": "must be an amount"}})
     try:
-        return parse_cents(text)
+        return parse_cents(cart.cash_tendered)
     except PosError as error:
         raise ValidationFailed(error.message,
                                {"fields": {"cash_tendered": "is not an amount"}}) from None
-
-
-def _json_body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ValidationFailed("The request body must be a JSON object.",
-                               {"fields": {"body": "not a JSON object"}})
-    return data
 
 
 @desk_bp.post("/desk/quote")
@@ -249,10 +190,9 @@ def _json_body() -> dict[str, Any]:
 def quote():  # type: ignore[no-untyped-def]
     """Live totals of the cart: subtotal, discount, tax, total (and change due for cash)."""
     try:
-        data = _json_body()
-        _client_id, lines, discount = _cart(data)
-        priced = sales.quote_cart(db.session, lines, discount)
-        tendered = _cash_tendered(data)
+        cart = parse_json(DeskCartIn)
+        priced = sales.quote_cart(db.session, cart.cart(), cart.discount_code)
+        tendered = _cash_tendered(cart)
     except PosError as error:
         return _json_error(error)
     body: dict[str, Any] = {
@@ -282,16 +222,14 @@ def quote():  # type: ignore[no-untyped-def]
 def create_sale():  # type: ignore[no-untyped-def]
     """Sell the cart: cash is paid at once, card waits for the payment page."""
     try:
-        data = _json_body()
-        client_id, lines, discount = _cart(data)
-        payment = data.get("payment")
-        if payment not in sales.PAYMENT_METHODS:
+        cart = parse_json(DeskCartIn)
+        if cart.payment is None:
             raise ValidationFailed("Choose card or cash.",
                                    {"fields": {"payment": "must be card or cash"}})
-        tendered = _cash_tendered(data) if payment == "cash" else None
-        sale = sales.sell(client_id=client_id, lines=lines, discount_code=discount,
-                          payment=payment, user_id=current_user.id,
-                          cash_tendered_cents=tendered)
+        tendered = _cash_tendered(cart) if cart.payment == "cash" else None
+        sale = sales.sell(client_id=cart.client_id, lines=cart.cart(),
+                          discount_code=cart.discount_code, payment=cart.payment,
+                          user_id=current_user.id, cash_tendered_cents=tendered)
     except PosError as error:
         return _json_error(error)
     return jsonify({"id": sale.id, "status": sale.status,
@@ -384,9 +322,12 @@ def _business_date() -> date:
     text = request.args.get("date") or ""
     if text:
         try:
-            return date.fromisoformat(text[:10])
+            day = date.fromisoformat(text[:10])
         except ValueError:
             abort(400, "The date must be written YYYY-MM-DD.")
+        if not MIN_DATE <= day <= MAX_DATE:  # 9999-12-31 + 1 day would overflow
+            abort(400, f"The date must be between {MIN_DATE} and {MAX_DATE}.")
+        return day
     return clock.today()
 
 

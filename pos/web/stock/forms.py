@@ -13,9 +13,10 @@ from wtforms.validators import (
 )
 
 from pos.domain.errors import PosError
-from pos.domain.money import format_cents, parse_cents
+from pos.domain.limits import MAX_QUANTITY
+from pos.domain.money import parse_cents
 from pos.domain.stock import ADJUSTMENT_REASONS
-from pos.web.api.inputs import MARKUP, MAX_QUANTITY, MAX_STORED_INT
+from pos.web.form_rules import SafeText, strip
 
 
 class MoneyField(StringField):
@@ -26,23 +27,11 @@ class MoneyField(StringField):
     def pre_validate(self, form: FlaskForm) -> None:
         self.cents = None
         if self.data:
+            # parse_cents refuses more than MAX_AMOUNT_CENTS, the limit the API holds too.
             try:
-                cents = parse_cents(self.data)
+                self.cents = parse_cents(self.data)
             except PosError as error:
                 raise ValidationError(error.message) from None
-            if cents > MAX_STORED_INT:
-                raise ValidationError(
-                    f"That is more than the largest amount kept, {format_cents(MAX_STORED_INT)}.")
-            self.cents = cents
-
-
-def strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
-def no_markup(form: FlaskForm, field: StringField) -> None:
-    if field.data and MARKUP.search(field.data):
-        raise ValidationError("Must not contain HTML tags.")
 
 
 class ReceiveForm(FlaskForm):
@@ -51,7 +40,7 @@ class ReceiveForm(FlaskForm):
     quantity = IntegerField("Quantity", validators=[
         InputRequired(), NumberRange(min=1, max=MAX_QUANTITY)])
     # " C-1" from a label scanner is lot C-1, not a new lot.
-    lot = StringField("Lot number", validators=[Optional(), Length(max=60), no_markup],
+    lot = StringField("Lot number", validators=[Optional(), SafeText(60)],
                       filters=[strip])
     expires_on = DateField("Expires on", validators=[Optional()])
     unit_cost = MoneyField("Unit cost ($)", validators=[Optional(), Length(max=20)])
@@ -64,7 +53,8 @@ class AdjustForm(FlaskForm):
         InputRequired(), NumberRange(min=-MAX_QUANTITY, max=MAX_QUANTITY)])
     reason = SelectField("Reason", choices=[SelectChoice(r, r.capitalize())
                                             for r in ADJUSTMENT_REASONS])
-    note = StringField("Note", validators=[Optional(), Length(max=500)], filters=[strip])
+    note = StringField("Note", validators=[Optional(), SafeText(500)],
+                       filters=[strip])
     submit = SubmitField("Record adjustment")
 
     def validate_qty_delta(self, field: IntegerField) -> None:

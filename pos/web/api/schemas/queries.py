@@ -1,0 +1,51 @@
+"""Query strings: text, so numbers are read from text here (never strict), unknown
+parameters are ignored (a cache-buster is no error), and an empty value is no value."""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from annotated_types import Interval
+from pydantic import BaseModel, ConfigDict, WithJsonSchema, model_validator
+
+from pos.models.catalog import ITEM_KINDS
+from pos.web.api.schemas.types import SafeText
+
+# A search is not stored, so "<b" may be searched for; control characters (NUL) may not.
+SearchText = Annotated[str, SafeText(200, markup=True, optional=True)]
+
+
+class QueryModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_is_absent(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if value != ""}
+        return data
+
+
+class ItemsQuery(QueryModel):
+    q: SearchText | None = None
+    kind: Literal[ITEM_KINDS] | None = None  # type: ignore[valid-type]
+
+
+class ClientsQuery(QueryModel):
+    q: SearchText | None = None
+    limit: Annotated[int, Interval(ge=1, le=100)] = 20
+
+
+class AlertsQuery(QueryModel):
+    open: Literal["0", "1", "true", "false"] | None = None
+    limit: Annotated[int, Interval(ge=1, le=1000)] = 200
+
+
+class MonthlyReportQuery(QueryModel):
+    """`month` is checked by pos.domain.reporting.parse_month, exactly (no stripping: a
+    month is a format, not text); absent, it is refused there as not YYYY-MM."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True,
+                              json_schema_extra={"required": ["month"]})
+
+    month: Annotated[str | None, WithJsonSchema(
+        {"type": "string", "pattern": r"^2[01][0-9]{2}-(0[1-9]|1[0-2])$"})] = None

@@ -1,0 +1,98 @@
+"""A cart, a sale and a refund: one cart model for the API and the desk's checkout."""
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from annotated_types import Len
+from pydantic import model_validator
+
+from pos.services import sales
+from pos.web.api.schemas.types import Cents, Id, Quantity, SafeText, StrictModel
+
+Code = Annotated[str, SafeText(64, optional=True)]
+
+
+class CartLineIn(StrictModel):
+    """Exactly one of sku and package_code, and how many."""
+
+    sku: Code | None = None
+    package_code: Code | None = None
+    quantity: Quantity
+
+    @model_validator(mode="after")
+    def _one_product(self) -> CartLineIn:
+        if (self.sku is None) == (self.package_code is None):
+            raise ValueError("needs exactly one of sku and package_code")
+        return self
+
+    def cart_line(self) -> sales.CartLine:
+        return sales.CartLine(sku=self.sku, package_code=self.package_code,
+                              quantity=self.quantity)
+
+
+Lines = Annotated[list[CartLineIn], Len(min_length=1, max_length=sales.MAX_LINES)]
+DiscountCode = Annotated[str, SafeText(40, optional=True)]
+PaymentMethod = Literal[sales.PAYMENT_METHODS]  # type: ignore[valid-type]
+
+
+class SaleIn(StrictModel):
+    client_id: Id | None = None
+    lines: Lines
+    discount_code: DiscountCode | None = None
+    payment: PaymentMethod
+    cash_tendered_cents: Cents | None = None
+
+    def cart(self) -> list[sales.CartLine]:
+        return [line.cart_line() for line in self.lines]
+
+
+class RefundLineIn(StrictModel):
+    line_id: Id
+    quantity: Quantity
+
+
+class RefundIn(StrictModel):
+    lines: Annotated[list[RefundLineIn], Len(min_length=1, max_length=sales.MAX_LINES)]
+    restock: bool
+    reason: Annotated[str, SafeText(500)]
+
+
+_DIGITS = re.compile(r"[0-9]{1,10}")
+
+
+class DeskCartIn(StrictModel):
+    """The checkout script's cart: the same lines, with what a browser form sends as text
+    (the client box's id, a quantity box's digits, the cash tendered in dollars)."""
+
+    client_id: Id | None = None
+    lines: Lines
+    discount_code: DiscountCode | None = None
+    cash_tendered: Annotated[str, SafeText(40, optional=True)] | None = None
+    payment: PaymentMethod | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _form_text(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        client_id = data.get("client_id")
+        if client_id == "":
+            data["client_id"] = None
+        elif isinstance(client_id, str) and _DIGITS.fullmatch(client_id):
+            data["client_id"] = int(client_id)
+        lines = data.get("lines")
+        if isinstance(lines, list):
+            data["lines"] = [_quantity_from_text(line) for line in lines]
+        return data
+
+    def cart(self) -> list[sales.CartLine]:
+        return [line.cart_line() for line in self.lines]
+
+
+def _quantity_from_text(line: Any) -> Any:
+    if isinstance(line, dict) and isinstance(line.get("quantity"), str) and \
+            _DIGITS.fullmatch(line["quantity"].strip()):
+        return {**line, "quantity": int(line["quantity"].strip())}
+    return line

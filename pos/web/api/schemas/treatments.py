@@ -1,0 +1,48 @@
+"""A treatment: who, which purchase, where, and the screening answers."""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from annotated_types import Len
+from pydantic import PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from pos.domain.screening import ALL_KEYS, BOOLEAN_KEYS, BOTOX_KEY
+from pos.domain.text import text_problem
+from pos.models.catalog import AREAS
+from pos.web.api.schemas.types import Id, SafeText, StrictModel, Timestamp
+
+ConditionKey = Annotated[str, SafeText(64)]
+# Which keys must be answered, and how, is the screening's own rule (pos.domain.screening,
+# 422 screening_incomplete naming the keys); here only the shape of the answers is checked.
+# The document states the questionnaire in force.
+
+
+def _answer(value: Any) -> bool | str | None:
+    # One validator, not a union: an error then names the key alone, not each branch tried.
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and len(value) <= 10 and \
+            text_problem(value, max_length=10) is None:
+        return value
+    raise PydanticCustomError("answer_type", "must be true, false, null or a date YYYY-MM-DD")
+
+
+Answer = Annotated[Any, PlainValidator(_answer)]
+Screening = Annotated[
+    dict[ConditionKey, Answer], Len(max_length=64),
+    WithJsonSchema({
+        "type": "object", "additionalProperties": False, "required": list(ALL_KEYS),
+        "properties": {**{key: {"type": "boolean"} for key in BOOLEAN_KEYS},
+                       BOTOX_KEY: {"type": ["string", "null"], "format": "date",
+                                   "pattern": r"^(19|20|21)[0-9]{2}-[0-9]{2}-[0-9]{2}$"}}}),
+]
+
+
+class TreatmentIn(StrictModel):
+    client_id: Id
+    purchase_id: Id
+    area: Literal[AREAS]  # type: ignore[valid-type]
+    screening: Screening
+    acknowledged_cautions: Annotated[list[ConditionKey], Len(max_length=64)] | None = None
+    performed_at: Timestamp | None = None
