@@ -7,7 +7,7 @@ only a 64-bit column holds. Read by hand: type changes only, no data is rewritte
 already 64-bit). Downgrade narrows again and fails if a stored amount no longer fits.
 
 Revision ID: b16c3a5e0a10
-Revises: 9d6d47011c85
+Revises: c7e1a9d04f3b
 Create Date: 2026-11-29 14:40:00
 
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b16c3a5e0a10'
-down_revision = '9d6d47011c85'
+down_revision = 'c7e1a9d04f3b'
 branch_labels = None
 depends_on = None
 
