@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from pos.domain.errors import NotFound
 from pos.domain.money import allocate, format_cents
+from pos.domain.statuses import PaymentMethod, PaymentStatus, SaleStatus
 from pos.extensions import db
 from pos.models import (
     Client,
@@ -19,13 +20,11 @@ from pos.models import (
     OutboxMessage,
     Package,
     PackagePurchase,
+    Payment,
     ProcessedEvent,
     Sale,
 )
-from pos.payments.gateway import (
-    CheckoutSession,
-    PaymentGateway,
-)
+from pos.payments.gateway import PaymentGateway
 from pos.services import audit, clock, ledger
 from pos.services.receipts import next_receipt_number
 from pos.services.transaction import write_transaction
@@ -68,7 +67,7 @@ def mark_paid(session: Session, sale: Sale) -> None:
     paid_at = clock.now()
     number = next_receipt_number(session, sale.location_id)
     # status, paid_at and the number reach the row in one UPDATE
-    sale.status = "paid"
+    sale.status = SaleStatus.PAID
     sale.paid_at = paid_at
     sale.receipt_number = number
     _queue_receipt_email(session, sale)
@@ -89,11 +88,11 @@ def receipt_text(sale: Sale) -> str:
         rows.append(f"Discount: -{money(sale.discount_cents)}")
     rows.append(f"Tax: {money(sale.tax_cents)}")
     rows.append(f"Total: {money(sale.total_cents)}")
-    method = "Cash" if sale.payment_method == "cash" else "Card"
+    method = "Cash" if sale.payment_method == PaymentMethod.CASH else "Card"
     if sale.card_last4:
         method += f" ending {sale.card_last4}"
     rows.append(f"Paid by: {method}")
-    if sale.payment_method == "cash" and sale.cash_tendered_cents is not None:
+    if sale.payment_method == PaymentMethod.CASH and sale.cash_tendered_cents is not None:
         rows.append(f"Tendered: {money(sale.cash_tendered_cents)}")
         rows.append(f"Change: {money(sale.cash_tendered_cents - sale.total_cents)}")
     rows += ["", "Thank you."]
@@ -120,7 +119,13 @@ def get_sale(session: Session, sale_id: int) -> Sale:
 
 # -- closing unpaid card sales ------------------------------------------------------------
 
-def release_and_close(session: Session, sale: Sale, status: str) -> None:
+# What becomes of a card tender still pending when its sale is closed unpaid.
+_TENDER_STATUS_ON_CLOSE = {SaleStatus.EXPIRED: PaymentStatus.CANCELLED,
+                           SaleStatus.VOID: PaymentStatus.CANCELLED,
+                           SaleStatus.FAILED: PaymentStatus.FAILED}
+
+
+def release_and_close(session: Session, sale: Sale, status: SaleStatus) -> None:
     stocks = ledger.lock_items(session, held_quantities(sale), sale.location_id)
     for item_id, quantity in held_quantities(sale).items():
         ledger.release_hold(session, stocks[item_id], quantity)
@@ -133,10 +138,13 @@ def release_and_close(session: Session, sale: Sale, status: str) -> None:
     sale.status = status
     sale.closed_at = clock.now()
     sale.checkout_url = None
+    for tender in sale.payments:
+        if tender.status == PaymentStatus.PENDING:
+            tender.status = _TENDER_STATUS_ON_CLOSE[status]
     session.flush()
 
 
-def close_unpaid(sale_id: int, status: str, user_id: int | None, *, action: str,
+def close_unpaid(sale_id: int, status: SaleStatus, user_id: int | None, *, action: str,
                   event_id: str | None = None, event_type: str = "") -> str:
     try:
         with write_transaction() as session:
@@ -145,7 +153,7 @@ def close_unpaid(sale_id: int, status: str, user_id: int | None, *, action: str,
             sale = lock_sale(session, sale_id)
             if sale is None:
                 return "unknown_sale"
-            if sale.status != "awaiting_payment":
+            if sale.status != SaleStatus.AWAITING_PAYMENT:
                 return f"already_{sale.status}"
             release_and_close(session, sale, status)
             audit.record(session, user_id, action, "sale", sale.id, status=status)
@@ -164,10 +172,18 @@ def claim_event(session: Session, event_id: str, event_type: str) -> bool:
     return True
 
 
-def sale_id_for(checkout: CheckoutSession) -> int | None:
-    if checkout.sale_id is not None:
-        return checkout.sale_id
-    return db.session.scalar(select(Sale.id).where(Sale.checkout_session_id == checkout.id))
+def tender_of_session(session: Session, checkout_session_id: str | None) -> Payment | None:
+    """The tender the app created for this Checkout Session: the one way an event finds its
+    sale (the event's metadata.sale_id is only a cross-check)."""
+    if not checkout_session_id:
+        return None
+    return session.scalar(select(Payment).where(
+        Payment.checkout_session_id == checkout_session_id))
+
+
+def sale_id_of_session(checkout_session_id: str | None) -> int | None:
+    tender = tender_of_session(db.session(), checkout_session_id)
+    return tender.sale_id if tender is not None else None
 
 
 def take_stock(session: Session, sale: Sale, *, from_hold: bool) -> None:

@@ -17,17 +17,18 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Literal
 
 from flask import current_app, has_request_context, request
 from sqlalchemy.orm import Session
 
 from pos.domain.errors import NotFound, ValidationFailed
 from pos.domain.money import format_cents
+from pos.domain.statuses import PaymentMethod, PaymentStatus, SaleStatus
 from pos.extensions import db
 from pos.models import (
     Client,
     ItemStock,
+    Payment,
     Sale,
     SaleLine,
 )
@@ -60,16 +61,13 @@ from pos.services.transaction import write_transaction
 
 log = logging.getLogger("pos.sales")
 
-PaymentMethod = Literal["card", "cash"]
-PAYMENT_METHODS: tuple[str, ...] = ("card", "cash")
+PAYMENT_METHODS: tuple[str, ...] = tuple(PaymentMethod)
 
 
 def _create_sale(session: Session, *, client_id: int | None, lines: Sequence[CartLine],
-                 discount_code: str | None, payment: str, user_id: int | None,
-                 location_id: int) -> tuple[Sale, dict[int, ItemStock], Quote]:
-    if payment not in PAYMENT_METHODS:
-        raise ValidationFailed("Payment must be card or cash.",
-                               {"fields": {"payment": "must be card or cash"}})
+                 discount_code: str | None, payment: PaymentMethod, user_id: int | None,
+                 location_id: int, tender_status: PaymentStatus,
+                 ) -> tuple[Sale, dict[int, ItemStock], Quote]:
     client = None
     if client_id is not None:
         client = session.get(Client, client_id)
@@ -87,7 +85,7 @@ def _create_sale(session: Session, *, client_id: int | None, lines: Sequence[Car
     if discount is not None:
         discount.times_used += 1
     sale = Sale(client_id=client_id, location_id=location_id, sold_by_id=user_id,
-                status="awaiting_payment", payment_method=payment,
+                status=SaleStatus.AWAITING_PAYMENT, payment_method=payment,
                 subtotal_cents=quote.subtotal_cents, discount_cents=quote.discount_cents,
                 tax_cents=quote.tax_cents, total_cents=quote.total_cents,
                 discount_code_id=discount.id if discount is not None else None)
@@ -102,6 +100,9 @@ def _create_sale(session: Session, *, client_id: int | None, lines: Sequence[Car
                  item=q.item, package=q.package)
         for q in quote.lines
     ]
+    # One tender of the whole total: written with the sale (one INSERT more, no UPDATE).
+    sale.payments = [Payment(method=payment, amount_cents=quote.total_cents,
+                             status=tender_status, tip_cents=0)]
     session.add(sale)
     session.flush()
     return sale, stocks, quote
@@ -111,11 +112,14 @@ def sell(*, client_id: int | None, lines: Sequence[CartLine], discount_code: str
          payment: PaymentMethod | str, user_id: int | None,
          cash_tendered_cents: int | None = None) -> Sale:
     """Sell a cart. Cash: paid at once. Card: `awaiting_payment` with a checkout url."""
-    if payment == "cash":
+    if payment not in PAYMENT_METHODS:
+        raise ValidationFailed("Payment must be card or cash.",
+                               {"fields": {"payment": "must be card or cash"}})
+    if payment == PaymentMethod.CASH:
         return _sell_cash(client_id=client_id, lines=lines, discount_code=discount_code,
                           user_id=user_id, cash_tendered_cents=cash_tendered_cents)
     return _sell_card(client_id=client_id, lines=lines, discount_code=discount_code,
-                      payment=str(payment), user_id=user_id)
+                      user_id=user_id)
 
 
 def _sell_cash(*, client_id: int | None, lines: Sequence[CartLine], discount_code: str | None,
@@ -126,7 +130,9 @@ def _sell_cash(*, client_id: int | None, lines: Sequence[CartLine], discount_cod
         ensure_day_open(session, location.id, today)
         sale, stocks, _quote = _create_sale(
             session, client_id=client_id, lines=lines, discount_code=discount_code,
-            payment="cash", user_id=user_id, location_id=location.id)
+            payment=PaymentMethod.CASH, user_id=user_id, location_id=location.id,
+            # The cash is in hand: if anything below fails, the whole sale rolls back.
+            tender_status=PaymentStatus.SUCCEEDED)
         if cash_tendered_cents is not None:
             if cash_tendered_cents < sale.total_cents:
                 raise CashTenderedTooLow(
@@ -144,7 +150,7 @@ def _sell_cash(*, client_id: int | None, lines: Sequence[CartLine], discount_cod
                                 sku=stocks[line.item_id].item.sku,
                                 reference=f"sale:{sale.id}", user_id=user_id,
                                 lots=lots[line.item_id])
-        audit.record(session, user_id, "sale.paid", "sale", sale.id, method="cash",
+        audit.record(session, user_id, "sale.paid", "sale", sale.id, method=PaymentMethod.CASH,
                      total_cents=sale.total_cents)
         mark_paid(session, sale)  # the receipt number: the transaction's last write
         kept.append(sale)
@@ -169,6 +175,7 @@ def _keeping_sale_loaded() -> Iterator[list[Sale]]:
             keep.add(id(sale))
             if sale.discount_code is not None:
                 keep.add(id(sale.discount_code))
+            keep.update(id(tender) for tender in sale.payments)
             for line in sale.lines:
                 keep.update(id(obj) for obj in (line, line.item, line.package)
                             if obj is not None)
@@ -178,7 +185,7 @@ def _keeping_sale_loaded() -> Iterator[list[Sale]]:
 
 
 def _sell_card(*, client_id: int | None, lines: Sequence[CartLine], discount_code: str | None,
-               payment: str, user_id: int | None) -> Sale:
+               user_id: int | None) -> Sale:
     gateway = payment_gateway()
     minutes = int(current_app.config.get("CHECKOUT_EXPIRES_MINUTES", 30))
     with write_transaction() as session:
@@ -186,12 +193,13 @@ def _sell_card(*, client_id: int | None, lines: Sequence[CartLine], discount_cod
         ensure_day_open(session, location.id, clock.today())
         sale, stocks, _quote = _create_sale(
             session, client_id=client_id, lines=lines, discount_code=discount_code,
-            payment=payment, user_id=user_id, location_id=location.id)
+            payment=PaymentMethod.CARD, user_id=user_id, location_id=location.id,
+            tender_status=PaymentStatus.PENDING)
         for item_id, quantity in held_quantities(sale).items():
             ledger.place_hold(session, stocks[item_id], quantity, sku=stocks[item_id].item.sku)
         sale.gateway = gateway.name
         sale.expires_at = clock.now() + timedelta(minutes=minutes)
-        audit.record(session, user_id, "sale.create", "sale", sale.id, method="card",
+        audit.record(session, user_id, "sale.create", "sale", sale.id, method=PaymentMethod.CARD,
                      total_cents=sale.total_cents)
         sale_id, total, expires_at = sale.id, sale.total_cents, sale.expires_at
         checkout_lines = _checkout_lines(sale)
@@ -206,7 +214,7 @@ def _sell_card(*, client_id: int | None, lines: Sequence[CartLine], discount_cod
         checkout = gateway.create_checkout(request_)
     except GatewayError as error:
         log.warning("checkout for sale %s failed: %s", sale_id, error)
-        close_unpaid(sale_id, "failed", user_id, action="sale.checkout_failed")
+        close_unpaid(sale_id, SaleStatus.FAILED, user_id, action="sale.checkout_failed")
         raise PaymentGatewayUnavailable(
             "The card payment service could not be reached, so the sale was cancelled and "
             "its stock released. Try again in a moment, or take cash. "
@@ -217,11 +225,13 @@ def _sell_card(*, client_id: int | None, lines: Sequence[CartLine], discount_cod
         assert stored is not None
         sale = stored
         # The payment may already have landed (a fast webhook): only fill in what is missing.
-        if sale.checkout_session_id is None:
-            sale.checkout_session_id = checkout.id
-        if sale.checkout_url is None and sale.status == "awaiting_payment":
+        tender = sale.card_payment
+        assert tender is not None
+        if tender.checkout_session_id is None:
+            tender.checkout_session_id = checkout.id
+        if sale.checkout_url is None and sale.status == SaleStatus.AWAITING_PAYMENT:
             sale.checkout_url = checkout.url
-        if checkout.expires_at is not None and sale.status == "awaiting_payment":
+        if checkout.expires_at is not None and sale.status == SaleStatus.AWAITING_PAYMENT:
             sale.expires_at = checkout.expires_at
         return sale
 
@@ -255,12 +265,12 @@ def void_sale(sale_id: int, user_id: int | None) -> Sale:
         sale = lock_sale(session, sale_id)
         if sale is None:
             raise NotFound(f"There is no sale {sale_id}.", {"sale_id": sale_id})
-        if sale.status != "awaiting_payment":
+        if sale.status != SaleStatus.AWAITING_PAYMENT:
             raise SaleNotVoidable(
                 f"Sale {sale_id} is {sale.status.replace('_', ' ')}; only a sale awaiting "
                 "payment can be voided (refund a paid sale instead).",
                 {"sale_id": sale_id, "status": sale.status})
-        release_and_close(session, sale, "void")
+        release_and_close(session, sale, SaleStatus.VOID)
         audit.record(session, user_id, "sale.void", "sale", sale.id,
                      total_cents=sale.total_cents)
         session_id = sale.checkout_session_id

@@ -10,16 +10,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from pos.domain.statuses import PaymentMethod, PaymentStatus, RefundStatus, SaleStatus
 from pos.extensions import db
-from pos.models import (
-    DiscountCode,
-    Refund,
-    Sale,
-)
+from pos.models import DiscountCode, Payment, Refund, Sale
 from pos.payments.gateway import (
     EVENT_ASYNC_PAYMENT_FAILED,
     EVENT_ASYNC_PAYMENT_SUCCEEDED,
@@ -37,8 +35,9 @@ from pos.services.sales.records import (
     lock_sale,
     mark_paid,
     payment_gateway,
-    sale_id_for,
+    sale_id_of_session,
     take_stock,
+    tender_of_session,
 )
 from pos.services.transaction import write_transaction
 
@@ -48,27 +47,40 @@ log = logging.getLogger("pos.sales")
 def expire_checkout_sale(sale_id: int | None = None, *, session_id: str | None = None,
                          event_id: str | None = None, user_id: int | None = None) -> str:
     """The checkout expired: release the hold, status `expired` (only from awaiting_payment)."""
-    sale_id = sale_id if sale_id is not None else lookup_by_session(session_id)
+    sale_id = sale_id if sale_id is not None else sale_id_of_session(session_id)
     if sale_id is None:
         return "unknown_sale"
-    return close_unpaid(sale_id, "expired", user_id, action="sale.expired", event_id=event_id,
-                         event_type=EVENT_CHECKOUT_EXPIRED)
+    return close_unpaid(sale_id, SaleStatus.EXPIRED, user_id, action="sale.expired",
+                        event_id=event_id, event_type=EVENT_CHECKOUT_EXPIRED)
 
 
 def fail_checkout_sale(sale_id: int | None = None, *, session_id: str | None = None,
                        event_id: str | None = None, user_id: int | None = None) -> str:
     """The payment failed: release the hold, status `failed` (only from awaiting_payment)."""
-    sale_id = sale_id if sale_id is not None else lookup_by_session(session_id)
+    sale_id = sale_id if sale_id is not None else sale_id_of_session(session_id)
     if sale_id is None:
         return "unknown_sale"
-    return close_unpaid(sale_id, "failed", user_id, action="sale.payment_failed",
-                         event_id=event_id, event_type=EVENT_ASYNC_PAYMENT_FAILED)
+    return close_unpaid(sale_id, SaleStatus.FAILED, user_id, action="sale.payment_failed",
+                        event_id=event_id, event_type=EVENT_ASYNC_PAYMENT_FAILED)
 
 
-def lookup_by_session(session_id: str | None) -> int | None:
-    if not session_id:
-        return None
-    return db.session.scalar(select(Sale.id).where(Sale.checkout_session_id == session_id))
+def not_the_sales_own(*, stored_session_id: str | None, session_id: str,
+                      metadata_sale_id: int | None, sale_id: int, currency: str | None,
+                      expected_currency: str) -> str | None:
+    """Why a paid Checkout Session cannot pay this sale, or None when it is the sale's own.
+
+    The sale's own session is the one stored on its card tender. Before one is stored (the
+    instant between creating it at Stripe and storing it, when a fast webhook can arrive)
+    the session that names the sale in its metadata is taken as its own, as it always was.
+    A session without a currency is the demo gateway's (Stripe always states one).
+    """
+    if stored_session_id is not None and stored_session_id != session_id:
+        return "session_not_the_sales_own"
+    if metadata_sale_id is not None and metadata_sale_id != sale_id:
+        return "sale_id_mismatch"
+    if currency is not None and currency.lower() != expected_currency.lower():
+        return "currency_mismatch"
+    return None
 
 
 # -- fulfilment --------------------------------------------------------------------------
@@ -100,23 +112,29 @@ def _fulfil_transaction(checkout: CheckoutSession, event_id: str | None,
     with write_transaction() as session:
         if event_id is not None and not claim_event(session, event_id, event_type):
             return "duplicate", None
-        sale_id = checkout.sale_id
-        if sale_id is None:
-            sale_id = session.scalar(select(Sale.id).where(
-                Sale.checkout_session_id == checkout.id))
+        # The sale is found through the session the app stored; metadata only before then.
+        tender = tender_of_session(session, checkout.id)
+        sale_id = tender.sale_id if tender is not None else checkout.sale_id
         sale = lock_sale(session, sale_id) if sale_id is not None else None
         if sale is None:
             return "unknown_sale", None
         if not checkout.is_paid:
             return "not_paid", None  # e.g. completed with a delayed payment method
-        if sale.status == "paid":
+        card = sale.card_payment
+        if card is None:
+            return "ignored", None  # a cash sale: nothing to settle
+        problem = not_the_sales_own(
+            stored_session_id=card.checkout_session_id, session_id=checkout.id,
+            metadata_sale_id=checkout.sale_id, sale_id=sale.id, currency=checkout.currency,
+            expected_currency=str(current_app.config["CURRENCY"]))
+        if problem is not None:
+            return _flag_foreign_payment(session, sale, checkout, problem), None
+        if sale.status == SaleStatus.PAID:
             return "already_paid", None
-        if sale.payment_method != "card":
-            return "ignored", None
-        if sale.checkout_session_id is None:
-            sale.checkout_session_id = checkout.id
-        sale.payment_intent_id = checkout.payment_intent_id or sale.payment_intent_id
-        sale.card_last4 = checkout.card_last4 or sale.card_last4
+        card.checkout_session_id = checkout.id
+        card.payment_intent_id = checkout.payment_intent_id or card.payment_intent_id
+        card.last4 = checkout.card_last4 or card.last4
+        card.card_brand = checkout.card_brand or card.card_brand
         if checkout.amount_total_cents != sale.total_cents:
             # Not accepted as payment: a manager looks at it (and refunds it if need be).
             sale.flag = (f"amount mismatch: paid {checkout.amount_total_cents} cents, "
@@ -125,24 +143,38 @@ def _fulfil_transaction(checkout: CheckoutSession, event_id: str | None,
                          flag="amount_mismatch", paid_cents=checkout.amount_total_cents,
                          total_cents=sale.total_cents)
             return "flagged", None
-        if sale.status == "awaiting_payment":
+        if sale.status == SaleStatus.AWAITING_PAYMENT:
             take_stock(session, sale, from_hold=True)
         else:
             # Paid after the hold was released (expired, failed or void).
             outcome, auto_refund = _settle_late_payment(session, sale, checkout)
             if outcome != "paid":
                 return outcome, auto_refund
-        audit.record(session, None, "sale.paid", "sale", sale.id, method="card",
+        card.status = PaymentStatus.SUCCEEDED
+        audit.record(session, None, "sale.paid", "sale", sale.id, method=PaymentMethod.CARD,
                      total_cents=sale.total_cents)
         mark_paid(session, sale)  # the receipt number: the transaction's last write
         return "paid", None
+
+
+def _flag_foreign_payment(session: Session, sale: Sale, checkout: CheckoutSession,
+                          problem: str) -> str:
+    """Money paid through a session that is not the sale's own (another sale's, another
+    installation's, another currency): recorded, with the ids a manager needs to refund it,
+    and flagged. The sale stays as it was, so its own session can still pay it."""
+    sale.flag = (f"{problem.replace('_', ' ')}: session {checkout.id} paid "
+                 f"{checkout.amount_total_cents} {checkout.currency or ''}; refund it")[:200]
+    audit.record(session, None, "sale.flag", "sale", sale.id, flag=problem,
+                 checkout_session_id=checkout.id, payment_intent_id=checkout.payment_intent_id,
+                 paid_cents=checkout.amount_total_cents, currency=checkout.currency)
+    return "flagged"
 
 
 def _settle_late_payment(session: Session, sale: Sale,
                          checkout: CheckoutSession) -> tuple[str, _AutoRefund | None]:
     """A payment for a sale whose hold is gone: sell if the stock is still there (and the
     sale was not voided on purpose), else flag it and refund the client automatically."""
-    if sale.status != "void":
+    if sale.status != SaleStatus.VOID:
         stocks = ledger.lock_items(session, held_quantities(sale), sale.location_id)
         short = [item_id for item_id, qty in held_quantities(sale).items()
                  if stocks[item_id].available < qty]
@@ -156,15 +188,20 @@ def _settle_late_payment(session: Session, sale: Sale,
             audit.record(session, None, "sale.paid_late", "sale", sale.id,
                          previous_status=sale.status)
             return "paid", None
-    reason = "paid after hold expired" if sale.status != "void" else "paid after sale was voided"
+    reason = "paid after hold expired" if sale.status != SaleStatus.VOID \
+        else "paid after sale was voided"
     if not checkout.payment_intent_id:
         sale.flag = f"{reason}; refund by hand (no payment reference)"[:200]
         audit.record(session, None, "sale.flag", "sale", sale.id, flag="paid_late_no_intent")
         return "flagged", None
     sale.flag = f"{reason}; refunded automatically"[:200]
+    card = sale.card_payment
+    if card is not None:
+        card.status = PaymentStatus.REFUNDED  # the money came in and goes straight back
     refund = Refund(sale_id=sale.id, location_id=sale.location_id,
                     amount_cents=checkout.amount_total_cents or sale.total_cents,
-                    tax_cents=sale.tax_cents, reason=reason, method="card", status="pending")
+                    tax_cents=sale.tax_cents, reason=reason, method=PaymentMethod.CARD,
+                    status=RefundStatus.PENDING)
     session.add(refund)
     session.flush()
     audit.record(session, None, "sale.flag", "sale", sale.id, flag="paid_after_hold_expired",
@@ -181,12 +218,12 @@ def _send_auto_refund(todo: _AutoRefund) -> None:
             todo.payment_intent_id, todo.amount_cents, f"refund-{todo.refund_id}")
     except GatewayError as error:
         log.warning("automatic refund %s failed: %s", todo.refund_id, error)
-        refund_id, status = None, "failed"
+        refund_id, status = None, RefundStatus.FAILED
     else:
-        status = "succeeded"
+        status = RefundStatus.SUCCEEDED
     with write_transaction() as session:
         refund = session.get(Refund, todo.refund_id)
-        if refund is not None and refund.status == "pending":
+        if refund is not None and refund.status == RefundStatus.PENDING:
             refund.status = status
             refund.gateway_refund_id = refund_id
             audit.record(session, None, f"refund.{status}", "refund", refund.id,
@@ -196,25 +233,27 @@ def _send_auto_refund(todo: _AutoRefund) -> None:
 
 def retry_pending_auto_refunds() -> int:
     """Send again the automatic refunds whose gateway call failed or never happened."""
+    retry = (RefundStatus.PENDING, RefundStatus.FAILED)
     rows = db.session.execute(
-        select(Refund.id, Sale.payment_intent_id, Refund.amount_cents, Sale.gateway)
+        select(Refund.id, Payment.payment_intent_id, Refund.amount_cents, Sale.gateway)
         .join(Sale, Sale.id == Refund.sale_id)
-        .where(Refund.status.in_(("pending", "failed")), Sale.status != "paid",
-               Sale.payment_intent_id.is_not(None))).all()
+        .join(Payment, (Payment.sale_id == Sale.id) & (Payment.method == PaymentMethod.CARD))
+        .where(Refund.status.in_(retry), Sale.status != SaleStatus.PAID,
+               Payment.payment_intent_id.is_not(None))).all()
     db.session.rollback()
     for refund_id, intent, amount, gateway in rows:
         with write_transaction() as session:
             refund = session.get(Refund, refund_id)
-            if refund is None or refund.status not in ("pending", "failed"):
+            if refund is None or refund.status not in retry:
                 continue
-            refund.status = "pending"
+            refund.status = RefundStatus.PENDING
         _send_auto_refund(_AutoRefund(refund_id, intent, amount, gateway))
     return len(rows)
 
 
 def _with_card_details(checkout: CheckoutSession) -> CheckoutSession:
-    """An event's session does not carry the card's last 4 digits (Stripe does not expand
-    it): ask for them, outside any transaction, best effort (the receipt shows them)."""
+    """An event's session does not carry the card's last 4 digits nor its brand (Stripe does
+    not expand them): ask, outside any transaction, best effort (the receipt shows them)."""
     if not checkout.is_paid or checkout.card_last4:
         return checkout
     try:
@@ -224,14 +263,17 @@ def _with_card_details(checkout: CheckoutSession) -> CheckoutSession:
         return checkout
     if fuller.id != checkout.id or not fuller.card_last4:
         return checkout
-    return CheckoutSession(**{**checkout.__dict__, "card_last4": fuller.card_last4})
+    return CheckoutSession(**{**checkout.__dict__, "card_last4": fuller.card_last4,
+                              "card_brand": fuller.card_brand})
 
 
 def handle_payment_event(event: PaymentEvent) -> str:
     """Apply a verified gateway event (webhook or demo page)."""
     if event.type in (EVENT_CHECKOUT_COMPLETED, EVENT_ASYNC_PAYMENT_SUCCEEDED):
         return fulfil_checkout(_with_card_details(event.session), event.id, event.type)
-    sale_id = sale_id_for(event.session)
+    # An ending session ends only the sale that stored it: the metadata of a session that
+    # is not the sale's own must not release that sale's hold.
+    sale_id = sale_id_of_session(event.session.id)
     db.session.rollback()
     if event.type == EVENT_CHECKOUT_EXPIRED:
         return expire_checkout_sale(sale_id, session_id=event.session.id, event_id=event.id)

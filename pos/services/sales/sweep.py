@@ -13,8 +13,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from pos.domain.statuses import PaymentMethod, SaleStatus
 from pos.extensions import db
-from pos.models import Sale
+from pos.models import Payment, Sale
 from pos.payments.gateway import CheckoutSession, GatewayError
 from pos.services import clock
 from pos.services.sales.settlement import (
@@ -97,8 +98,10 @@ def _count_expiry(counts: dict[str, int], sale_id: int) -> None:
 def _awaiting(where: list[Any]) -> list[tuple[int, str | None, str | None]]:
     db.session.rollback()  # read what is committed now, not an older snapshot
     rows = db.session.execute(
-        select(Sale.id, Sale.checkout_session_id, Sale.gateway)
-        .where(Sale.status == "awaiting_payment", Sale.flag.is_(None), *where)
+        select(Sale.id, Payment.checkout_session_id, Sale.gateway)
+        .outerjoin(Payment, (Payment.sale_id == Sale.id)
+                   & (Payment.method == PaymentMethod.CARD))
+        .where(Sale.status == SaleStatus.AWAITING_PAYMENT, Sale.flag.is_(None), *where)
         .order_by(Sale.id)).all()
     db.session.rollback()  # no transaction stays open while the gateway is asked
     return [(r[0], r[1], r[2]) for r in rows]
