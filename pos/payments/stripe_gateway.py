@@ -236,7 +236,9 @@ def _whole(value: Any, name: str, most: int) -> int | None:
 
 
 def _sale_id(*candidates: Any) -> int | None:
-    """metadata.sale_id, else client_reference_id: digits of a sale id the column can hold."""
+    """metadata.sale_id, else client_reference_id: digits of a sale id the column can hold.
+    Each one present is checked, so neither can carry a value the database would refuse."""
+    found: list[int] = []
     for value in candidates:
         if value is None or value == "":
             continue
@@ -244,8 +246,8 @@ def _sale_id(*candidates: Any) -> int | None:
         if not isinstance(text, str) or not text.isascii() or not text.isdigit() \
                 or len(text) > 10 or not 1 <= int(text) <= _MAX_SALE_ID:
             raise UnusableEvent("sale_id is not a sale id")
-        return int(text)
-    return None
+        found.append(int(text))
+    return found[0] if found else None
 
 
 def _read(d: Mapping[str, Any]) -> CheckoutSession:
