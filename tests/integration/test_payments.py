@@ -205,3 +205,11 @@ def test_the_database_refuses_a_sale_status_or_method_outside_the_sets(app, stat
         session.add(Sale(location_id=location_id, status=status, payment_method=method,
                          subtotal_cents=0, total_cents=0))
         session.flush()
+
+
+@pytest.mark.parametrize("sale_part", ["99999999999999999999", "2147483648", "\u00b2"])
+def test_a_demo_payment_page_for_an_impossible_sale_id_is_not_found(app, client, login_as,
+                                                                    sale_part):
+    login_as("front_desk")
+    response = client.get(f"/demo-pay/demo_cs_{sale_part}_abc")
+    assert response.status_code == 404

@@ -70,9 +70,10 @@ def sale_json(sale: Sale) -> dict[str, Any]:
             for line in sale.lines
         ],
     }
-    if sale.payment_method == "card":
+    if sale.payment_method == PaymentMethod.CARD:
         body["checkout_session_id"] = sale.checkout_session_id
-        body["checkout_url"] = sale.checkout_url if sale.status == "awaiting_payment" else None
+        body["checkout_url"] = (sale.checkout_url
+                                if sale.status == SaleStatus.AWAITING_PAYMENT else None)
         body["expires_at"] = sale.expires_at.isoformat() if sale.expires_at else None
         body["gateway"] = sale.gateway
     return body
