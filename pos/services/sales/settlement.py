@@ -47,21 +47,24 @@ log = logging.getLogger("pos.sales")
 def expire_checkout_sale(sale_id: int | None = None, *, session_id: str | None = None,
                          event_id: str | None = None, user_id: int | None = None) -> str:
     """The checkout expired: release the hold, status `expired` (only from awaiting_payment)."""
-    sale_id = sale_id if sale_id is not None else sale_id_of_session(session_id)
-    if sale_id is None:
-        return "unknown_sale"
-    return close_unpaid(sale_id, SaleStatus.EXPIRED, user_id, action="sale.expired",
-                        event_id=event_id, event_type=EVENT_CHECKOUT_EXPIRED)
+    return _end_unpaid(SaleStatus.EXPIRED, "sale.expired", EVENT_CHECKOUT_EXPIRED,
+                       sale_id, session_id, event_id, user_id)
 
 
 def fail_checkout_sale(sale_id: int | None = None, *, session_id: str | None = None,
                        event_id: str | None = None, user_id: int | None = None) -> str:
     """The payment failed: release the hold, status `failed` (only from awaiting_payment)."""
+    return _end_unpaid(SaleStatus.FAILED, "sale.payment_failed", EVENT_ASYNC_PAYMENT_FAILED,
+                       sale_id, session_id, event_id, user_id)
+
+
+def _end_unpaid(status: SaleStatus, action: str, event_type: str, sale_id: int | None,
+                session_id: str | None, event_id: str | None, user_id: int | None) -> str:
     sale_id = sale_id if sale_id is not None else sale_id_of_session(session_id)
     if sale_id is None:
         return "unknown_sale"
-    return close_unpaid(sale_id, SaleStatus.FAILED, user_id, action="sale.payment_failed",
-                        event_id=event_id, event_type=EVENT_ASYNC_PAYMENT_FAILED)
+    return close_unpaid(sale_id, status, user_id, action=action, event_id=event_id,
+                        event_type=event_type)
 
 
 def not_the_sales_own(*, stored_session_id: str | None, session_id: str,
