@@ -213,3 +213,35 @@ def test_a_demo_payment_page_for_an_impossible_sale_id_is_not_found(app, client,
     login_as("front_desk")
     response = client.get(f"/demo-pay/demo_cs_{sale_part}_abc")
     assert response.status_code == 404
+
+
+def test_a_flag_about_another_session_does_not_stop_reconciliation_settling_the_own_one(
+        api, serum, standin, client, stripe_app):
+    sale = sell(api, "card")
+    foreign = a_foreign_session(standin, sale, amount=6500)
+    standin.pay(foreign)
+    assert deliver(client, standin, foreign, "checkout.session.completed").json["result"] \
+        == "flagged"
+    standin.pay(sale["checkout_session_id"])  # and that event is lost
+
+    result = stripe_app.test_cli_runner().invoke(args=["pos", "reconcile-stripe"])
+
+    assert result.exit_code == 0 and "paid=1" in result.output, result.output
+    paid = api("front_desk").get(f"/api/v1/sales/{sale['id']}").json
+    assert (paid["status"], paid["payments"][0]["status"]) == ("paid", "succeeded")
+    assert foreign in paid["flag"]  # still there: the other payment is to be refunded
+    assert stock_of("SERUM") == (2, 0)
+
+
+def test_a_sale_whose_own_session_paid_the_wrong_amount_is_left_to_a_manager(
+        api, serum, standin, client, stripe_app):
+    sale = sell(api, "card")
+    standin.pay(sale["checkout_session_id"], amount=100)
+    assert deliver(client, standin, sale["checkout_session_id"],
+                   "checkout.session.completed").json["result"] == "flagged"
+
+    result = stripe_app.test_cli_runner().invoke(args=["pos", "reconcile-stripe"])
+
+    assert "checked=0" in result.output, result.output
+    assert len(db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "sale.flag")).all()) == 1

@@ -130,14 +130,16 @@ def _fulfil_transaction(checkout: CheckoutSession, event_id: str | None,
             stored_session_id=card.checkout_session_id, session_id=checkout.id,
             metadata_sale_id=checkout.sale_id, sale_id=sale.id, currency=checkout.currency,
             expected_currency=str(current_app.config["CURRENCY"]))
+        if problem is None and sale.status == SaleStatus.PAID:
+            return "already_paid", None
+        if card.checkout_session_id in (None, checkout.id):
+            # The sale's own session was paid (accepted or not): its tender records how.
+            card.checkout_session_id = checkout.id
+            card.payment_intent_id = checkout.payment_intent_id or card.payment_intent_id
+            card.last4 = checkout.card_last4 or card.last4
+            card.card_brand = checkout.card_brand or card.card_brand
         if problem is not None:
             return _flag_foreign_payment(session, sale, checkout, problem), None
-        if sale.status == SaleStatus.PAID:
-            return "already_paid", None
-        card.checkout_session_id = checkout.id
-        card.payment_intent_id = checkout.payment_intent_id or card.payment_intent_id
-        card.last4 = checkout.card_last4 or card.last4
-        card.card_brand = checkout.card_brand or card.card_brand
         if checkout.amount_total_cents != sale.total_cents:
             # Not accepted as payment: a manager looks at it (and refunds it if need be).
             sale.flag = (f"amount mismatch: paid {checkout.amount_total_cents} cents, "
@@ -163,8 +165,9 @@ def _fulfil_transaction(checkout: CheckoutSession, event_id: str | None,
 def _flag_foreign_payment(session: Session, sale: Sale, checkout: CheckoutSession,
                           problem: str) -> str:
     """Money paid through a session that is not the sale's own (another sale's, another
-    installation's, another currency): recorded, with the ids a manager needs to refund it,
-    and flagged. The sale stays as it was, so its own session can still pay it."""
+    installation's) or in another currency: recorded, with the ids a manager needs to
+    refund it, and flagged. The sale stays as it was, so its own session can still pay it
+    (by its webhook, or by the sweep and reconciliation, which still look at the sale)."""
     sale.flag = (f"{problem.replace('_', ' ')}: session {checkout.id} paid "
                  f"{checkout.amount_total_cents} {checkout.currency or ''}; refund it")[:200]
     audit.record(session, None, "sale.flag", "sale", sale.id, flag=problem,

@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from pos.domain.statuses import PaymentMethod, SaleStatus
 from pos.extensions import db
@@ -101,7 +101,11 @@ def _awaiting(where: list[Any]) -> list[tuple[int, str | None, str | None]]:
         select(Sale.id, Payment.checkout_session_id, Sale.gateway)
         .outerjoin(Payment, (Payment.sale_id == Sale.id)
                    & (Payment.method == PaymentMethod.CARD))
-        .where(Sale.status == SaleStatus.AWAITING_PAYMENT, Sale.flag.is_(None), *where)
+        # A flagged sale whose own session was paid but refused (wrong amount or currency:
+        # its tender kept the payment's id) is a manager's; asking again would flag it again.
+        # A flag about someone else's session does not stop the sale's own from settling.
+        .where(Sale.status == SaleStatus.AWAITING_PAYMENT,
+               or_(Sale.flag.is_(None), Payment.payment_intent_id.is_(None)), *where)
         .order_by(Sale.id)).all()
     db.session.rollback()  # no transaction stays open while the gateway is asked
     return [(r[0], r[1], r[2]) for r in rows]
