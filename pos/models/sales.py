@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -17,11 +17,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from pos.domain.statuses import PaymentMethod, RefundStatus, SaleStatus, check_in
 from pos.extensions import db
 from pos.models.catalog import Item, Package
 from pos.models.types import UTCDateTime, utcnow
 
-SALE_STATUSES = ("awaiting_payment", "paid", "expired", "failed", "void")
+if TYPE_CHECKING:
+    from pos.models.payments import Payment
 
 
 class Client(db.Model):
@@ -83,6 +85,8 @@ class Sale(db.Model):
         # index-only, without visiting the table.
         Index("ix_sales_id_paid_at_status", "id", "paid_at", "status"),
         CheckConstraint("total_cents >= 0", name="total_not_negative"),
+        CheckConstraint(check_in("status", SaleStatus), name="status_known"),
+        CheckConstraint(check_in("payment_method", PaymentMethod), name="payment_method_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -103,11 +107,10 @@ class Sale(db.Model):
     # Gapless per location, given when the sale is paid.
     receipt_number: Mapped[int | None]
     gateway: Mapped[str | None] = mapped_column(String(10))  # stripe | demo
-    checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # The Checkout Session's address and expiry, shown at the desk while the client pays;
+    # its ids are on the card tender (payments), their one home.
     checkout_url: Mapped[str | None] = mapped_column(String(1000))
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    payment_intent_id: Mapped[str | None] = mapped_column(String(255))
-    card_last4: Mapped[str | None] = mapped_column(String(4))
     # Why a manager must look at it (amount mismatch, paid after the hold expired...).
     flag: Mapped[str | None] = mapped_column(String(200))
 
@@ -116,6 +119,29 @@ class Sale(db.Model):
         back_populates="sale", order_by="SaleLine.id", cascade="all, delete-orphan"
     )
     discount_code: Mapped[DiscountCode | None] = relationship()
+    payments: Mapped[list[Payment]] = relationship(
+        back_populates="sale", order_by="Payment.id", cascade="all, delete-orphan"
+    )
+
+    # Read-only views of the card tender, for the pages and the receipt.
+    @property
+    def card_payment(self) -> Payment | None:
+        return next((p for p in self.payments if p.method == PaymentMethod.CARD), None)
+
+    @property
+    def checkout_session_id(self) -> str | None:
+        card = self.card_payment
+        return card.checkout_session_id if card is not None else None
+
+    @property
+    def payment_intent_id(self) -> str | None:
+        card = self.card_payment
+        return card.payment_intent_id if card is not None else None
+
+    @property
+    def card_last4(self) -> str | None:
+        card = self.card_payment
+        return card.last4 if card is not None else None
 
 
 class SaleLine(db.Model):
@@ -196,6 +222,8 @@ class Refund(db.Model):
     __table_args__ = (
         UniqueConstraint("location_id", "receipt_number"),
         Index("ix_refunds_created_at", "created_at"),
+        CheckConstraint(check_in("status", RefundStatus), name="status_known"),
+        CheckConstraint(check_in("method", PaymentMethod), name="method_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

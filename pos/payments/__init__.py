@@ -20,6 +20,7 @@ from pos.payments.gateway import (
     InvalidSignature,
     PaymentEvent,
     PaymentGateway,
+    UnusableEvent,
     validate_checkout_request,
 )
 
@@ -40,6 +41,7 @@ __all__ = [
     "PaymentEvent",
     "PaymentGateway",
     "StripeGateway",
+    "UnusableEvent",
     "validate_checkout_request",
 ]
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from flask import has_request_context, request
 
+from pos.domain.statuses import SaleStatus
 from pos.payments.gateway import (
     CheckoutRequest,
     CheckoutSession,
@@ -28,7 +29,10 @@ DEMO_CARD_LAST4 = "4242"
 def demo_session_sale_id(session_id: str) -> int | None:
     """`demo_cs_<sale id>_<random>` -> the sale id (None if it is not a demo session id)."""
     parts = session_id.split("_")
-    if len(parts) != 4 or parts[:2] != ["demo", "cs"] or not parts[2].isdigit():
+    # ASCII digits of an id the sales.id column can hold: a longer number would reach the
+    # database as an out-of-range integer (a 5xx on PostgreSQL) instead of "no such sale".
+    if len(parts) != 4 or parts[:2] != ["demo", "cs"] or not parts[2].isascii() \
+            or not parts[2].isdigit() or len(parts[2]) > 10 or int(parts[2]) > 2**31 - 1:
         return None
     return int(parts[2])
 
@@ -55,9 +59,9 @@ class DemoGateway:
         if sale is None:
             raise GatewayError(f"No such demo checkout: {session_id[:80]}",
                                code="resource_missing", http_status=404)
-        if sale.status == "paid":
+        if sale.status == SaleStatus.PAID:
             return self.paid_session(session_id, sale.id, sale.total_cents, sale.expires_at)
-        expired = sale.status != "awaiting_payment" or (
+        expired = sale.status != SaleStatus.AWAITING_PAYMENT or (
             sale.expires_at is not None and sale.expires_at <= datetime.now(UTC))
         return CheckoutSession(
             id=session_id, url=None if expired else sale.checkout_url,

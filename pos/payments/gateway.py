@@ -66,6 +66,7 @@ class CheckoutSession:
     payment_intent_id: str | None
     card_last4: str | None
     expires_at: datetime | None
+    card_brand: str | None = None  # "visa", "mastercard"... when the charge was expanded
 
     @property
     def is_paid(self) -> bool:
@@ -81,6 +82,11 @@ class PaymentEvent:
 
 class InvalidSignature(Exception):
     """A webhook whose signature is missing, wrong, or too old (or whose body is not JSON)."""
+
+
+class UnusableEvent(Exception):
+    """A correctly signed webhook whose fields cannot be used (a number that is not one, an
+    id too long or out of range...): refused, and nothing changes."""
 
 
 class GatewayError(Exception):

@@ -6,6 +6,7 @@ become GatewayError; bad webhook signatures become InvalidSignature.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -19,6 +20,7 @@ from pos.payments.gateway import (
     GatewayError,
     InvalidSignature,
     PaymentEvent,
+    UnusableEvent,
     validate_checkout_request,
 )
 
@@ -87,7 +89,7 @@ class StripeGateway:
                 {"idempotency_key": req.idempotency_key},
             ),
         )
-        return session_from_dict(session.to_dict())
+        return _read(session.to_dict())
 
     def retrieve_checkout(self, session_id: str) -> CheckoutSession:
         session = self._call(
@@ -96,7 +98,7 @@ class StripeGateway:
                 session_id, {"expand": ["payment_intent.latest_charge"]}
             ),
         )
-        return session_from_dict(session.to_dict())
+        return _read(session.to_dict())
 
     def expire_checkout(self, session_id: str) -> CheckoutSession:
         try:
@@ -110,7 +112,7 @@ class StripeGateway:
             raise _gateway_error("expire the checkout", e) from None
         except stripe.StripeError as e:
             raise _gateway_error("expire the checkout", e) from None
-        return session_from_dict(session.to_dict())
+        return _read(session.to_dict())
 
     # -- refunds ------------------------------------------------------------------------
 
@@ -141,10 +143,12 @@ class StripeGateway:
         event_type = str(data.get("type") or "")
         if event_type not in HANDLED_EVENT_TYPES:
             return None
-        obj = (data.get("data") or {}).get("object") or {}
-        if obj.get("object") != "checkout.session":
+        envelope = data.get("data")
+        obj = envelope.get("object") if isinstance(envelope, Mapping) else None
+        if not isinstance(obj, Mapping) or obj.get("object") != "checkout.session":
             return None
-        return PaymentEvent(id=str(data.get("id")), type=event_type, session=session_from_dict(obj))
+        event_id = _required(_text(data.get("id"), "event id", _ID), "event id")
+        return PaymentEvent(id=event_id, type=event_type, session=session_from_dict(obj))
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -156,32 +160,101 @@ class StripeGateway:
 
 
 def session_from_dict(d: Mapping[str, Any]) -> CheckoutSession:
-    """A CheckoutSession from Stripe's JSON shape (a retrieved session or an event's object)."""
+    """A CheckoutSession from Stripe's JSON shape (a retrieved session or an event's object).
+
+    Every field is checked before it can reach a query: a signed body can still carry
+    `"NaN"` for an amount, a 20-digit sale id or an id longer than the column, and none of
+    those may become a database error. Raises UnusableEvent.
+    """
     metadata = d.get("metadata") or {}
+    if not isinstance(metadata, Mapping):
+        raise UnusableEvent("metadata is not an object")
     payment_intent = d.get("payment_intent")
     card_last4: str | None = None
+    card_brand: str | None = None
     if isinstance(payment_intent, Mapping):
         charge = payment_intent.get("latest_charge")
         if isinstance(charge, Mapping):
-            card = (charge.get("payment_method_details") or {}).get("card") or {}
-            card_last4 = card.get("last4")
+            details = charge.get("payment_method_details") or {}
+            card = details.get("card") if isinstance(details, Mapping) else None
+            if isinstance(card, Mapping):
+                card_last4 = _text(card.get("last4"), "card last4", _LAST4)
+                card_brand = _text(card.get("brand"), "card brand", _BRAND)
         payment_intent = payment_intent.get("id")
-    expires_at = d.get("expires_at")
-    amount_total = d.get("amount_total")
+    expires_at = _whole(d.get("expires_at"), "expires_at", _MAX_UNIX_SECONDS)
     return CheckoutSession(
-        id=str(d["id"]),
-        url=d.get("url"),
-        status=str(d.get("status") or ""),
-        payment_status=str(d.get("payment_status") or ""),
-        amount_total_cents=int(amount_total) if amount_total is not None else None,
-        currency=d.get("currency"),
+        id=_required(_text(d.get("id"), "id", _ID), "id"),
+        url=_text(d.get("url"), "url", _URL),
+        status=_text(d.get("status"), "status", _WORD) or "",
+        payment_status=_text(d.get("payment_status"), "payment_status", _WORD) or "",
+        amount_total_cents=_whole(d.get("amount_total"), "amount_total", _MAX_CENTS),
+        currency=_text(d.get("currency"), "currency", _CURRENCY),
         sale_id=_sale_id(metadata.get("sale_id"), d.get("client_reference_id")),
-        payment_intent_id=str(payment_intent) if payment_intent else None,
-        card_last4=str(card_last4) if card_last4 else None,
+        payment_intent_id=_text(payment_intent, "payment_intent", _ID),
+        card_last4=card_last4,
+        card_brand=card_brand,
         expires_at=(
-            datetime.fromtimestamp(int(expires_at), tz=UTC) if expires_at else None
+            datetime.fromtimestamp(expires_at, tz=UTC) if expires_at else None
         ),
     )
+
+
+# What a usable field looks like. Stripe's ids are letters, digits and underscores; an id
+# must fit its column (255); a sale id must fit the sales.id column.
+_ID = re.compile(r"[A-Za-z0-9_]{1,255}")
+_WORD = re.compile(r"[a-z_]{1,40}")
+_CURRENCY = re.compile(r"[A-Za-z]{3}")
+_LAST4 = re.compile(r"[0-9]{4}")
+_BRAND = re.compile(r"[A-Za-z0-9_ ]{1,20}")
+_URL = re.compile(r"https?://[^\x00-\x20]{1,990}")
+_MAX_SALE_ID = 2**31 - 1
+_MAX_CENTS = 10**15
+_MAX_UNIX_SECONDS = 2**33
+
+
+def _text(value: Any, name: str, pattern: re.Pattern[str]) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise UnusableEvent(f"{name} is not usable")
+    return value
+
+
+def _required(value: str | None, name: str) -> str:
+    if value is None:
+        raise UnusableEvent(f"{name} is missing")
+    return value
+
+
+def _whole(value: Any, name: str, most: int) -> int | None:
+    """A JSON integer in 0..most; `"NaN"`, 1.5, true or a string of digits are refused."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= most:
+        raise UnusableEvent(f"{name} is not a whole number in range")
+    return value
+
+
+def _sale_id(*candidates: Any) -> int | None:
+    """metadata.sale_id, else client_reference_id: digits of a sale id the column can hold.
+    Each one present is checked, so neither can carry a value the database would refuse."""
+    found: list[int] = []
+    for value in candidates:
+        if value is None or value == "":
+            continue
+        text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+        if not isinstance(text, str) or not text.isascii() or not text.isdigit() \
+                or len(text) > 10 or not 1 <= int(text) <= _MAX_SALE_ID:
+            raise UnusableEvent("sale_id is not a sale id")
+        found.append(int(text))
+    return found[0] if found else None
+
+
+def _read(d: Mapping[str, Any]) -> CheckoutSession:
+    try:
+        return session_from_dict(d)
+    except UnusableEvent as e:
+        raise GatewayError(f"Stripe's answer could not be read ({e}).") from None
 
 
 def _stripe_expires_at(when: datetime) -> int:
@@ -191,15 +264,6 @@ def _stripe_expires_at(when: datetime) -> int:
     now = datetime.now(UTC)
     when = min(max(when, now + _MIN_EXPIRY), now + _MAX_EXPIRY)
     return int(when.timestamp())
-
-
-def _sale_id(*candidates: Any) -> int | None:
-    for value in candidates:
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            continue
-    return None
 
 
 def _first_sentence(text: str) -> str:

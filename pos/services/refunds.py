@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from pos.domain import pricing
 from pos.domain.errors import NotFound, PosError, ValidationFailed
+from pos.domain.statuses import PaymentMethod, RefundStatus, SaleStatus
 from pos.models import Lot, PackagePurchase, Refund, RefundLine, Sale, SaleLine, StockMovement
 from pos.payments.gateway import GatewayError
 from pos.services import audit, clock, ledger
@@ -65,14 +66,14 @@ def refund_sale(sale_id: int, lines: Sequence[tuple[int, int]], *, restock: bool
                               .execution_options(populate_existing=True))
         if sale is None:
             raise NotFound(f"There is no sale {sale_id}.", {"sale_id": sale_id})
-        if sale.status != "paid":
+        if sale.status != SaleStatus.PAID:
             raise pricing.RefundExceedsSale(
                 f"Sale {sale_id} is {sale.status.replace('_', ' ')}: only a paid sale can be "
                 "refunded.", {"sale_id": sale_id, "status": sale.status})
         ensure_day_open(session, sale.location_id, clock.today())
         refund = Refund(sale_id=sale.id, location_id=sale.location_id, amount_cents=0,
                         tax_cents=0, reason=reason.strip()[:500], method=sale.payment_method,
-                        status="pending", created_by_id=user_id)
+                        status=RefundStatus.PENDING, created_by_id=user_id)
         session.add(refund)
         by_id = {line.id: line for line in sale.lines}
         wanted: dict[int, int] = {}
@@ -100,10 +101,11 @@ def refund_sale(sale_id: int, lines: Sequence[tuple[int, int]], *, restock: bool
         audit.record(session, user_id, "refund.create", "refund", refund.id, sale_id=sale.id,
                      amount_cents=refund.amount_cents, method=refund.method, restock=restock,
                      lines=[[line_id, q] for line_id, q in wanted.items()])
-        if sale.payment_method == "cash" or refund.amount_cents == 0:
+        if sale.payment_method == PaymentMethod.CASH or refund.amount_cents == 0:
             _complete(session, refund, user_id, gateway_refund_id=None)
             return refund
         refund_id, amount = refund.id, refund.amount_cents
+        # The card tender holds the payment's reference (pos.models.payments).
         intent, gateway_name = sale.payment_intent_id, sale.gateway
 
     # Committed: the refund is recorded as pending before any money moves.
@@ -125,7 +127,7 @@ def refund_sale(sale_id: int, lines: Sequence[tuple[int, int]], *, restock: bool
         pending = session.scalar(select(Refund).where(Refund.id == refund_id).with_for_update()
                                  .execution_options(populate_existing=True))
         assert pending is not None
-        if pending.status == "pending":
+        if pending.status == RefundStatus.PENDING:
             _complete(session, pending, user_id, gateway_refund_id=gateway_refund_id)
         return pending
 
@@ -156,7 +158,7 @@ def _complete(session: Session, refund: Refund, user_id: int | None, *,
     for refund_line in refund.lines:
         if refund_line.restock:
             _restock(session, sale, refund, refund_line, user_id)
-    refund.status = "succeeded"
+    refund.status = RefundStatus.SUCCEEDED
     refund.gateway_refund_id = gateway_refund_id
     refund.receipt_number = next_receipt_number(session, refund.location_id)
     session.flush()
@@ -197,7 +199,7 @@ def _fail(refund_id: int, user_id: int | None) -> None:
     with write_transaction() as session:
         refund = session.scalar(select(Refund).where(Refund.id == refund_id).with_for_update()
                                 .execution_options(populate_existing=True))
-        if refund is None or refund.status != "pending":
+        if refund is None or refund.status != RefundStatus.PENDING:
             return
         sale = session.scalar(select(Sale).where(Sale.id == refund.sale_id).with_for_update()
                               .execution_options(populate_existing=True))
@@ -212,6 +214,6 @@ def _fail(refund_id: int, user_id: int | None) -> None:
                     .order_by(PackagePurchase.id).with_for_update()))
                 for purchase in refunded[:refund_line.quantity]:
                     purchase.sessions_refunded = 0
-        refund.status = "failed"
+        refund.status = RefundStatus.FAILED
         audit.record(session, user_id, "refund.failed", "refund", refund.id, sale_id=sale.id,
                      amount_cents=refund.amount_cents)

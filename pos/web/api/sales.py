@@ -7,6 +7,7 @@ from flask import jsonify
 
 from pos.domain.errors import NotFound
 from pos.domain.limits import MAX_ID
+from pos.domain.statuses import PaymentMethod, PaymentStatus, SaleStatus
 from pos.extensions import db
 from pos.models import Sale
 from pos.services import refunds, sales
@@ -49,6 +50,14 @@ def sale_json(sale: Sale) -> dict[str, Any]:
         "change_cents": (sale.cash_tendered_cents - sale.total_cents
                          if sale.cash_tendered_cents is not None else None),
         "flag": sale.flag,
+        "payments": [
+            {"id": tender.id, "method": tender.method, "amount_cents": tender.amount_cents,
+             "status": tender.status,
+             **({"card_brand": tender.card_brand} if tender.card_brand else {}),
+             **({"last4": tender.last4} if tender.last4 else {}),
+             "tip_cents": tender.tip_cents}
+            for tender in sale.payments
+        ],
         "lines": [
             {"id": line.id,
              **({"sku": line.item.sku} if line.item is not None else
@@ -60,9 +69,10 @@ def sale_json(sale: Sale) -> dict[str, Any]:
             for line in sale.lines
         ],
     }
-    if sale.payment_method == "card":
+    if sale.payment_method == PaymentMethod.CARD:
         body["checkout_session_id"] = sale.checkout_session_id
-        body["checkout_url"] = sale.checkout_url if sale.status == "awaiting_payment" else None
+        body["checkout_url"] = (sale.checkout_url
+                                if sale.status == SaleStatus.AWAITING_PAYMENT else None)
         body["expires_at"] = sale.expires_at.isoformat() if sale.expires_at else None
         body["gateway"] = sale.gateway
     return body
@@ -113,16 +123,21 @@ _LINE = obj(["id", "name", "quantity", "unit_price_cents", "subtotal_cents", "di
             total_cents=INT, refunded_quantity=INT)
 _NULL_STR = {"type": ["string", "null"]}
 _NULL_INT = {"type": ["integer", "null"]}
+_PAYMENT = obj(["id", "method", "amount_cents", "status", "tip_cents"],
+               id=INT, method={"enum": [m.value for m in PaymentMethod]}, amount_cents=INT,
+               status={"enum": [s.value for s in PaymentStatus]}, card_brand=STR, last4=STR,
+               tip_cents=INT)
 SALE = obj(["id", "status", "subtotal_cents", "discount_cents", "tax_cents", "total_cents",
-            "lines", "receipt_number", "client_id", "payment_method", "paid_at"],
-           id=INT, status={"enum": ["awaiting_payment", "paid", "expired", "failed", "void"]},
-           client_id=_NULL_INT, payment_method={"enum": ["card", "cash"]},
+            "lines", "receipt_number", "client_id", "payment_method", "paid_at", "payments"],
+           id=INT, status={"enum": [s.value for s in SaleStatus]},
+           client_id=_NULL_INT, payment_method={"enum": [m.value for m in PaymentMethod]},
            subtotal_cents=INT, discount_cents=INT, tax_cents=INT, total_cents=INT,
            discount_code=_NULL_STR, receipt_number=_NULL_INT,
            created_at={"type": ["string", "null"], "format": "date-time"},
            paid_at={"type": ["string", "null"], "format": "date-time"},
            card_last4=_NULL_STR, cash_tendered_cents=_NULL_INT, change_cents=_NULL_INT,
-           flag=_NULL_STR, lines=array(_LINE), checkout_url=_NULL_STR,
+           flag=_NULL_STR, payments=array(_PAYMENT), lines=array(_LINE),
+           checkout_url=_NULL_STR,
            checkout_session_id=_NULL_STR,
            expires_at={"type": ["string", "null"], "format": "date-time"},
            gateway=_NULL_STR)

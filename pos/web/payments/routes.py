@@ -1,8 +1,12 @@
 """POST /stripe/webhook, GET/POST /demo-pay/<session id>, and the after-payment pages.
 
 The webhook verifies Stripe's signature on the raw body before anything else; a bad,
-missing or stale signature is a 400 and changes nothing. Every handled event, duplicates
-included, is answered 2xx so Stripe stops retrying; the idempotency lives in
+missing or stale signature is a 400 and changes nothing. A correctly signed event whose
+fields cannot be used (`"NaN"` for an amount, a 20-digit sale id, an id longer than its
+column) is a 422 `invalid_event` and changes nothing either: Stripe retries any non-2xx
+for up to three days, which is harmless here (each retry is refused the same way, and the
+failures stay visible in Stripe's dashboard for someone to look at). Every handled event,
+duplicates included, is answered 2xx so Stripe stops retrying; the idempotency lives in
 `sales.fulfil_checkout` (each event id once, the sale row locked).
 """
 from __future__ import annotations
@@ -20,6 +24,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from pos.domain.statuses import SaleStatus
 from pos.extensions import csrf, db
 from pos.models import Sale
 from pos.payments.demo import DemoGateway, demo_session_sale_id
@@ -29,6 +34,7 @@ from pos.payments.gateway import (
     EVENT_CHECKOUT_COMPLETED,
     InvalidSignature,
     PaymentEvent,
+    UnusableEvent,
 )
 from pos.services import sales
 from pos.web import error_response
@@ -47,6 +53,9 @@ def stripe_webhook():  # type: ignore[no-untyped-def]
     except InvalidSignature as error:
         return error_response(400, "invalid_signature",
                               f"The webhook signature was not accepted: {error}.")
+    except UnusableEvent as error:
+        log.warning("webhook refused: %s", error)  # field names only, never values
+        return error_response(422, "invalid_event", f"The event cannot be used: {error}.")
     if event is None:
         return jsonify({"received": True, "result": "ignored"}), 200
     result = sales.handle_payment_event(event)
@@ -58,7 +67,7 @@ def _demo_sale(session_id: str) -> Sale:
     sale_id = demo_session_sale_id(session_id)
     sale = db.session.get(Sale, sale_id) if sale_id is not None else None
     if sale is None or sale.gateway != DemoGateway.name or \
-            sale.checkout_session_id not in (None, session_id):
+            sale.checkout_session_id not in (None, session_id):  # its card tender's
         abort(404, "There is no such demo payment.")
     return sale
 
@@ -78,7 +87,7 @@ def demo_pay_decide(session_id: str):  # type: ignore[no-untyped-def]
     if decision not in ("approve", "decline"):
         abort(400, "Approve or decline the demo payment.")
     gateway = DemoGateway()
-    if sale.status != "awaiting_payment":  # already settled: nothing to decide
+    if sale.status != SaleStatus.AWAITING_PAYMENT:  # already settled: nothing to decide
         return redirect(url_for("payments.demo_pay", session_id=session_id))
     if decision == "approve":
         if gateway.retrieve_checkout(session_id).status == "expired":

@@ -1,0 +1,186 @@
+"""The cart: lines looked up in the catalog, merged, and priced (pos.domain.pricing).
+
+Nothing here writes: `quote_cart` gives the desk its live totals, and selling prices the
+cart again under the locks it takes.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from pos.domain import pricing
+from pos.domain.errors import UnknownItem, ValidationFailed
+from pos.models import (
+    DiscountCode,
+    Item,
+    Package,
+)
+from pos.services import clock
+
+MAX_LINES = 100
+
+
+# -- the cart ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CartLine:
+    sku: str | None
+    package_code: str | None
+    quantity: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CartProduct:
+    """A cart line looked up in the catalog; `sku` or `package_code` is set, never both."""
+
+    sku: str | None
+    package_code: str | None
+    name: str
+    category: str  # retail | bundle | package
+    item_id: int | None
+    package_id: int | None
+    sessions: int | None  # per package unit
+    taxable: bool
+    unit_price_cents: int
+    quantity: int
+    # The catalog rows themselves, so the sale's lines point at them with no second load.
+    item: Item | None = field(default=None, compare=False, repr=False)
+    package: Package | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuoteLine(CartProduct):
+    """A cart product with its share of the sale's amounts (pos.domain.pricing)."""
+
+    subtotal_cents: int
+    discount_cents: int
+    tax_cents: int
+    total_cents: int
+
+    @property
+    def net_cents(self) -> int:
+        return self.subtotal_cents - self.discount_cents
+
+
+@dataclass(frozen=True)
+class Quote:
+    lines: tuple[QuoteLine, ...]
+    subtotal_cents: int
+    discount_cents: int
+    tax_cents: int
+    total_cents: int
+    discount_code: str | None
+    discount_code_id: int | None
+    tax_rate_bp: int
+
+
+def resolve_lines(session: Session, lines: Sequence[CartLine]) -> list[CartProduct]:
+    """Look every line up in the catalog; the same sku or package twice is one line."""
+    if not lines:
+        raise ValidationFailed("A sale needs at least one line.",
+                               {"fields": {"lines": "must not be empty"}})
+    if len(lines) > MAX_LINES:
+        raise ValidationFailed(f"A sale has at most {MAX_LINES} lines.",
+                               {"fields": {"lines": f"at most {MAX_LINES}"}})
+    merged: dict[tuple[str, str], int] = {}
+    for i, line in enumerate(lines):
+        if (line.sku is None) == (line.package_code is None):
+            raise ValidationFailed("Each line has a sku or a package_code (one of them).",
+                                   {"fields": {f"lines[{i}]": "needs sku or package_code"}})
+        if isinstance(line.quantity, bool) or not isinstance(line.quantity, int) \
+                or line.quantity < 1:
+            raise ValidationFailed("Quantities must be whole numbers of at least 1.",
+                                   {"fields": {f"lines[{i}].quantity": "must be at least 1"}})
+        key = ("sku", line.sku.strip()) if line.sku is not None else \
+            ("package", (line.package_code or "").strip())
+        merged[key] = merged.get(key, 0) + line.quantity
+
+    # The whole cart in one query per table; a sku is matched before a barcode.
+    codes = [code for kind, code in merged if kind == "sku"]
+    by_sku: dict[str, Item] = {}
+    by_barcode: dict[str, Item] = {}
+    if codes:
+        for found in session.scalars(select(Item).where(
+                or_(Item.sku.in_(codes), Item.barcode.in_(codes))).order_by(Item.id)):
+            by_sku.setdefault(found.sku, found)
+            if found.barcode is not None:
+                by_barcode.setdefault(found.barcode, found)
+    package_codes = [code for kind, code in merged if kind == "package"]
+    packages = {p.code: p for p in session.scalars(
+        select(Package).where(Package.code.in_(package_codes)))} if package_codes else {}
+    resolved = []
+    for (kind, code), quantity in merged.items():
+        if kind == "sku":
+            item = by_sku.get(code) or by_barcode.get(code)
+            if item is None or not item.active:
+                raise UnknownItem(f"No item with sku {code!r} is for sale.", {"sku": code})
+            if item.kind == "supply":
+                raise UnknownItem(f"{item.sku} is a clinical supply; it is not sold at the desk.",
+                                  {"sku": item.sku})
+            resolved.append(CartProduct(
+                sku=item.sku, package_code=None, name=item.name, category=item.kind,
+                item_id=item.id, package_id=None, sessions=None, taxable=item.taxable,
+                unit_price_cents=item.price_cents, quantity=quantity, item=item))
+        else:
+            package = packages.get(code)
+            if package is None or not package.active:
+                raise UnknownItem(f"No package {code!r} is for sale.", {"package_code": code})
+            # Treatments are services: not taxed.
+            resolved.append(CartProduct(
+                sku=None, package_code=package.code, name=package.name, category="package",
+                item_id=None, package_id=package.id, sessions=package.sessions, taxable=False,
+                unit_price_cents=package.price_cents, quantity=quantity, package=package))
+    return resolved
+
+
+def find_discount(session: Session, code: str, *, lock: bool = False) -> DiscountCode:
+    query = select(DiscountCode).where(func.upper(DiscountCode.code) == code.strip().upper())
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    discount = session.scalar(query)
+    if discount is None:
+        raise pricing.DiscountNotApplicable(f"There is no discount code {code.strip()!r}.",
+                                            {"reason": "unknown", "code": code.strip()})
+    pricing.check_discount(active=discount.active, starts_on=discount.starts_on,
+                           ends_on=discount.ends_on, max_uses=discount.max_uses,
+                           times_used=discount.times_used, today=clock.today())
+    return discount
+
+
+def price(resolved: list[CartProduct], discount: DiscountCode | None) -> Quote:
+    rate = int(current_app.config["TAX_RATE_BP"])
+    priced = pricing.price_sale(
+        [pricing.LineInput(key=r.sku or r.package_code or "", unit_price_cents=r.unit_price_cents,
+                           quantity=r.quantity, taxable=r.taxable) for r in resolved],
+        pricing.Discount(kind=discount.kind, value=discount.value)  # type: ignore[arg-type]
+        if discount is not None else None,
+        rate,
+    )
+    lines = tuple(
+        QuoteLine(**{f.name: getattr(r, f.name) for f in fields(r)},
+                  subtotal_cents=p.subtotal_cents, discount_cents=p.discount_cents,
+                  tax_cents=p.tax_cents, total_cents=p.total_cents)
+        for r, p in zip(resolved, priced.lines, strict=True)
+    )
+    return Quote(lines=lines, subtotal_cents=priced.subtotal_cents,
+                 discount_cents=priced.discount_cents, tax_cents=priced.tax_cents,
+                 total_cents=priced.total_cents,
+                 discount_code=discount.code if discount is not None else None,
+                 discount_code_id=discount.id if discount is not None else None,
+                 tax_rate_bp=rate)
+
+
+def quote_cart(session: Session, lines: Sequence[CartLine], discount_code: str | None) -> Quote:
+    """Price a cart without writing anything (the desk's live totals).
+
+    UnknownItem (422 `unknown_item`) names the sku or package; a discount that cannot be
+    used raises DiscountNotApplicable (422 `discount_invalid`, `details.reason`).
+    """
+    resolved = resolve_lines(session, lines)
+    discount = find_discount(session, discount_code) if discount_code and \
+        discount_code.strip() else None
+    return price(resolved, discount)
