@@ -3,6 +3,7 @@ from pos.models.catalog import Item, Package, PackageSupply
 from pos.models.clinical import Treatment, TreatmentSupply
 from pos.models.inventory import ItemStock, Location, Lot, LotStock, StockMovement
 from pos.models.notify import Alert, OutboxMessage
+from pos.models.reporting import PackageLiabilitySnapshot
 from pos.models.sales import (
     CashDay,
     Client,
@@ -21,7 +22,8 @@ from pos.models.staff import ApiToken, AuditEntry, LoginFailure, Setting, User
 __all__ = [
     "Alert", "ApiToken", "AuditEntry", "CashDay", "Client", "DiscountCode", "IdempotencyRecord",
     "Item", "ItemStock", "Location", "Lot", "LotStock", "LoginFailure", "OutboxMessage",
-    "Package", "PackagePurchase", "PackageSupply", "ProcessedEvent", "ReceiptCounter",
+    "Package", "PackageLiabilitySnapshot", "PackagePurchase", "PackageSupply",
+    "ProcessedEvent", "ReceiptCounter",
     "Refund", "RefundLine", "Sale", "SaleLine", "Setting", "StockMovement", "Treatment",
     "TreatmentSupply", "User",
 ]
