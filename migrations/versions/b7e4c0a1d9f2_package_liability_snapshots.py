@@ -1,7 +1,8 @@
 """package liability snapshots
 
 The monthly report's package liability at past month boundaries
-(pos/models/reporting.py), and the triggers that delete a snapshot when a write changes
+(pos/models/reporting.py), a partial index of the package lines by sale (the liability
+of a window looks up each sale's purchases through it), and the triggers that delete a snapshot when a write changes
 the history it was computed from. Read by hand: one table, no data; the triggers are the
 model module's own statements (DROP IF EXISTS + CREATE), so running them again is safe.
 
@@ -36,6 +37,8 @@ def upgrade():
         sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('at', name=op.f('pk_package_liability_snapshots')),
     )
+    with op.batch_alter_table('sale_lines', schema=None) as batch_op:
+        batch_op.create_index('ix_sale_lines_package_sale', ['sale_id', 'id'], unique=False, postgresql_where=sa.text('package_id IS NOT NULL'), sqlite_where=sa.text('package_id IS NOT NULL'))
     bind = op.get_bind()
     for statement in snapshot_trigger_ddl(bind.dialect.name):
         bind.exec_driver_sql(statement)
@@ -45,4 +48,6 @@ def downgrade():
     bind = op.get_bind()
     for statement in drop_snapshot_trigger_ddl(bind.dialect.name):
         bind.exec_driver_sql(statement)
+    with op.batch_alter_table('sale_lines', schema=None) as batch_op:
+        batch_op.drop_index('ix_sale_lines_package_sale', postgresql_where=sa.text('package_id IS NOT NULL'), sqlite_where=sa.text('package_id IS NOT NULL'))
     op.drop_table('package_liability_snapshots')

@@ -107,32 +107,20 @@ def _flows(session: Session, since: datetime | None, start: datetime,
     (sold before, sold within, performed before, performed within, sessions performed
     within, refunded before, refunded within). `since` None means from the beginning."""
 
-    def from_since(column: Any) -> Any:
-        return true() if since is None else column >= since
-
     def split(column: Any, value: Any) -> tuple[Any, Any]:
         return (sum_or_zero(case((column < start, value), else_=0)).label("before"),
                 sum_or_zero(case((column >= start, value), else_=0)).label("within"))
 
-    sold = (
-        select(*split(Sale.paid_at, PackagePurchase.value_cents))
-        .select_from(PackagePurchase)
-        # A purchase is always of a package line; saying so lets the database read the
-        # package lines alone (ix_sale_lines_package_lines) when it reads them all.
-        .join(SaleLine, and_(SaleLine.id == PackagePurchase.sale_line_id,
-                             SaleLine.package_id.is_not(None)))
-        .join(Sale, Sale.id == SaleLine.sale_id)
-        .where(from_since(Sale.paid_at), Sale.paid_at < end,
-               Sale.status.in_(COUNTED_SALE_STATUSES))
-        .subquery("sold"))
+    sold = _sold(since, end, split)
     performed = _performed(since, start, end)
     refunded = (
         select(*split(Refund.created_at, RefundLine.net_cents))
         .select_from(RefundLine)
         .join(Refund, Refund.id == RefundLine.refund_id)
         .join(SaleLine, SaleLine.id == RefundLine.sale_line_id)
-        .where(from_since(Refund.created_at), Refund.created_at < end,
-               SaleLine.package_id.is_not(None), Refund.status.in_(COUNTED_REFUND_STATUSES))
+        .where(true() if since is None else Refund.created_at >= since,
+               Refund.created_at < end, SaleLine.package_id.is_not(None),
+               Refund.status.in_(COUNTED_REFUND_STATUSES))
         .subquery("refunded"))
     row = session.execute(
         select(sold.c.before, sold.c.within, performed.c.before, performed.c.within,
@@ -141,35 +129,88 @@ def _flows(session: Session, since: datetime | None, start: datetime,
     return tuple(int(v or 0) for v in row)
 
 
+def _sold(since: datetime | None, end: datetime, split: Any) -> Any:
+    """Value of the purchases whose sale was paid in [since, end), split at the start."""
+    counted = and_(Sale.paid_at < end, Sale.status.in_(COUNTED_SALE_STATUSES))
+    if since is None:
+        # All history: one pass over the package lines alone (ix_sale_lines_package_lines:
+        # a purchase is always of a package line), hashed against the sales.
+        return (
+            select(*split(Sale.paid_at, PackagePurchase.value_cents))
+            .select_from(PackagePurchase)
+            .join(SaleLine, and_(SaleLine.id == PackagePurchase.sale_line_id,
+                                 SaleLine.package_id.is_not(None)))
+            .join(Sale, Sale.id == SaleLine.sale_id)
+            .where(counted)
+            .subquery("sold"))
+    # A window: the window's sales (ix_sales_paid_at), and each one's purchases looked up
+    # through its package lines (ix_sale_lines_package_sale,
+    # ix_package_purchases_sale_line_value), so
+    # the cost follows the window, not the history (a join lets the planner hash every
+    # package line once there are enough). MATERIALIZED: each lookup runs once per sale.
+    value = (select(func.sum(PackagePurchase.value_cents))
+             .join(SaleLine, SaleLine.id == PackagePurchase.sale_line_id)
+             .where(SaleLine.sale_id == Sale.id, SaleLine.package_id.is_not(None))
+             .scalar_subquery())
+    window = (select(Sale.paid_at.label("paid_at"), value.label("value"))
+              .where(Sale.paid_at >= since, counted)
+              .cte("window_sales").prefix_with("MATERIALIZED"))
+    return (select(*split(window.c.paid_at, func.coalesce(window.c.value, 0)))
+            .subquery("sold"))
+
+
 def _performed(since: datetime | None, start: datetime, end: datetime) -> Any:
     """Value of the sessions performed in [since, start) and [start, end), and how many
     in [start, end). Per purchase the value of sessions k+1..n is value(n) - value(k), so
-    each purchase with a session in [since, end) needs its counts before since, start
-    and end; only those purchases are read (through ix_treatments_purchase_id)."""
+    each purchase with a session in the window needs its counts before since, start and
+    end, beside its value and number of sessions."""
     counted = and_(Treatment.performed_at < end, Treatment.voided_at.is_(None))
-    n_since = (literal_column("0") if since is None
-               else sum_or_zero(case((Treatment.performed_at < since, 1), else_=0)))
-    counts = select(Treatment.purchase_id.label("purchase_id"),
-                    n_since.label("n_since"),
-                    sum_or_zero(case((Treatment.performed_at < start, 1), else_=0))
-                    .label("n_start"),
-                    func.count(Treatment.id).label("n_end")).where(counted)
-    if since is not None:
-        touched = select(Treatment.purchase_id).where(counted, Treatment.performed_at >= since)
-        counts = counts.where(Treatment.purchase_id.in_(touched))
-    counts_q = counts.group_by(Treatment.purchase_id).subquery("counts")
-    total = PackagePurchase.sessions_total
+    if since is None:
+        grouped = (
+            select(Treatment.purchase_id.label("purchase_id"),
+                   sum_or_zero(case((Treatment.performed_at < start, 1), else_=0))
+                   .label("n_start"),
+                   func.count(Treatment.id).label("n_end"))
+            .where(counted).group_by(Treatment.purchase_id).subquery("grouped"))
+        counts: Any = (
+            select(literal_column("0").label("n_since"), grouped.c.n_start, grouped.c.n_end,
+                   PackagePurchase.value_cents, PackagePurchase.sessions_total)
+            .join(PackagePurchase, PackagePurchase.id == grouped.c.purchase_id)
+            .subquery("counts"))
+    else:
+        # Only the purchases with a session in the window, each one's counts and value
+        # looked up by ix_treatments_purchase_id and the primary key (a handful of rows),
+        # so the cost follows the window. MATERIALIZED: each lookup runs once per purchase.
+        touched = (select(Treatment.purchase_id.label("purchase_id")).distinct()
+                   .where(counted, Treatment.performed_at >= since).subquery("touched"))
+        earlier = Treatment.__table__.alias("earlier")
+
+        def before(bound: datetime) -> Any:
+            return (select(func.count()).select_from(earlier)
+                    .where(earlier.c.purchase_id == touched.c.purchase_id,
+                           earlier.c.voided_at.is_(None), earlier.c.performed_at < bound)
+                    .scalar_subquery())
+
+        def of_purchase(column: Any) -> Any:
+            return (select(column).where(PackagePurchase.id == touched.c.purchase_id)
+                    .scalar_subquery().label(column.key))
+
+        counts = (select(before(since).label("n_since"), before(start).label("n_start"),
+                         before(end).label("n_end"),
+                         of_purchase(PackagePurchase.value_cents),
+                         of_purchase(PackagePurchase.sessions_total))
+                  .select_from(touched)
+                  .cte("counts").prefix_with("MATERIALIZED"))
+    total, value = counts.c.sessions_total, counts.c.value_cents
 
     def value_of(n: Any) -> Any:
         capped = case((n > total, total), else_=n)
-        return case((total > 0, PackagePurchase.value_cents * capped // total), else_=0)
+        return case((total > 0, value * capped // total), else_=0)
 
     return (
-        select(sum_or_zero(value_of(counts_q.c.n_start) - value_of(counts_q.c.n_since))
+        select(sum_or_zero(value_of(counts.c.n_start) - value_of(counts.c.n_since))
                .label("before"),
-               sum_or_zero(value_of(counts_q.c.n_end) - value_of(counts_q.c.n_start))
+               sum_or_zero(value_of(counts.c.n_end) - value_of(counts.c.n_start))
                .label("within"),
-               sum_or_zero(counts_q.c.n_end - counts_q.c.n_start).label("sessions"))
-        .select_from(counts_q)
-        .join(PackagePurchase, PackagePurchase.id == counts_q.c.purchase_id)
+               sum_or_zero(counts.c.n_end - counts.c.n_start).label("sessions"))
         .subquery("performed"))
