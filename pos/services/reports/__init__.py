@@ -42,7 +42,10 @@ the one `MonthlyReport` that `monthly_report()` returns, so they cannot disagree
   refunded, so that is the value of the unused sessions given back) = closing. The
   opening is the same cumulative figure taken at the month's start, so one month's
   closing is the next month's opening. package_liability_cents = closing. A voided
-  treatment never counts: its session is unused again.
+  treatment never counts: its session is unused again. The figure at each past month
+  boundary is stored (package_liability_snapshots) and read back as the next opening;
+  the database deletes it when a write changes the history before it (see
+  pos/models/reporting.py), so it always equals the cumulative figure.
 - **Supplies**: per item, the quantity consumed by the month's non-voided treatments and
   its cost from the lots actually used (treatment_supplies.unit_cost_cents, the lot's
   cost at receipt); cost per treatment = that cost / sessions_performed, rounded half up.
