@@ -1,12 +1,15 @@
-"""The monthly report on a busy year: `monthly_report` for one month, beside one SQL query.
+"""The monthly report on a busy year and on three: `monthly_report`, beside one SQL query.
 
 A year (2025, clinic time) is bulk-loaded with COPY into a throw-away PostgreSQL
 database: 200,000 sales (3 % never paid), 500,000 lines (packages, retail, bundles,
 some discounted), 100,000-odd package purchases, 60,000 treatments with 3 supplies each,
-1,000 refunds and a few hundred write-offs. Then, for June 2025:
+1,000 refunds and a few hundred write-offs; then, into a second database, three such
+years (2023-2025). On each, for June 2025:
+- the first `monthly_report`, with no liability snapshot stored yet (it reads the
+  liability from all history and stores the month's boundaries), timed once;
 - `monthly_report` (every figure: totals, items, categories, payment methods, staff,
   days, packages and liability roll-forward, supplies, two comparison months), median
-  of 5 runs after one warm-up;
+  of 5 runs after one warm-up: with the snapshot, the same on three years as on one;
 - `month_totals` alone (the report's totals query), median of 5;
 - the baseline: one hand-written SQL query for the same totals (gross, discount, tax,
   refunds, number of sales), median of 5, whose figures must equal the report's.
@@ -15,10 +18,11 @@ Run: `python -m bench.report_bench`, or `run(database_url)` from bench/__main__.
 (`database_url` names the PostgreSQL server to use; a database of its own is created on
 it and dropped afterwards).
 
-`python -m bench.report_bench --keep` (or REPORT_BENCH_KEEP=1) keeps the generated year
-in the database `pos_bench_report_keep` and reuses it on the next run (no reload), and
+`python -m bench.report_bench --keep` (or REPORT_BENCH_KEEP=1) keeps the generated
+histories in the databases `pos_bench_report_keep_1y` and `_3y` and reuses them on the
+next run (no reload), and
 `--queries` also prints each statement of one `monthly_report` with its time, slowest
-first: for profiling. Indexes the models gained since the year was loaded are created.
+first, and the pages it touches: for profiling. Indexes the models gained since the year was loaded are created.
 """
 from __future__ import annotations
 
@@ -124,14 +128,17 @@ def _reference_rows(app: Any) -> dict[str, Any]:
     return ids
 
 
-def _year_instant(rng: random.Random) -> datetime:
-    start = datetime(YEAR, 1, 1, tzinfo=TZ).astimezone(UTC)
+def _instant(rng: random.Random, years: int = 1) -> datetime:
+    """A random instant of the `years` years ending with YEAR, clinic time."""
+    start = datetime(YEAR - years + 1, 1, 1, tzinfo=TZ).astimezone(UTC)
     end = datetime(YEAR + 1, 1, 1, tzinfo=TZ).astimezone(UTC)
     return start + timedelta(seconds=rng.randrange(int((end - start).total_seconds())))
 
 
-def load_year(database_url: str, ids: dict[str, Any], rng: random.Random) -> dict[str, int]:
-    """COPY a year of sales, lines, purchases, treatments, supplies, refunds, write-offs."""
+def load_year(database_url: str, ids: dict[str, Any], rng: random.Random,
+              years: int = 1) -> dict[str, int]:
+    """COPY `years` busy years (ending with YEAR) of sales, lines, purchases, treatments,
+    supplies, refunds and write-offs: the figures above per year."""
     from pos.domain.pricing import Discount, LineInput, price_sale
 
     items, packages = ids["items"], ids["packages"]
@@ -139,9 +146,10 @@ def load_year(database_url: str, ids: dict[str, Any], rng: random.Random) -> dic
     sales, lines, purchases = [], [], []
     paid_sales: list[tuple[int, datetime, str, list[tuple]]] = []
     line_id = purchase_id = receipt = 0
-    for sale_id in range(1, SALES + 1):
+    # Rows in time order, as a clinic writes them: a month's sales sit together on disk.
+    instants = sorted(_instant(rng, years) for _ in range(SALES * years))
+    for sale_id, at in enumerate(instants, start=1):
         paid = rng.random() >= 0.03
-        at = _year_instant(rng)
         keys: list[tuple[str, int]] = []
         for n in range(LINES_PER_SALE[sale_id % 2]):
             if n == 0 and rng.random() < 0.4:
@@ -181,10 +189,10 @@ def load_year(database_url: str, ids: dict[str, Any], rng: random.Random) -> dic
 
     treatments, supplies = [], []
     supply_id = 0
-    candidates = rng.sample(purchases, min(len(purchases), TREATMENTS))
+    candidates = rng.sample(purchases, min(len(purchases), TREATMENTS * years))
     treatment_id = 0
     for purchase in candidates * 2:
-        if treatment_id == TREATMENTS:
+        if treatment_id == TREATMENTS * years:
             break
         if purchase[5] == purchase[4]:
             continue
@@ -201,9 +209,16 @@ def load_year(database_url: str, ids: dict[str, Any], rng: random.Random) -> dic
             lot_id, cost = rng.choice(ids["lots"][sku])
             supplies.append((supply_id, treatment_id, items[sku][0], lot_id, 1, cost))
 
+    # Treatments in the order they were performed (and recorded), ids following time.
+    order = sorted(range(len(treatments)), key=lambda i: treatments[i][5])
+    new_id = {treatments[i][0]: n for n, i in enumerate(order, start=1)}
+    treatments = [(new_id[t[0]], *t[1:]) for t in (treatments[i] for i in order)]
+    supplies = sorted(((s[0], new_id[s[1]], *s[2:]) for s in supplies), key=lambda s: s[1])
+    supplies = [(n, *s[1:]) for n, s in enumerate(supplies, start=1)]
+
     refunds, refund_lines = [], []
     for refund_id, (sale_id, at, method, sale_lines) in enumerate(
-            rng.sample(paid_sales, REFUNDS), start=1):
+            rng.sample(paid_sales, REFUNDS * years), start=1):
         line, _, priced = next((x for x in sale_lines if x[1] not in packages), sale_lines[-1])
         net = (priced.subtotal_cents - priced.discount_cents) // priced.quantity
         tax = priced.tax_cents // priced.quantity
@@ -212,10 +227,10 @@ def load_year(database_url: str, ids: dict[str, Any], rng: random.Random) -> dic
         refund_lines.append((refund_id, refund_id, line, 1, net, tax, False))
 
     movements = []
-    for movement_id in range(1, WRITE_OFFS + 1):
+    for movement_id in range(1, WRITE_OFFS * years + 1):
         sku = rng.choice(("CART", "LIDO", "MASK"))
         lot_id, _ = rng.choice(ids["lots"][sku])
-        movements.append((movement_id, _year_instant(rng), items[sku][0], lot_id,
+        movements.append((movement_id, _instant(rng, years), items[sku][0], lot_id,
                           ids["location"], -rng.randint(1, 4),
                           rng.choice(("damaged", "expired", "lost"))))
 
@@ -243,6 +258,10 @@ def load_year(database_url: str, ids: dict[str, Any], rng: random.Random) -> dic
     ]
     with psycopg.connect(_libpq(database_url)) as conn:
         with conn.cursor() as cur:
+            # A bulk load into an empty database: no liability snapshot exists for the
+            # invalidation triggers to delete, so they (and the foreign-key checks of
+            # rows generated consistent) are skipped, as pg_restore does.
+            cur.execute("SET session_replication_role = replica")
             for table, columns, rows in tables:
                 with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                     for row in rows:
@@ -268,14 +287,14 @@ def _median_ms(fn: Any) -> float:
 
 
 @contextmanager
-def kept_database(server_url: str) -> Iterator[str]:
+def kept_database(server_url: str, name: str = KEPT_DATABASE) -> Iterator[str]:
     """The kept database (created when missing, never dropped)."""
-    url = make_url(server_url).set(database=KEPT_DATABASE)
+    url = make_url(server_url).set(database=name)
     try:
         with psycopg.connect(_libpq(url.render_as_string(hide_password=False))):
             pass
     except psycopg.OperationalError:
-        _admin(server_url, f'CREATE DATABASE "{KEPT_DATABASE}"')
+        _admin(server_url, f'CREATE DATABASE "{name}"')
     yield url.render_as_string(hide_password=False)
 
 
@@ -334,20 +353,48 @@ def query_times(session: Any) -> list[tuple[float, str]]:
     return sorted(times, reverse=True)
 
 
-def run(database_url: str | None = None, keep: bool | None = None,
-        show_queries: bool = False) -> dict[str, Any]:
-    server = database_url or pg_server_url()
-    if server is None:
-        return {"skipped": "PostgreSQL is not reachable (TEST_DATABASE_URL)"}
-    if keep is None:
-        keep = os.environ.get("REPORT_BENCH_KEEP", "") not in ("", "0")
-    rng = random.Random(2025)
-    database = kept_database(server) if keep else fresh_database(server, "pos_bench_report")
+def pages_per_statement(session: Any) -> list[tuple[int, str]]:
+    """The shared buffers (8 kB pages, in cache or read) each statement of one
+    monthly_report touches, from EXPLAIN (ANALYZE, BUFFERS): a count that does not move
+    with the machine's load, unlike a time, so it shows what grows with the history."""
+    from sqlalchemy import event
+
+    from pos.services.reports import monthly_report
+
+    engine = session.get_bind()
+    statements: list[tuple[str, Any]] = []
+
+    def before(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        monthly_report(session, YEAR, MONTH)
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    out = []
+    cursor = session.connection().connection.cursor()
+    for statement, parameters in statements:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, parameters)
+        plan = cursor.fetchone()[0][0]["Plan"]
+        out.append((int(plan["Shared Hit Blocks"]) + int(plan["Shared Read Blocks"]),
+                    " ".join(statement.split())[:100]))
+    session.rollback()
+    return out
+
+
+@contextmanager
+def _history(server: str, years: int, keep: bool) -> Iterator[dict[str, Any]]:
+    """A database holding `years` years (loaded now, or kept from an earlier run)."""
+    rng = random.Random(2025 + years - 1)
+    database = (kept_database(server, f"{KEPT_DATABASE}_{years}y") if keep
+                else fresh_database(server, f"pos_bench_report_{years}y_{os.getpid()}"))
     with database as url:
         from pos.extensions import db
-        from pos.services.reports import month_totals, monthly_report
 
         app = bench_app(url)
+        app.config["CLINIC_TIMEZONE"] = TZ.key
         started = time.perf_counter()
         counts = _loaded_counts(url) if keep else None
         if counts is None:
@@ -356,51 +403,114 @@ def run(database_url: str | None = None, keep: bool | None = None,
                     db.drop_all()
                     db.engine.dispose()
             ids = _reference_rows(app)
-            counts = load_year(url, ids, rng)
+            counts = load_year(url, ids, rng, years)
         else:
             _create_missing_indexes(app)
-        load_seconds = time.perf_counter() - started
-
+        yield {"years": years, "app": app, "url": url, "rows": counts,
+               "load_seconds": round(time.perf_counter() - started, 1)}
         with app.app_context():
-            app.config["CLINIC_TIMEZONE"] = TZ.key
-            from pos.domain.reporting import month_bounds
-
-            start, end = month_bounds(YEAR, MONTH, TZ)
-            report_ms = _median_ms(lambda: monthly_report(db.session, YEAR, MONTH))
-            totals_ms = _median_ms(lambda: month_totals(db.session, start, end))
-            report = monthly_report(db.session, YEAR, MONTH)
-            queries = query_times(db.session) if show_queries else []
-            db.session.remove()
             db.engine.dispose()
 
-        with psycopg.connect(_libpq(url), autocommit=True) as conn:
-            def baseline() -> tuple[int, ...]:
-                row = conn.execute(BASELINE_SQL, {"start": start, "end": end}).fetchone()
-                return tuple(int(v) for v in row)  # type: ignore[union-attr]
 
-            baseline_ms = _median_ms(baseline)
-            base = baseline()
+def _in(history: dict[str, Any], fn: Any) -> Any:
+    with history["app"].app_context():
+        return fn()
 
-    t = report.totals
-    extra = {"queries_ms": [f"{ms:>9.2f}  {sql}" for ms, sql in queries]} if queries else {}
+
+def run(database_url: str | None = None, keep: bool | None = None,
+        show_queries: bool = False) -> dict[str, Any]:
+    """The report on a 1-year and on a 3-year history, in the same run, the timings taken
+    in turns (1 year, 3 years, 1 year...) so the machine's load falls on both alike. The
+    1-year figures stay at the top level (bench/__main__.py's table reads them);
+    `three_years` holds the others, and `three_to_one_year` the ratios of the two."""
+    from pos.domain.reporting import month_bounds
+    from pos.extensions import db
+    from pos.models import PackageLiabilitySnapshot
+    from pos.services.reports import month_totals, monthly_report
+
+    server = database_url or pg_server_url()
+    if server is None:
+        return {"skipped": "PostgreSQL is not reachable (TEST_DATABASE_URL)"}
+    if keep is None:
+        keep = os.environ.get("REPORT_BENCH_KEEP", "") not in ("", "0")
+    start, end = month_bounds(YEAR, MONTH, TZ)
+
+    def report() -> Any:
+        return monthly_report(db.session, YEAR, MONTH)
+
+    def first_report() -> float:
+        # No snapshot yet: it reads the liability from all history and stores the
+        # month's boundaries; every later report opens from them.
+        db.session.query(PackageLiabilitySnapshot).delete()
+        db.session.commit()
+        began = time.perf_counter()
+        report()
+        return round((time.perf_counter() - began) * 1000, 2)
+
+    with _history(server, 1, keep) as one, _history(server, 3, keep) as three:
+        both = (one, three)
+        for h in both:
+            h["first_report_without_snapshot_ms"] = _in(h, first_report)
+            _in(h, report)  # warm-up
+        times: dict[int, dict[str, list[float]]] = {h["years"]: {"report": [], "totals": []}
+                                                    for h in both}
+        for _ in range(RUNS):
+            for h in both:
+                for name, fn in (("report", report),
+                                 ("totals", lambda: month_totals(db.session, start, end))):
+                    began = time.perf_counter()
+                    _in(h, fn)
+                    times[h["years"]][name].append(time.perf_counter() - began)
+        results = {}
+        for h in both:
+            figures = _in(h, report)
+            pages = _in(h, lambda: pages_per_statement(db.session))
+            queries = _in(h, lambda: query_times(db.session)) if show_queries else []
+            with psycopg.connect(_libpq(h["url"]), autocommit=True) as conn:
+                def baseline(conn: Any = conn) -> tuple[int, ...]:
+                    row = conn.execute(BASELINE_SQL, {"start": start, "end": end}).fetchone()
+                    return tuple(int(v) for v in row)  # type: ignore[union-attr]
+
+                baseline_ms = _median_ms(baseline)
+                base = baseline()
+            t = figures.totals
+            results[h["years"]] = {
+                "years": f"{YEAR - h['years'] + 1}-{YEAR}",
+                "rows": h["rows"],
+                "load_seconds": h["load_seconds"],
+                "first_report_without_snapshot_ms": h["first_report_without_snapshot_ms"],
+                "monthly_report_ms_median": _ms(times[h["years"]]["report"]),
+                "report_totals_query_ms_median": _ms(times[h["years"]]["totals"]),
+                "baseline_one_sql_query_for_totals_ms_median": baseline_ms,
+                "pages_per_report": sum(n for n, _ in pages),
+                "month_figures": {
+                    "gross_cents": t.gross_cents, "discount_cents": t.discount_cents,
+                    "tax_cents": t.tax_cents, "refund_cents": t.refund_cents,
+                    "sales_count": t.sales_count,
+                    "package_liability_cents": figures.packages.liability.closing_cents,
+                    "sessions_performed": figures.packages.sessions_performed},
+                "totals_equal_baseline": (t.gross_cents, t.discount_cents, t.tax_cents,
+                                          t.refund_cents, t.sales_count) == base,
+                **({"pages_per_statement": [f"{n:>8}  {sql}" for n, sql in pages],
+                    "queries_ms": [f"{ms:>9.2f}  {sql}" for ms, sql in queries]}
+                   if show_queries else {}),
+            }
+    one_r, three_r = results[1], results[3]
     return {
         "benchmark": "monthly report",
         "month": f"{YEAR}-{MONTH:02d}",
-        "rows": counts,
-        "load_seconds": round(load_seconds, 1),
-        "monthly_report_ms_median": report_ms,
-        "report_totals_query_ms_median": totals_ms,
-        "baseline_one_sql_query_for_totals_ms_median": baseline_ms,
         "runs": RUNS,
-        "month_figures": {"gross_cents": t.gross_cents, "discount_cents": t.discount_cents,
-                          "tax_cents": t.tax_cents, "refund_cents": t.refund_cents,
-                          "sales_count": t.sales_count,
-                          "package_liability_cents": report.packages.liability.closing_cents,
-                          "sessions_performed": report.packages.sessions_performed},
-        "totals_equal_baseline": (t.gross_cents, t.discount_cents, t.tax_cents,
-                                  t.refund_cents, t.sales_count) == base,
-        **extra,
+        **one_r,
+        "three_years": three_r,
+        "three_to_one_year": {
+            key: round(three_r[key] / one_r[key], 2) for key in (
+                "monthly_report_ms_median", "pages_per_report",
+                "first_report_without_snapshot_ms")},
     }
+
+
+def _ms(seconds: list[float]) -> float:
+    return round(statistics.median(seconds) * 1000, 2)
 
 
 if __name__ == "__main__":

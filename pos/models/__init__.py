@@ -4,6 +4,7 @@ from pos.models.clinical import Treatment, TreatmentSupply
 from pos.models.inventory import ItemStock, Location, Lot, LotStock, StockMovement
 from pos.models.notify import Alert, OutboxMessage
 from pos.models.payments import Payment
+from pos.models.reporting import PackageLiabilitySnapshot
 from pos.models.sales import (
     CashDay,
     Client,
@@ -22,7 +23,8 @@ from pos.models.staff import ApiToken, AuditEntry, LoginFailure, Setting, User
 __all__ = [
     "Alert", "ApiToken", "AuditEntry", "CashDay", "Client", "DiscountCode", "IdempotencyRecord",
     "Item", "ItemStock", "Location", "Lot", "LotStock", "LoginFailure", "OutboxMessage",
-    "Package", "PackagePurchase", "Payment", "PackageSupply", "ProcessedEvent", "ReceiptCounter",
+    "Package", "PackageLiabilitySnapshot", "PackagePurchase", "PackageSupply", "Payment",
+    "ProcessedEvent", "ReceiptCounter",
     "Refund", "RefundLine", "Sale", "SaleLine", "Setting", "StockMovement", "Treatment",
     "TreatmentSupply", "User",
 ]

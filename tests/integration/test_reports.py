@@ -15,7 +15,8 @@ from sqlalchemy import select
 from pos.extensions import db
 from pos.models import OutboxMessage, User
 from pos.services import clock
-from pos.services.reports import monthly_report, queue_monthly_report, report_csv, report_json
+from pos.services.reports import monthly_report, queue_monthly_report, report_csv
+from pos.web.api.reports import report_json
 from tests.report_history import History, clinic_instant
 
 MARCH = "2026-03"

@@ -12,14 +12,13 @@ from pos.domain.errors import ValidationFailed
 from pos.domain.reporting import (
     Month,
     change_bp,
-    column_chart,
     day_starts_utc,
     month_bounds,
     parse_month,
     session_value,
     sessions_value,
-    shares,
 )
+from pos.web.reports.charts import column_chart, shares
 
 NEW_YORK = ZoneInfo("America/New_York")
 

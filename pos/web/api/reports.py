@@ -7,7 +7,14 @@ from flask import jsonify
 
 from pos.domain.reporting import parse_month
 from pos.extensions import db
-from pos.services.reports import monthly_report, report_json
+from pos.services.reports import (
+    TOTAL_FIELDS,
+    Comparison,
+    MonthlyReport,
+    figures_dict,
+    monthly_report,
+    totals_dict,
+)
 from pos.web.api import api_bp, requires
 from pos.web.api.openapi import INT, PATH_GROUPS, STR, array, errors, obj, ok, op, query_params
 from pos.web.api.schemas import validate_query
@@ -20,6 +27,63 @@ from pos.web.api.schemas.queries import MonthlyReportQuery
 def monthly(query: MonthlyReportQuery):  # type: ignore[no-untyped-def]
     month = parse_month(query.month)
     return jsonify(report_json(monthly_report(db.session, month.year, month.month)))
+
+
+def _comparison_json(report: MonthlyReport, c: Comparison) -> dict[str, Any]:
+    change = {field: dict(zip(("cents" if field != "sales_count" else "count", "bp"),
+                              c.change(report.totals, field), strict=True))
+              for field in TOTAL_FIELDS}
+    return {"month": str(c.month), **totals_dict(c.totals), "change": change}
+
+
+def report_json(report: MonthlyReport) -> dict[str, Any]:
+    """The JSON of ../shared/API.md "Alerts and reports", plus extra keys."""
+    t = report.totals
+    liability = report.packages.liability
+    supplies = report.supplies
+    by_item = []
+    for row in report.by_item:
+        key = {"sku": row.sku} if row.sku else {"package_code": row.package_code}
+        by_item.append({**key, "name": row.name, "category": row.category,
+                        **figures_dict(row.figures)})
+    return {
+        "month": str(report.month),
+        "timezone": report.timezone,
+        "starts_at": report.start.isoformat(),
+        "ends_at": report.end.isoformat(),
+        **totals_dict(t),
+        "totals": totals_dict(t),
+        "by_item": by_item,
+        "by_category": [{"category": r.key, **figures_dict(r.figures)}
+                        for r in report.by_category],
+        "by_payment_method": [{"payment_method": r.key, **figures_dict(r.figures)}
+                              for r in report.by_payment_method],
+        "by_staff": [{"user_id": int(r.key) if r.key else None, "name": r.label,
+                      **figures_dict(r.figures)} for r in report.by_staff],
+        "by_day": [{"date": d.day.isoformat(), "sales_cents": d.sales_cents,
+                    "refund_cents": d.refund_cents, "net_cents": d.net_cents}
+                   for d in report.by_day],
+        "sessions_sold": report.packages.sessions_sold,
+        "sessions_performed": report.packages.sessions_performed,
+        "sessions_refunded": report.packages.sessions_refunded,
+        "package_liability_cents": liability.closing_cents,
+        "package_liability": {
+            "opening_cents": liability.opening_cents, "sold_cents": liability.sold_cents,
+            "performed_cents": liability.performed_cents,
+            "refunded_cents": liability.refunded_cents,
+            "closing_cents": liability.closing_cents},
+        "supplies_consumed": [{"sku": r.sku, "name": r.name, "quantity": r.quantity,
+                               "cost_cents": r.cost_cents} for r in supplies.consumed],
+        "supplies_cost_cents": supplies.cost_cents,
+        "supply_cost_per_treatment_cents": supplies.cost_per_treatment_cents,
+        "write_offs_by_reason": {reason: {"quantity": q, "cost_cents": c} for reason, (q, c)
+                                 in supplies.write_offs_by_reason.items()},
+        "write_offs": [{"reason": r.reason, "sku": r.sku, "name": r.name,
+                        "quantity": r.quantity, "cost_cents": r.cost_cents}
+                       for r in supplies.write_offs],
+        "previous_month": _comparison_json(report, report.previous_month),
+        "same_month_last_year": _comparison_json(report, report.same_month_last_year),
+    }
 
 
 _FIGURES: dict[str, Any] = {name: INT for name in (

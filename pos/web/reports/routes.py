@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
-from pos.domain.reporting import Month, column_chart, format_change_bp, parse_month, shares
+from pos.domain.reporting import Month, format_change_bp, parse_month
 from pos.extensions import db
 from pos.services import clock
 from pos.services.reports import MonthlyReport, monthly_report, report_csv
 from pos.web.access import role_required
+from pos.web.reports.charts import column_chart, shares
 
 reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
 
