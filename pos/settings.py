@@ -21,6 +21,17 @@ How settings travel (apply the same shape when converting a module):
 The clinic's own settings (name, address, tax rate, time zone...) are not here: they live
 in the database (pos/services/clinic.py); CLINIC_NAME, TAX_RATE_BP and CLINIC_TIMEZONE
 only give their first values.
+
+Converting a module (sales, reports, api/*, desk/routes after the second wave merges):
+- `current_app.config["TAX_RATE_BP"]` -> `clinic_settings(session).tax_rate_bp`;
+  `ZoneInfo(config["CLINIC_TIMEZONE"])` -> `clinic_settings(session).zone` (or
+  `clock.today(zone)`); `config["CLINIC_NAME"]` -> `clinic_settings(session).clinic_name`
+  (receipts also take address, phone, tax_id, receipt_footer from there). Free on a
+  signed-in request, so the sale's statement budget is untouched.
+- Everything else: a `settings: Settings` parameter (or the value: `currency`,
+  `checkout_expires_minutes`, `public_base_url`, `digest_hour`...), given by the route from
+  `current_settings()`, by the worker and CLI from `app_settings(app)`.
+- In tests, `pos.update_settings(app, KEY=value)` instead of `app.config[KEY] = value`.
 """
 from __future__ import annotations
 
