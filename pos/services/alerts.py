@@ -29,14 +29,11 @@ from pos.domain.stock import reorder_crossing, stock_status
 from pos.extensions import db
 from pos.models import Alert, Item, ItemStock, Lot, LotStock, OutboxMessage, StockMovement, User
 from pos.services import audit, clock
+from pos.services.alert_texts import cover_text, expiring_lot_text, stock_alert_text
 from pos.services.clinic import clinic_settings
 from pos.services.ledger import TOUCHED_KEY
 from pos.services.transaction import before_commit, write_transaction
 from pos.settings import Settings, settings_for
-
-KIND_LABELS = {"low_stock": "Low stock", "out_of_stock": "Out of stock",
-               "expiring_lot": "Expiring lot"}
-
 
 # --------------------------------------------------------------------------- figures
 
@@ -140,59 +137,6 @@ def alert_recipients(session: Session, alert_email_to: str | None) -> str:
             select(User.email).where(User.role == "manager", User.active.is_(True))
             .order_by(User.id)))
     return ", ".join(addresses)
-
-
-def _cover_text(days: int | None) -> str:
-    return "no use in the last 30 days" if days is None else f"{days} days"
-
-
-def stock_alert_text(kind: str, item: Item, on_hand: int, available: int,
-                     suggested: int, cover_days: int | None) -> tuple[str, str, str]:
-    """(subject, email body, one-line webhook text) of a low or out of stock alert.
-
-    Only the item's own figures: no client, sale or treatment detail ever goes in.
-    """
-    label = KIND_LABELS[kind]
-    subject = (f"{label}: {item.name} ({item.sku}) - {available} available, "
-               f"reorder point {item.reorder_point}")
-    body = "\n".join([
-        f"{item.name} (SKU {item.sku}) is {'out of stock' if kind == 'out_of_stock' else 'low'}.",
-        "",
-        f"On hand: {on_hand} {item.unit}",
-        f"Available (on hand minus held for unpaid sales): {available}",
-        f"Reorder point: {item.reorder_point}",
-        f"Suggested order quantity: {suggested}",
-        f"Days of cover: {_cover_text(cover_days)}",
-        "",
-        "This alert is sent once per fall below the reorder point.",
-    ])
-    text = (f"{label}: {item.name} ({item.sku}) - on hand {on_hand}, available {available}, "
-            f"reorder point {item.reorder_point}, suggested order {suggested}, "
-            f"days of cover {_cover_text(cover_days)}")
-    return subject, body, text
-
-
-def expiring_lot_text(item: Item, lot: Lot, lot_on_hand: int, today: date) -> tuple[str, str, str]:
-    assert lot.expires_on is not None
-    days = (lot.expires_on - today).days
-    if days < 0:
-        when = f"expired on {lot.expires_on.isoformat()} ({-days} days ago)"
-        label = "Expired lot still on hand"
-    else:
-        when = f"expires on {lot.expires_on.isoformat()} (in {days} days)"
-        label = "Expiring lot"
-    subject = f"{label}: {item.name} ({item.sku}) lot {lot.code} - {lot_on_hand} on hand"
-    body = "\n".join([
-        f"Lot {lot.code} of {item.name} (SKU {item.sku}) {when}.",
-        "",
-        f"On hand in this lot: {lot_on_hand} {item.unit}",
-        f"Reorder point of the item: {item.reorder_point}",
-        "",
-        "Expired lots are never used for treatments or sales; write them off with an "
-        "adjustment (reason: expired).",
-    ])
-    text = f"{label}: {item.name} ({item.sku}) lot {lot.code} {when}, {lot_on_hand} on hand"
-    return subject, body, text
 
 
 def _queue(session: Session, settings: Settings, alert: Alert, subject: str, body: str,
@@ -321,7 +265,7 @@ def digest_text(session: Session, settings: Settings, now: datetime) -> tuple[st
         for r in group:
             lines.append(f"  - {r.name} ({r.sku}): on hand {r.on_hand}, available "
                          f"{r.available}, reorder point {r.reorder_point}, suggested order "
-                         f"{r.suggested_quantity}, days of cover {_cover_text(r.days_of_cover)}")
+                         f"{r.suggested_quantity}, days of cover {cover_text(r.days_of_cover)}")
         lines.append("")
 
     stock_lines("Out of stock", out)

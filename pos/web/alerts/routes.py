@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from pos.extensions import db
 from pos.services import alerts, clock
+from pos.services.alert_texts import KIND_LABELS
 from pos.web import current_settings
 from pos.web.access import role_required
 
@@ -24,7 +25,7 @@ def index():  # type: ignore[no-untyped-def]
         failing=alerts.failing_messages(db.session),
         outbox=alerts.undelivered_mail(db.session),
         mail_configured=bool(current_settings().mail_server),
-        kind_labels=alerts.KIND_LABELS,
+        kind_labels=KIND_LABELS,
     )
 
 
@@ -32,7 +33,7 @@ def index():  # type: ignore[no-untyped-def]
 @role_required("manager")
 def acknowledge(alert_id: int):  # type: ignore[no-untyped-def]
     alert = alerts.acknowledge(alert_id, current_user.id)
-    flash(f"Acknowledged the {alerts.KIND_LABELS[alert.kind].lower()} alert "
+    flash(f"Acknowledged the {KIND_LABELS[alert.kind].lower()} alert "
           f"for {alert.item.name}.")
     return redirect(url_for("alerts.index"))
 
