@@ -1,6 +1,9 @@
-"""Configuration, read from the environment (a `.env` file is read in development).
+"""Flask configuration per environment (development, test, production).
 
-Every key of ../shared/API.md "Configuration" is here with its documented default.
+The application's settings, read from the environment (a `.env` file is read in
+development), are typed once in pos/settings.py with their one default each; every key of
+../shared/API.md "Configuration" is there. This module keeps Flask's own keys, where the
+SQLite file lives, and what each environment overrides.
 """
 from __future__ import annotations
 
@@ -12,11 +15,8 @@ BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("POS_INSTANCE_DIR", BASE_DIR / "instance"))
 
 
-def _env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+def default_database_url() -> str:
+    return f"sqlite:///{INSTANCE_DIR / 'pos.sqlite3'}"
 
 
 def _development_secret_key() -> str:
@@ -36,51 +36,13 @@ def _development_secret_key() -> str:
 
 
 class Config:
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
-        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'pos.sqlite3'}"
-    )
+    """Flask's own keys. The application's settings (and their one default each) are
+    pos/settings.py's `Settings`; create_app mirrors them into app.config."""
+
     # hide_parameters: a failed statement's values (emails, names) never reach a log line.
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
-    SECRET_KEY = os.environ.get("SECRET_KEY") or ""
-
-    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY") or None
-    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET") or None
-    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
-    # How long a card sale holds its stock while the client pays. Stripe allows 30 min..24 h;
-    # 35 leaves a margin, so a retry with the sale's idempotency key sends the same expiry
-    # (a value clamped to "now + 30 min" would differ per call and Stripe would refuse it).
-    CHECKOUT_EXPIRES_MINUTES = int(os.environ.get("CHECKOUT_EXPIRES_MINUTES", "35"))
-
-    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
-    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
-    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
-    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
-    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS")
-    MAIL_FROM = os.environ.get("MAIL_FROM", "clinic-pos@localhost")
-    ALERT_EMAIL_TO = os.environ.get("ALERT_EMAIL_TO") or None
-    ALERT_WEBHOOK_URL = os.environ.get("ALERT_WEBHOOK_URL") or None
-    # Lots expiring within this many days raise an `expiring_lot` alert.
-    EXPIRY_WARNING_DAYS = int(os.environ.get("EXPIRY_WARNING_DAYS", "30"))
-    # A reorder suggestion covers at least this many days at the last 30 days' rate of use.
-    REORDER_COVER_DAYS = int(os.environ.get("REORDER_COVER_DAYS", "30"))
-    # Hour (clinic time) of the daily stock digest and of the monthly report email.
-    DIGEST_HOUR = int(os.environ.get("DIGEST_HOUR", "7"))
-    # An Idempotency-Key claimed by a request that has not answered after this long is
-    # taken over by a retry (its worker died). Longer than gunicorn's 30 s timeout, so a
-    # request still running is never overtaken.
-    IDEMPOTENCY_LEASE_SECONDS = int(os.environ.get("IDEMPOTENCY_LEASE_SECONDS", "60"))
-
-    CLINIC_NAME = os.environ.get("CLINIC_NAME", "Glow Microneedling Clinic")
-    CLINIC_TIMEZONE = os.environ.get("CLINIC_TIMEZONE", "America/New_York")
-    CURRENCY = os.environ.get("CURRENCY", "usd").lower()
-    # Sales tax on taxable (retail) lines, in basis points: 800 = 8.00 %.
-    TAX_RATE_BP = int(os.environ.get("TAX_RATE_BP", "800"))
-    # The item handed out once per client with the first treatment ever (a stock movement).
-    FIRST_VISIT_BUNDLE_SKU = os.environ.get("FIRST_VISIT_BUNDLE_SKU", "BUNDLE-FV")
-
-    # Failed logins allowed per email or per address within the window before a pause.
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_WINDOW_SECONDS = 15 * 60
+    # Fields of Settings this configuration changes (overrides, not a second set of defaults).
+    SETTINGS_OVERRIDES: dict = {}
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -97,15 +59,14 @@ class DevelopmentConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
-    # Cheap Argon2id for the suite's hundreds of sign-ins; production keeps the defaults.
-    ARGON2_TIME_COST = 1
-    ARGON2_MEMORY_COST = 1024
-    SECRET_KEY = "test-secret-key"  # noqa: S105 - tests only
-    STRIPE_SECRET_KEY = None
-    STRIPE_WEBHOOK_SECRET = None
-    MAIL_SERVER = None
-    ALERT_WEBHOOK_URL = None
-    ALERT_EMAIL_TO = None
+    SETTINGS_OVERRIDES = {
+        # Cheap Argon2id for the suite's hundreds of sign-ins; production keeps the defaults.
+        "argon2_time_cost": 1, "argon2_memory_cost": 1024,
+        "secret_key": "test-secret-key",  # noqa: S105 - tests only
+        # Whatever the developer's environment says, the suite talks to no real service.
+        "stripe_secret_key": None, "stripe_webhook_secret": None, "mail_server": None,
+        "alert_webhook_url": None, "alert_email_to": None,
+    }
 
 
 class ProductionConfig(Config):

@@ -10,6 +10,9 @@ from flask import Flask
 
 import config as config_module
 from pos.extensions import csrf, db, login_manager, migrate
+from pos.settings import Settings, bind_settings
+
+SETTINGS_KEY = "pos_settings"
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,10 +22,19 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     config_name = config_name or os.environ.get("POS_ENV", "development")
     app = Flask(__name__, template_folder=str(ROOT / "templates"),
                 instance_path=str(config_module.INSTANCE_DIR))
-    app.config.from_object(config_module.CONFIGS[config_name])
+    config_class = config_module.CONFIGS[config_name]
+    app.config.from_object(config_class)
+    # Read once: the environment, then this configuration's overrides, then the caller's.
+    settings = Settings.from_env().replace(**config_class.SETTINGS_OVERRIDES)
+    settings = settings.with_config(overrides or {})
+    app.config.update(settings.flask_config())
+    app.config["SQLALCHEMY_DATABASE_URI"] = (settings.database_url
+                                             or config_module.default_database_url())
     if overrides:
         app.config.update(overrides)
     _check_secrets(app, config_name)
+    app.extensions[SETTINGS_KEY] = settings.replace(
+        secret_key=app.config["SECRET_KEY"], database_url=app.config["SQLALCHEMY_DATABASE_URI"])
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)  # home of the default SQLite file
 
     db.init_app(app)
@@ -36,6 +48,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 
     with app.app_context():
         configure_engine(db.engine)
+        bind_settings(db.engine, app.extensions[SETTINGS_KEY])
 
     from pos.web import register_web
 
@@ -66,3 +79,21 @@ def _check_secrets(app: Flask, config_name: str) -> None:
         app.config["SECRET_KEY"] = config_module._development_secret_key()
     if app.config.get("STRIPE_SECRET_KEY") and not app.config.get("STRIPE_WEBHOOK_SECRET"):
         raise RuntimeError("STRIPE_WEBHOOK_SECRET is required when STRIPE_SECRET_KEY is set.")
+
+
+def app_settings(app: Flask) -> Settings:
+    """The app's settings (the web layer's `current_settings()` is this for current_app)."""
+    settings: Settings = app.extensions[SETTINGS_KEY]
+    return settings
+
+
+def update_settings(app: Flask, **changes: Any) -> Settings:
+    """Change settings of a running app (tests; upper-case names as in app.config): the
+    value, its mirror in app.config and the copy bound to the app's database engine.
+    Keys that are no setting (Flask's own) go to app.config only."""
+    settings = app_settings(app).with_config({k.upper(): v for k, v in changes.items()})
+    app.extensions[SETTINGS_KEY] = settings
+    app.config.update({k.upper(): v for k, v in changes.items()})
+    with app.app_context():
+        bind_settings(db.engine, settings)
+    return settings

@@ -172,16 +172,18 @@ def worker_command(once: bool, interval: float | None) -> None:
 @click.option("--limit", default=200, show_default=True, help="At most this many messages.")
 def deliver_alerts_command(limit: int) -> None:
     """Raise expiring-lot alerts, queue the daily digest, deliver what the outbox holds."""
+    from pos import app_settings
     from pos.notify.outbox import deliver_pending
     from pos.services.alerts import check_expiring_lots, queue_daily_digest
 
-    expiring = check_expiring_lots()
-    digest = queue_daily_digest()
+    settings = app_settings(current_app)
+    expiring = check_expiring_lots(settings)
+    digest = queue_daily_digest(settings)
     from pos.services.reports import queue_monthly_report
 
     if queue_monthly_report() is not None:
         click.echo("monthly_report_queued=yes")
-    report = deliver_pending(limit=limit)
+    report = deliver_pending(limit=limit, settings=settings)
     click.echo(f"expiring_lot_alerts={expiring} digest_queued={'yes' if digest else 'no'} "
                f"delivered={report.delivered} failed={report.failed} "
                f"held_without_mail_server={report.held_without_mail_server}")
@@ -195,6 +197,7 @@ def deliver_alerts_command(limit: int) -> None:
               default=None, help="Also write the month's CSV to this file.")
 def report_command(month_text: str, csv_file: str | None) -> None:
     """Print the monthly report's summary; --csv FILE writes every figure as CSV."""
+    from pos import app_settings
     from pos.domain.reporting import parse_month
     from pos.extensions import db
     from pos.services.reports import monthly_report, report_csv, report_summary
@@ -204,7 +207,7 @@ def report_command(month_text: str, csv_file: str | None) -> None:
     except PosError as error:
         fail(error)
     report = monthly_report(db.session, month.year, month.month)
-    click.echo(report_summary(report, current_app.config["CURRENCY"]), nl=False)
+    click.echo(report_summary(report, app_settings(current_app).currency), nl=False)
     if csv_file:
         Path(csv_file).write_text(report_csv(report), newline="")
         click.echo(f"CSV written to {csv_file}")

@@ -30,6 +30,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.engine import make_url
 
+from pos import app_settings
 from pos.extensions import db
 from pos.notify.outbox import WAKE_CHANNEL, deliver_pending
 
@@ -173,11 +174,13 @@ class Worker:
         from pos.web.api.idempotency import purge_expired
 
         counts: dict[str, int] = {}
+        settings = app_settings(self.app)
         with self.app.app_context():
             try:
                 self._deliver(counts)
-                counts["expiring_lot_alerts"] = self._step(check_expiring_lots) or 0
-                queued = [self._step(queue_daily_digest),
+                counts["expiring_lot_alerts"] = self._step(
+                    lambda: check_expiring_lots(settings), "check_expiring_lots") or 0
+                queued = [self._step(lambda: queue_daily_digest(settings), "queue_daily_digest"),
                           self._step(queue_monthly_report) is not None]
                 if time.monotonic() >= self._next_sweep_at:
                     self._next_sweep_at = time.monotonic() + SWEEP_EVERY_SECONDS
@@ -194,16 +197,17 @@ class Worker:
         return counts
 
     def _deliver(self, counts: dict[str, int]) -> None:
-        report = self._step(deliver_pending)
+        settings = app_settings(self.app)
+        report = self._step(lambda: deliver_pending(settings=settings), "deliver_pending")
         if report is not None:
             counts["delivered"] = counts.get("delivered", 0) + report.delivered
             counts["failed"] = counts.get("failed", 0) + report.failed
 
-    def _step(self, job: Callable[[], Any]) -> Any:
+    def _step(self, job: Callable[[], Any], name: str | None = None) -> Any:
         try:
             return job()
         except Exception:  # noqa: BLE001 - the worker must survive a bad moment
             db.session.rollback()
             log.exception("worker: %s failed; it runs again next round",
-                          getattr(job, "__name__", job))
+                          name or getattr(job, "__name__", job))
             return None

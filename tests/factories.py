@@ -4,11 +4,18 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 
+from pos import app_settings
 from pos.services import catalog, clock, staff, stock
+from pos.settings import Settings
 
 PASSWORD = "correct-horse-battery"
+
+
+def settings() -> Settings:
+    """The current app's settings, to pass into services as the web layer does."""
+    return app_settings(current_app)
 
 
 class UserPool:

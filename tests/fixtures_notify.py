@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from pos import update_settings
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -158,5 +160,5 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
 @pytest.fixture
 def mail_app(app, smtp_server):  # type: ignore[no-untyped-def]
     """The app (each backend) sending alert mail to the test SMTP server."""
-    app.config.update(smtp_server.config(), ALERT_EMAIL_TO="manager@clinic.test")
+    update_settings(app, **smtp_server.config(), ALERT_EMAIL_TO="manager@clinic.test")
     return app

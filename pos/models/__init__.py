@@ -1,5 +1,6 @@
 """Every model, imported here so metadata (and Alembic) sees them all."""
 from pos.models.catalog import Item, Package, PackageSupply
+from pos.models.clinic import ClinicSettingsRow
 from pos.models.clinical import Treatment, TreatmentSupply
 from pos.models.inventory import ItemStock, Location, Lot, LotStock, StockMovement
 from pos.models.notify import Alert, OutboxMessage
@@ -21,7 +22,8 @@ from pos.models.sales import (
 from pos.models.staff import ApiToken, AuditEntry, LoginFailure, Setting, User
 
 __all__ = [
-    "Alert", "ApiToken", "AuditEntry", "CashDay", "Client", "DiscountCode", "IdempotencyRecord",
+    "Alert", "ApiToken", "AuditEntry", "CashDay", "Client", "ClinicSettingsRow", "DiscountCode",
+    "IdempotencyRecord",
     "Item", "ItemStock", "Location", "Lot", "LotStock", "LoginFailure", "OutboxMessage",
     "Package", "PackageLiabilitySnapshot", "PackagePurchase", "PackageSupply", "Payment",
     "ProcessedEvent", "ReceiptCounter",

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import DDL, event, exists, func, select
 
 from pos.domain.reorder import retry_delay_seconds
@@ -26,6 +25,7 @@ from pos.notify.webhook import post_json
 from pos.services import clock
 from pos.services.alerts import alert_recipients
 from pos.services.transaction import write_transaction
+from pos.settings import Settings, settings_for
 
 log = logging.getLogger("pos.outbox")
 
@@ -63,7 +63,7 @@ def _due(now: datetime, mail_on: bool) -> Any:
     return conditions
 
 
-def _claim(now: datetime, limit: int, mail_on: bool) -> list[_Job]:
+def _claim(now: datetime, limit: int, mail_on: bool, alert_email_to: str | None) -> list[_Job]:
     # A plain read first: an idle deliverer takes no write lock (SQLite has only one).
     anything = db.session.scalar(select(exists().where(*_due(now, mail_on))))
     db.session.rollback()
@@ -82,22 +82,21 @@ def _claim(now: datetime, limit: int, mail_on: bool) -> list[_Job]:
             if row.channel == "email" and not row.recipients and row.topic in STAFF_TOPICS:
                 # Written when nobody was set to receive alerts: ask again (a manager or
                 # ALERT_EMAIL_TO may exist by now).
-                row.recipients = alert_recipients(session)
+                row.recipients = alert_recipients(session, alert_email_to)
             jobs.append(_Job(row.id, row.channel, row.recipients, row.subject, row.body,
                              list(row.attachments or [])))
     return jobs
 
 
-def _send(job: _Job, mail: MailSettings | None) -> None:
+def _send(job: _Job, mail: MailSettings | None, webhook_url: str | None) -> None:
     if job.channel == "email":
         if mail is None:
             raise DeliveryFailed("No MAIL_SERVER is configured.")
         send_email(mail, job.recipients, job.subject, job.body, job.attachments)
     elif job.channel == "webhook":
-        url = current_app.config.get("ALERT_WEBHOOK_URL")
-        if not url:
+        if not webhook_url:
             raise DeliveryFailed("ALERT_WEBHOOK_URL is not set.")
-        post_json(url, {"text": job.body})
+        post_json(webhook_url, {"text": job.body})
     else:
         raise DeliveryFailed(f"Unknown channel {job.channel!r}.")
 
@@ -122,9 +121,15 @@ def _record(job: _Job, error: str | None, at: datetime) -> None:
             message.attempts += 1
 
 
-def deliver_pending(now: datetime | None = None, limit: int = 50) -> DeliveryReport:
-    """Deliver what is due in the outbox; each row is sent by exactly one deliverer."""
-    mail = MailSettings.from_config(current_app.config)
+def deliver_pending(now: datetime | None = None, limit: int = 50, *,
+                    settings: Settings | None = None) -> DeliveryReport:
+    """Deliver what is due in the outbox; each row is sent by exactly one deliverer.
+
+    `settings`: the mail server, webhook and alert recipients (the worker and the CLI pass
+    their app's); None: the settings bound to the database (pos.settings.settings_for).
+    """
+    settings = settings or settings_for(db.session())
+    mail = MailSettings.from_config(settings.flask_config())
     at = now or clock.now()
     report = DeliveryReport()
     if mail is None:
@@ -132,11 +137,11 @@ def deliver_pending(now: datetime | None = None, limit: int = 50) -> DeliveryRep
             select(func.count()).select_from(OutboxMessage).where(
                 OutboxMessage.delivered_at.is_(None), OutboxMessage.channel == "email")) or 0
         db.session.rollback()
-    jobs = _claim(at, limit, mail is not None)
+    jobs = _claim(at, limit, mail is not None, settings.alert_email_to)
     report.claimed = len(jobs)
     for job in jobs:
         try:
-            _send(job, mail)
+            _send(job, mail, settings.alert_webhook_url)
         except DeliveryFailed as failure:
             error: str | None = str(failure)
         except Exception as unexpected:  # noqa: BLE001 - one bad message must not stop the rest

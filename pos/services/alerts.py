@@ -6,6 +6,9 @@ while the stock rows are still locked, and compares before with now. Only the it
 transaction touched are looked at, so the cost does not grow with the catalog. A movement
 that rolls back takes its alert with it: alert and movement commit together or not at all.
 Delivery happens later, outside any transaction (pos/notify/outbox.py).
+
+Settings are passed in (`settings: Settings`); only the before-commit hook, which has no
+caller to pass them, reads `settings_for(session)`.
 """
 from __future__ import annotations
 
@@ -14,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
@@ -27,12 +29,11 @@ from pos.domain.stock import reorder_crossing, stock_status
 from pos.extensions import db
 from pos.models import Alert, Item, ItemStock, Lot, LotStock, OutboxMessage, StockMovement, User
 from pos.services import audit, clock
+from pos.services.alert_texts import cover_text, expiring_lot_text, stock_alert_text
+from pos.services.clinic import clinic_settings
 from pos.services.ledger import TOUCHED_KEY
 from pos.services.transaction import before_commit, write_transaction
-
-KIND_LABELS = {"low_stock": "Low stock", "out_of_stock": "Out of stock",
-               "expiring_lot": "Expiring lot"}
-
+from pos.settings import Settings, settings_for
 
 # --------------------------------------------------------------------------- figures
 
@@ -77,13 +78,10 @@ def days_of_cover(session: Session, item_ids: Iterable[int],
     return out
 
 
-def _cover_target_days() -> int:
-    return int(current_app.config.get("REORDER_COVER_DAYS", 30))
-
-
-def suggested_quantity(item: Item, cover: Cover) -> int:
+def suggested_quantity(item: Item, cover: Cover, cover_days: int) -> int:
+    """`cover_days`: REORDER_COVER_DAYS, the days an order should last."""
     return suggested_order_quantity(item.reorder_quantity, cover.available,
-                                    cover.used_last_30_days, _cover_target_days())
+                                    cover.used_last_30_days, cover_days)
 
 
 @dataclass(frozen=True)
@@ -104,7 +102,8 @@ class ReorderRow:
         return stock_status(self.available, self.reorder_point)
 
 
-def reorder_list(session: Session, now: datetime | None = None) -> list[ReorderRow]:
+def reorder_list(session: Session, cover_days: int,
+                 now: datetime | None = None) -> list[ReorderRow]:
     """Active items at or below their reorder point, out of stock first, then by name."""
     available = func.coalesce(func.sum(ItemStock.on_hand - ItemStock.held), 0)
     items = session.scalars(
@@ -120,7 +119,8 @@ def reorder_list(session: Session, now: datetime | None = None) -> list[ReorderR
             sku=item.sku, name=item.name, unit=item.unit, on_hand=cover.on_hand,
             available=cover.available, reorder_point=item.reorder_point,
             reorder_quantity=item.reorder_quantity,
-            suggested_quantity=suggested_quantity(item, cover), days_of_cover=cover.days,
+            suggested_quantity=suggested_quantity(item, cover, cover_days),
+            days_of_cover=cover.days,
             used_last_30_days=cover.used_last_30_days))
     rows.sort(key=lambda r: (r.available > 0, r.name.lower(), r.sku))
     return rows
@@ -128,9 +128,9 @@ def reorder_list(session: Session, now: datetime | None = None) -> list[ReorderR
 
 # --------------------------------------------------------------------------- messages
 
-def alert_recipients(session: Session) -> str:
-    """ALERT_EMAIL_TO, or else the active managers' addresses."""
-    configured = current_app.config.get("ALERT_EMAIL_TO") or ""
+def alert_recipients(session: Session, alert_email_to: str | None) -> str:
+    """ALERT_EMAIL_TO (given), or else the active managers' addresses."""
+    configured = alert_email_to or ""
     addresses = [a.strip() for a in configured.split(",") if a.strip()]
     if not addresses:
         addresses = list(session.scalars(
@@ -139,63 +139,12 @@ def alert_recipients(session: Session) -> str:
     return ", ".join(addresses)
 
 
-def _cover_text(days: int | None) -> str:
-    return "no use in the last 30 days" if days is None else f"{days} days"
-
-
-def stock_alert_text(kind: str, item: Item, on_hand: int, available: int,
-                     suggested: int, cover_days: int | None) -> tuple[str, str, str]:
-    """(subject, email body, one-line webhook text) of a low or out of stock alert.
-
-    Only the item's own figures: no client, sale or treatment detail ever goes in.
-    """
-    label = KIND_LABELS[kind]
-    subject = (f"{label}: {item.name} ({item.sku}) - {available} available, "
-               f"reorder point {item.reorder_point}")
-    body = "\n".join([
-        f"{item.name} (SKU {item.sku}) is {'out of stock' if kind == 'out_of_stock' else 'low'}.",
-        "",
-        f"On hand: {on_hand} {item.unit}",
-        f"Available (on hand minus held for unpaid sales): {available}",
-        f"Reorder point: {item.reorder_point}",
-        f"Suggested order quantity: {suggested}",
-        f"Days of cover: {_cover_text(cover_days)}",
-        "",
-        "This alert is sent once per fall below the reorder point.",
-    ])
-    text = (f"{label}: {item.name} ({item.sku}) - on hand {on_hand}, available {available}, "
-            f"reorder point {item.reorder_point}, suggested order {suggested}, "
-            f"days of cover {_cover_text(cover_days)}")
-    return subject, body, text
-
-
-def expiring_lot_text(item: Item, lot: Lot, lot_on_hand: int, today: date) -> tuple[str, str, str]:
-    assert lot.expires_on is not None
-    days = (lot.expires_on - today).days
-    if days < 0:
-        when = f"expired on {lot.expires_on.isoformat()} ({-days} days ago)"
-        label = "Expired lot still on hand"
-    else:
-        when = f"expires on {lot.expires_on.isoformat()} (in {days} days)"
-        label = "Expiring lot"
-    subject = f"{label}: {item.name} ({item.sku}) lot {lot.code} - {lot_on_hand} on hand"
-    body = "\n".join([
-        f"Lot {lot.code} of {item.name} (SKU {item.sku}) {when}.",
-        "",
-        f"On hand in this lot: {lot_on_hand} {item.unit}",
-        f"Reorder point of the item: {item.reorder_point}",
-        "",
-        "Expired lots are never used for treatments or sales; write them off with an "
-        "adjustment (reason: expired).",
-    ])
-    text = f"{label}: {item.name} ({item.sku}) lot {lot.code} {when}, {lot_on_hand} on hand"
-    return subject, body, text
-
-
-def _queue(session: Session, alert: Alert, subject: str, body: str, text: str) -> None:
-    session.add(OutboxMessage(channel="email", topic="alert", recipients=alert_recipients(session),
-                              subject=subject, body=body, alert=alert))
-    if current_app.config.get("ALERT_WEBHOOK_URL"):
+def _queue(session: Session, settings: Settings, alert: Alert, subject: str, body: str,
+           text: str) -> None:
+    session.add(OutboxMessage(channel="email", topic="alert", subject=subject, body=body,
+                              recipients=alert_recipients(session, settings.alert_email_to),
+                              alert=alert))
+    if settings.alert_webhook_url:
         # The URL itself is read at delivery time: a Slack hook URL is a secret and
         # stays out of the database.
         session.add(OutboxMessage(channel="webhook", topic="alert", subject=subject,
@@ -226,16 +175,17 @@ def check_touched_items(session: Session) -> None:
             crossings.append((stock, item, kind))
     if not crossings:
         return
+    settings = settings_for(session)  # a hook: nobody to pass them in
     covers = days_of_cover(session, [item.id for _, item, _ in crossings])
     for stock, item, kind in crossings:
         cover = covers[item.id]
-        suggested = suggested_quantity(item, cover)
+        suggested = suggested_quantity(item, cover, settings.reorder_cover_days)
         alert = Alert(kind=kind, item_id=item.id, on_hand=stock.on_hand,
                       available=stock.available, reorder_point=item.reorder_point)
         session.add(alert)
         subject, body, text = stock_alert_text(kind, item, stock.on_hand, stock.available,
                                                suggested, cover.days)
-        _queue(session, alert, subject, body, text)
+        _queue(session, settings, alert, subject, body, text)
     session.flush()
 
 
@@ -258,7 +208,7 @@ def _expiring_candidates(session: Session, horizon: date, *,
     return [(lot, item, int(qty)) for lot, item, qty in session.execute(query).all()]
 
 
-def check_expiring_lots(now: datetime | None = None) -> int:
+def check_expiring_lots(settings: Settings, now: datetime | None = None) -> int:
     """One `expiring_lot` alert per lot with stock expiring within the window (or expired).
 
     Returns how many alerts were raised. A conditional UPDATE claims each lot, so two
@@ -266,7 +216,7 @@ def check_expiring_lots(now: datetime | None = None) -> int:
     """
     now = now or clock.now()
     today = clock.clinic_date(now)
-    horizon = today + timedelta(days=int(current_app.config["EXPIRY_WARNING_DAYS"]))
+    horizon = today + timedelta(days=settings.expiry_warning_days)
     # A cheap read first: most runs find nothing and need no write lock at all.
     pending = _expiring_candidates(db.session(), horizon, not_alerted_only=True)
     db.session.rollback()
@@ -288,7 +238,8 @@ def check_expiring_lots(now: datetime | None = None) -> int:
                           on_hand=lot_on_hand, available=cover.available,
                           reorder_point=item.reorder_point)
             session.add(alert)
-            _queue(session, alert, *expiring_lot_text(item, lot, lot_on_hand, today))
+            _queue(session, settings, alert,
+                   *expiring_lot_text(item, lot, lot_on_hand, today))
             raised += 1
     return raised
 
@@ -299,21 +250,22 @@ def digest_key(day: date) -> str:
     return f"digest:{day.isoformat()}"
 
 
-def digest_text(session: Session, now: datetime) -> tuple[str, str]:
-    today = clock.clinic_date(now)
-    rows = reorder_list(session, now)
+def digest_text(session: Session, settings: Settings, now: datetime) -> tuple[str, str]:
+    clinic = clinic_settings(session)
+    today = clock.clinic_date(now, clinic.zone)
+    rows = reorder_list(session, settings.reorder_cover_days, now)
     out = [r for r in rows if r.status == "out"]
     low = [r for r in rows if r.status != "out"]
-    horizon = today + timedelta(days=int(current_app.config["EXPIRY_WARNING_DAYS"]))
+    horizon = today + timedelta(days=settings.expiry_warning_days)
     expiring = _expiring_candidates(session, horizon)
-    lines = [f"Stock digest for {today.isoformat()} - {current_app.config['CLINIC_NAME']}", ""]
+    lines = [f"Stock digest for {today.isoformat()} - {clinic.clinic_name}", ""]
 
     def stock_lines(title: str, group: list[ReorderRow]) -> None:
         lines.append(f"{title} ({len(group)}):")
         for r in group:
             lines.append(f"  - {r.name} ({r.sku}): on hand {r.on_hand}, available "
                          f"{r.available}, reorder point {r.reorder_point}, suggested order "
-                         f"{r.suggested_quantity}, days of cover {_cover_text(r.days_of_cover)}")
+                         f"{r.suggested_quantity}, days of cover {cover_text(r.days_of_cover)}")
         lines.append("")
 
     stock_lines("Out of stock", out)
@@ -332,7 +284,7 @@ def digest_text(session: Session, now: datetime) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
-def queue_daily_digest(now: datetime | None = None) -> bool:
+def queue_daily_digest(settings: Settings, now: datetime | None = None) -> bool:
     """Queue today's digest once it is DIGEST_HOUR in the clinic; True if this call did.
 
     The outbox's unique dedupe key makes "once per clinic day" hold even when several
@@ -340,7 +292,7 @@ def queue_daily_digest(now: datetime | None = None) -> bool:
     """
     now = now or clock.now()
     local = now.astimezone(clock.clinic_zone())
-    if local.hour < int(current_app.config["DIGEST_HOUR"]):
+    if local.hour < settings.digest_hour:
         return False
     key = digest_key(local.date())
     exists = db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key))
@@ -352,11 +304,12 @@ def queue_daily_digest(now: datetime | None = None) -> bool:
             if session.scalar(select(OutboxMessage.id)
                               .where(OutboxMessage.dedupe_key == key)) is not None:
                 return False
-            subject, body = digest_text(session, now)
+            subject, body = digest_text(session, settings, now)
             session.add(OutboxMessage(channel="email", topic="digest", dedupe_key=key,
-                                      recipients=alert_recipients(session), subject=subject,
-                                      body=body))
-            if current_app.config.get("ALERT_WEBHOOK_URL"):
+                                      recipients=alert_recipients(session,
+                                                                  settings.alert_email_to),
+                                      subject=subject, body=body))
+            if settings.alert_webhook_url:
                 session.add(OutboxMessage(channel="webhook", topic="digest",
                                           dedupe_key=f"{key}:webhook", subject=subject,
                                           body=body))

@@ -14,19 +14,20 @@ from pos.domain.errors import Conflict, NotFound, PosError, ValidationFailed
 from pos.domain.roles import Role
 from pos.extensions import db
 from pos.models import ApiToken, LoginFailure, User
-from pos.services import audit, clock
+from pos.services import audit, clinic, clock
 from pos.services.transaction import write_transaction
+from pos.settings import settings_for
 
-# argon2-cffi's defaults are Argon2id with RFC 9106's low-memory parameters. The test
-# configuration lowers the cost (ARGON2_TIME_COST/ARGON2_MEMORY_COST) so the suite stays quick.
+# Argon2id with the settings' cost (argon2-cffi's defaults, RFC 9106 low-memory); the test
+# configuration lowers it so the suite stays quick.
 _hashers: dict[tuple[int, int], PasswordHasher] = {}
 
 
-def _hasher() -> PasswordHasher:
-    from flask import current_app, has_app_context
-
-    config = current_app.config if has_app_context() else {}
-    key = (int(config.get("ARGON2_TIME_COST", 3)), int(config.get("ARGON2_MEMORY_COST", 65536)))
+def _hasher(session: Session) -> PasswordHasher:
+    # The cost goes with the database whose hashes it makes (the settings create_app bound
+    # to it), not with each caller: every caller of one database must hash alike.
+    settings = settings_for(session)
+    key = (settings.argon2_time_cost, settings.argon2_memory_cost)
     if key not in _hashers:
         _hashers[key] = PasswordHasher(time_cost=key[0], memory_cost=key[1])
     return _hashers[key]
@@ -38,8 +39,8 @@ class TooManyAttempts(PosError):
     status = 429
 
 
-def hash_password(password: str) -> str:
-    return _hasher().hash(password)
+def hash_password(session: Session, password: str) -> str:
+    return _hasher(session).hash(password)
 
 
 def normalise_email(email: str) -> str:
@@ -59,7 +60,7 @@ def create_user(email: str, role: str, password: str, *, name: str | None = None
         if session.scalar(select(User.id).where(User.email == email)) is not None:
             raise Conflict("A user with that email already exists.")
         user = User(email=email, name=name or email.split("@")[0], role=role,
-                    password_hash=hash_password(password))
+                    password_hash=hash_password(session, password))
         session.add(user)
         session.flush()
         audit.record(session, by_user_id, "user.create", "user", user.id, role=role)
@@ -83,11 +84,17 @@ def create_token(email: str, by_user_id: int | None = None) -> str:
 
 
 def user_for_token(session: Session, token: str) -> User | None:
-    return session.scalar(
-        select(User).join(ApiToken, ApiToken.user_id == User.id)
+    # The clinic settings' version rides on this lookup (see pos/services/clinic.py).
+    found = session.execute(
+        select(User, clinic.with_version()).join(ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.token_hash == _token_digest(token), ApiToken.revoked_at.is_(None),
                User.active.is_(True))
-    )
+    ).first()
+    if found is None:
+        return None
+    user, version = found
+    clinic.note_version(session, version)
+    return user
 
 
 def authenticate(email: str, password: str, client_address: str, *, max_failures: int,
@@ -112,14 +119,14 @@ def authenticate(email: str, password: str, client_address: str, *, max_failures
     user = session.scalar(select(User).where(User.email == email))
     # The hash is checked outside any write transaction (it is slow on purpose), and against
     # a stand-in hash when the email is unknown, so timing does not tell which emails exist.
-    stored_hash = user.password_hash if user is not None else _unknown_user_hash()
-    matches = _password_matches(stored_hash, password)
+    stored_hash = user.password_hash if user is not None else _unknown_user_hash(session)
+    matches = _password_matches(session, stored_hash, password)
     with write_transaction() as session:
         if user is not None and user.active and matches:
             user = session.get(User, user.id)
             session.execute(delete(LoginFailure).where(LoginFailure.key == keys[0]))
-            if _hasher().check_needs_rehash(user.password_hash):
-                user.password_hash = hash_password(password)
+            if _hasher(session).check_needs_rehash(user.password_hash):
+                user.password_hash = hash_password(session, password)
             return user
         for key in keys:
             session.add(LoginFailure(key=key))
@@ -130,13 +137,13 @@ def authenticate(email: str, password: str, client_address: str, *, max_failures
 _unknown_hashes: dict[int, str] = {}
 
 
-def _unknown_user_hash() -> str:
-    hasher = _hasher()
+def _unknown_user_hash(session: Session) -> str:
+    hasher = _hasher(session)
     return _unknown_hashes.setdefault(id(hasher), hasher.hash(secrets.token_urlsafe(16)))
 
 
-def _password_matches(stored_hash: str, password: str) -> bool:
+def _password_matches(session: Session, stored_hash: str, password: str) -> bool:
     try:
-        return _hasher().verify(stored_hash, password)
+        return _hasher(session).verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -41,6 +40,7 @@ from pos.models import (
 from pos.models.catalog import AREAS
 from pos.services import audit, clock, ledger
 from pos.services.transaction import write_transaction
+from pos.settings import settings_for
 
 # A clock a few minutes fast on a tablet must not refuse a treatment as "in the future".
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -72,10 +72,6 @@ class TreatmentResult:
     consumed: tuple[Consumed, ...]
     first_visit_bundle: bool
     off_rhythm: bool
-
-
-def _bundle_sku() -> str:
-    return str(current_app.config.get("FIRST_VISIT_BUNDLE_SKU") or "BUNDLE-FV")
 
 
 _Row = TypeVar("_Row", PackagePurchase, Client)
@@ -132,8 +128,13 @@ def perform_treatment(
     acknowledged_cautions: Collection[str],
     performed_at: datetime | None,
     user_id: int | None,
+    bundle_sku: str | None = None,
 ) -> TreatmentResult:
-    """Record one session of a purchased package, in one transaction, or change nothing."""
+    """Record one session of a purchased package, in one transaction, or change nothing.
+
+    `bundle_sku`: FIRST_VISIT_BUNDLE_SKU, from the caller's settings. None is kept only
+    for pos/web/api/treatments.py until it passes it (then the database's bound settings).
+    """
     if area not in AREAS:
         raise ValidationFailed("Area must be face or scalp.", {"fields": {"area": "unknown"}})
     now = clock.now()
@@ -167,11 +168,12 @@ def perform_treatment(
         give_bundle = client.first_visit_bundle_at is None
         bundle_item: Item | None = None
         if give_bundle:
-            bundle_item = session.scalar(select(Item).where(Item.sku == _bundle_sku()))
+            sku = bundle_sku or settings_for(session).first_visit_bundle_sku
+            bundle_item = session.scalar(select(Item).where(Item.sku == sku))
             if bundle_item is None:
                 raise InsufficientStock(
-                    f"The first-visit bundle ({_bundle_sku()}) is not in the catalog.",
-                    {"sku": _bundle_sku(), "requested": 1, "available": 0})
+                    f"The first-visit bundle ({sku}) is not in the catalog.",
+                    {"sku": sku, "requested": 1, "available": 0})
         location = ledger.default_location(session)
         item_ids = [item.id for item, _ in supplies]
         if bundle_item is not None:

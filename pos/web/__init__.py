@@ -6,18 +6,22 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, UnicodeConverter
 
+from pos.domain.clinic import ClinicSettings
 from pos.domain.errors import PosError
 from pos.domain.limits import MAX_ID
 from pos.domain.money import format_cents
 from pos.extensions import db, login_manager
 from pos.models import User
+from pos.services import clinic
+from pos.settings import Settings
 
 log = logging.getLogger("pos")
 
@@ -26,6 +30,19 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+
+
+def current_settings() -> Settings:
+    """The app's settings, for passing into services (see pos/settings.py)."""
+    from pos import app_settings
+
+    return app_settings(current_app)
+
+
+def current_clinic() -> ClinicSettings:
+    """The clinic's own settings for this request: free on a signed-in request (the user
+    lookup carried the version, see pos/services/clinic.py), else one SELECT."""
+    return clinic.clinic_settings(db.session(), current_settings())
 
 
 @dataclass(frozen=True)
@@ -68,6 +85,8 @@ def _query_problems() -> dict[str, str]:
 
 
 def register_web(app: Flask) -> None:
+    from pos import app_settings
+
     # Before any blueprint: each rule takes its converters when it is registered.
     app.url_map.converters["int"] = Int32Converter
     app.url_map.converters["default"] = TextConverter
@@ -110,8 +129,8 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(reports_bp)
     add_nav(app, "Reports", "reports.monthly", "manager")
 
-    app.jinja_env.filters["money"] = lambda cents: format_cents(
-        int(cents or 0), app.config["CURRENCY"])
+    currency = app_settings(app).currency  # cannot change while the app runs
+    app.jinja_env.filters["money"] = lambda cents: format_cents(int(cents or 0), currency)
     app.jinja_env.filters["clinic_time"] = _clinic_time
 
     @app.context_processor
@@ -123,14 +142,22 @@ def register_web(app: Flask) -> None:
         def demo_gateway_banner() -> bool:
             return current_user.is_authenticated and not app.config.get("STRIPE_SECRET_KEY")
 
-        return {"nav_entries": nav_entries, "demo_gateway_banner": demo_gateway_banner}
+        # `clinic()` in a template: the clinic's name (the page's brand and title).
+        return {"nav_entries": nav_entries, "demo_gateway_banner": demo_gateway_banner,
+                "clinic": current_clinic}
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        if not user_id.isdigit():
+        if not user_id.isdigit() or int(user_id) > 2**31 - 1:
             return None
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+        # The clinic settings' version rides on this lookup: no statement of its own.
+        found = db.session.execute(
+            select(User, clinic.with_version()).where(User.id == int(user_id))).first()
+        if found is None:
+            return None
+        user, version = found
+        clinic.note_version(db.session(), version)
+        return user if user.active else None
 
     def _fresh_request_state() -> None:
         # The signed-in user and the CSRF token belong to one request. A test client may run

@@ -10,12 +10,13 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import event, select
 
+from pos import update_settings
 from pos.extensions import db
 from pos.models import Alert, Lot, OutboxMessage, User
 from pos.notify.outbox import deliver_pending
 from pos.services import alerts, clock, ledger, stock
 from pos.services.transaction import write_transaction
-from tests.factories import make_item, receive
+from tests.factories import make_item, receive, settings
 
 
 def sell_one(sku: str, lot: str = "L-1", qty: int = 1) -> None:
@@ -39,7 +40,7 @@ def outbox(topic: str = "alert") -> list[OutboxMessage]:
 
 @pytest.fixture
 def alert_app(app):  # type: ignore[no-untyped-def]
-    app.config["ALERT_EMAIL_TO"] = "orders@clinic.test, manager@clinic.test"
+    update_settings(app, ALERT_EMAIL_TO="orders@clinic.test, manager@clinic.test")
     return app
 
 
@@ -195,25 +196,25 @@ def test_the_reorder_list_has_items_at_or_below_their_point_with_suggested_quant
     make_item("OK", kind="supply", reorder_point=2, lots=[("L-1", 3, 300)])
     stock.adjust_stock(sku="LOW", lot_code="L-1", qty_delta=-3, reason="damaged", note=None,
                        user_id=None)  # 3 used in 30 days; 2 left
-    rows = alerts.reorder_list(db.session)
+    rows = alerts.reorder_list(db.session, settings().reorder_cover_days)
     assert [(r.sku, r.available, r.reorder_point, r.suggested_quantity, r.days_of_cover)
             for r in rows] == [("OUT", 0, 2, 8, None), ("LOW", 2, 5, 20, 20)]
 
 
 def test_a_big_rate_of_use_orders_more_than_the_reorder_quantity(app):
-    app.config["REORDER_COVER_DAYS"] = 30
+    update_settings(app, REORDER_COVER_DAYS=30)
     make_item("CART", kind="supply", reorder_point=10, reorder_quantity=20,
               lots=[("L-1", 100, 300)])
     stock.adjust_stock(sku="CART", lot_code="L-1", qty_delta=-92, reason="damaged", note=None,
                        user_id=None)
-    [row] = alerts.reorder_list(db.session)
+    [row] = alerts.reorder_list(db.session, settings().reorder_cover_days)
     assert (row.available, row.used_last_30_days, row.suggested_quantity) == (8, 92, 84)
 
 
 def test_a_lot_expiring_in_10_days_raises_one_expiring_lot_alert(alert_app):
     make_item("LIDO", kind="supply", reorder_point=1, lots=[("SOON", 4, 10), ("LATER", 6, 45)])
-    assert alerts.check_expiring_lots() == 1
-    assert alerts.check_expiring_lots() == 0
+    assert alerts.check_expiring_lots(settings()) == 1
+    assert alerts.check_expiring_lots(settings()) == 0
     [alert] = db.session.scalars(select(Alert)).all()
     assert (alert.kind, alert.lot.code, alert.on_hand) == ("expiring_lot", "SOON", 4)
     assert alert.lot.expiry_alerted_at is not None
@@ -230,21 +231,21 @@ def test_an_expired_lot_still_on_hand_alerts_and_an_empty_one_does_not(alert_app
                   lots=[("OLD", 2, 5), ("GONE", 1, 5), ("GOOD", 5, 200)])
         stock.adjust_stock(sku="MASK", lot_code="GONE", qty_delta=-1, reason="expired",
                            note=None, user_id=None)
-    assert alerts.check_expiring_lots() == 1
+    assert alerts.check_expiring_lots(settings()) == 1
     [mail] = outbox()
     assert mail.subject == "Expired lot still on hand: Mask (MASK) lot OLD - 2 on hand"
 
 
 def test_the_expiry_window_is_configurable(alert_app):
-    alert_app.config["EXPIRY_WARNING_DAYS"] = 5
+    update_settings(alert_app, EXPIRY_WARNING_DAYS=5)
     make_item("LIDO", kind="supply", lots=[("SOON", 4, 10)])
-    assert alerts.check_expiring_lots() == 0
-    alert_app.config["EXPIRY_WARNING_DAYS"] = 10
-    assert alerts.check_expiring_lots() == 1
+    assert alerts.check_expiring_lots(settings()) == 0
+    update_settings(alert_app, EXPIRY_WARNING_DAYS=10)
+    assert alerts.check_expiring_lots(settings()) == 1
 
 
 def test_the_daily_digest_is_queued_once_per_clinic_day_at_the_configured_hour(alert_app):
-    alert_app.config.update(DIGEST_HOUR=7, CLINIC_TIMEZONE="America/New_York")
+    update_settings(alert_app, DIGEST_HOUR=7)  # the clinic's zone: America/New_York
     # 2026-02-10 06:30 in New York (UTC-5) is 11:30 UTC.
     with freeze_time(datetime(2026, 2, 10, 11, 30, tzinfo=UTC)) as frozen:
         make_item("LIDO", kind="supply", name="Lidocaine 4%", reorder_point=1,
@@ -252,17 +253,17 @@ def test_the_daily_digest_is_queued_once_per_clinic_day_at_the_configured_hour(a
         make_item("CART", kind="supply", name="Needle cartridge", reorder_point=5,
                   reorder_quantity=50, lots=[("C-1", 6, 300)])
         sell_one("CART", "C-1", qty=2)
-        assert alerts.queue_daily_digest() is False  # before 07:00 clinic time
+        assert alerts.queue_daily_digest(settings()) is False  # before 07:00 clinic time
         frozen.move_to(datetime(2026, 2, 10, 12, 0, tzinfo=UTC))  # 07:00
-        assert alerts.queue_daily_digest() is True
+        assert alerts.queue_daily_digest(settings()) is True
         frozen.move_to(datetime(2026, 2, 10, 23, 0, tzinfo=UTC))
-        assert alerts.queue_daily_digest() is False  # same clinic day
+        assert alerts.queue_daily_digest(settings()) is False  # same clinic day
         frozen.move_to(datetime(2026, 2, 11, 4, 59, tzinfo=UTC))  # 23:59 on the 10th
-        assert alerts.queue_daily_digest() is False
+        assert alerts.queue_daily_digest(settings()) is False
         frozen.move_to(datetime(2026, 2, 11, 11, 59, tzinfo=UTC))  # 06:59 on the 11th
-        assert alerts.queue_daily_digest() is False
+        assert alerts.queue_daily_digest(settings()) is False
         frozen.move_to(datetime(2026, 2, 11, 12, 1, tzinfo=UTC))
-        assert alerts.queue_daily_digest() is True
+        assert alerts.queue_daily_digest(settings()) is True
     digests = outbox("digest")
     assert [m.dedupe_key for m in digests] == ["digest:2026-02-10", "digest:2026-02-11"]
     first = digests[0]
@@ -275,10 +276,10 @@ def test_the_daily_digest_is_queued_once_per_clinic_day_at_the_configured_hour(a
 
 def test_an_expiring_lot_appears_in_the_digest_even_after_its_own_alert(alert_app):
     make_item("LIDO", kind="supply", reorder_point=1, lots=[("SOON", 4, 10)])
-    assert alerts.check_expiring_lots() == 1
+    assert alerts.check_expiring_lots(settings()) == 1
     now = datetime.now(UTC)
     local_noon = now.astimezone(clock.clinic_zone()).replace(hour=12, minute=0)
-    assert alerts.queue_daily_digest(local_noon) is True
+    assert alerts.queue_daily_digest(settings(), local_noon) is True
     [digest] = outbox("digest")
     assert "Lido (LIDO) lot SOON" in digest.body
 
@@ -286,10 +287,10 @@ def test_an_expiring_lot_appears_in_the_digest_even_after_its_own_alert(alert_ap
 def test_digest_and_alerts_reach_the_mail_server_once(mail_app, smtp_server):
     make_item("LIDO", kind="supply", reorder_point=3, lots=[("SOON", 4, 10)])
     sell_one("LIDO", "SOON")
-    assert alerts.check_expiring_lots() == 1
+    assert alerts.check_expiring_lots(settings()) == 1
     noon = datetime.now(UTC).astimezone(clock.clinic_zone()).replace(hour=12, minute=0)
-    assert alerts.queue_daily_digest(noon) is True
-    assert alerts.queue_daily_digest(noon + timedelta(hours=2)) is False
+    assert alerts.queue_daily_digest(settings(), noon) is True
+    assert alerts.queue_daily_digest(settings(), noon + timedelta(hours=2)) is False
     report = deliver_pending()
     assert (report.delivered, report.failed) == (3, 0)
     assert deliver_pending().claimed == 0
@@ -306,7 +307,7 @@ def raise_two_alerts() -> None:
     make_item("SERUM", name="HA Serum 1 oz", reorder_point=3, lots=[("L-1", 4, 200)])
     make_item("LIDO", kind="supply", reorder_point=1, lots=[("SOON", 6, 10)])
     sell_one("SERUM")
-    alerts.check_expiring_lots()
+    alerts.check_expiring_lots(settings())
 
 
 def test_the_api_lists_alerts_newest_first_and_can_show_only_open_ones(alert_app, api):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from pos import create_app
+from pos import create_app, update_settings
 from pos.extensions import db
 from pos.models import Alert, OutboxMessage
 from pos.notify.outbox import deliver_pending
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def pg_mail_app(pg_app, smtp_server):  # type: ignore[no-untyped-def]
-    pg_app.config.update(smtp_server.config(), ALERT_EMAIL_TO="manager@clinic.test")
+    update_settings(pg_app, **smtp_server.config(), ALERT_EMAIL_TO="manager@clinic.test")
     return pg_app
 
 

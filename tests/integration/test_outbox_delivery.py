@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from pos import create_app
+from pos import create_app, update_settings
 from pos.domain.reorder import retry_delay_seconds
 from pos.extensions import db
 from pos.models import Alert, OutboxMessage
@@ -96,7 +96,7 @@ def test_failed_deliveries_back_off_30_seconds_doubling_up_to_an_hour(mail_app, 
 
 def test_without_a_mail_server_mail_stays_in_the_outbox_and_is_shown_in_the_app(
         app, login_as, client):
-    app.config["ALERT_EMAIL_TO"] = "manager@clinic.test"
+    update_settings(app, ALERT_EMAIL_TO="manager@clinic.test")
     make_item("SERUM", reorder_point=2, lots=[("L-1", 3, 200)])
     sell_one("SERUM")
     report = deliver_pending()
@@ -111,7 +111,7 @@ def test_without_a_mail_server_mail_stays_in_the_outbox_and_is_shown_in_the_app(
 
 
 def test_the_webhook_receives_each_alert_as_slack_compatible_text(app, webhook_receiver):
-    app.config["ALERT_WEBHOOK_URL"] = webhook_receiver.url
+    update_settings(app, ALERT_WEBHOOK_URL=webhook_receiver.url)
     make_item("SERUM", reorder_point=2, lots=[("L-1", 3, 200)])
     sell_one("SERUM")
     assert deliver_pending().delivered == 1
@@ -123,7 +123,7 @@ def test_the_webhook_receives_each_alert_as_slack_compatible_text(app, webhook_r
 
 
 def test_a_webhook_answering_500_is_a_failure_retried_later(app, webhook_receiver):
-    app.config["ALERT_WEBHOOK_URL"] = webhook_receiver.url
+    update_settings(app, ALERT_WEBHOOK_URL=webhook_receiver.url)
     webhook_receiver.status = 500
     make_item("SERUM", reorder_point=2, lots=[("L-1", 3, 200)])
     sell_one("SERUM")
@@ -195,7 +195,7 @@ def test_an_alert_email_carries_no_client_data(mail_app, smtp_server):
 
 def test_a_worker_sends_an_alert_right_after_the_commit(mail_app, smtp_server):
     make_item("SERUM", reorder_point=2, lots=[("L-1", 3, 200)])
-    mail_app.config["DIGEST_HOUR"] = 24  # no digest today: only the alert is under test
+    update_settings(mail_app, DIGEST_HOUR=24)  # no digest today: only the alert is under test
     postgres = db.engine.dialect.name == "postgresql"
     # On PostgreSQL an hour between rounds: only the NOTIFY sent with the commit can make
     # it send in time. SQLite has no such signal: there the worker polls.
@@ -241,7 +241,7 @@ def test_the_web_server_runs_no_deliverer_of_its_own(tmp_path, smtp_server):
 
 def test_an_alert_raised_before_anyone_could_receive_it_goes_to_the_managers_added_since(
         app, smtp_server, users):
-    app.config.update(smtp_server.config())
+    update_settings(app, **smtp_server.config())
     make_item("SERUM", reorder_point=2, lots=[("L-1", 3, 200)])
     sell_one("SERUM")  # no ALERT_EMAIL_TO and no manager yet
     assert messages()[0].recipients == ""

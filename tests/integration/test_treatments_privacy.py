@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from pos import update_settings
 from pos.extensions import db
 from pos.models import AuditEntry, Item, OutboxMessage
 from pos.notify.outbox import deliver_pending
@@ -49,7 +50,7 @@ def form(html: str, purchase_id: int, yes: tuple[str, ...] = (),
 
 def test_a_clinic_day_leaves_no_screening_answer_or_contact_data_in_logs_or_mail(
         mail_app, smtp_server, webhook_receiver, api, client, login_as, caplog, capsys):
-    mail_app.config["ALERT_WEBHOOK_URL"] = webhook_receiver.url
+    update_settings(mail_app, ALERT_WEBHOOK_URL=webhook_receiver.url)
     caplog.set_level(logging.DEBUG)  # every logger, every level
     caplog.set_level(logging.DEBUG, logger="pos")
     stock = make_clinic_stock()

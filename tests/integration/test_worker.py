@@ -8,6 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
+from pos import update_settings
 from pos.extensions import db
 from pos.models import Alert, OutboxMessage
 from pos.services.transaction import write_transaction
@@ -17,7 +18,7 @@ from tests.worker_process import WorkerProcess, worker_env
 
 
 def test_one_round_raises_the_expiring_lot_alert_and_delivers_it(mail_app, smtp_server):
-    mail_app.config["DIGEST_HOUR"] = 24  # no digest today: only the alert is under test
+    update_settings(mail_app, DIGEST_HOUR=24)  # no digest today: only the alert is under test
     make_item("LIDO", name="Lidocaine 23 %", kind="supply", reorder_point=0,
               lots=[("L-1187", 40, 20)])
 
@@ -38,7 +39,7 @@ def test_a_round_survives_a_failing_job_and_runs_the_others(mail_app, smtp_serve
     def broken() -> int:
         raise RuntimeError("the report query failed")
 
-    mail_app.config["DIGEST_HOUR"] = 24
+    update_settings(mail_app, DIGEST_HOUR=24)
     monkeypatch.setattr("pos.services.alerts.check_expiring_lots", broken)
     with write_transaction() as session:
         session.add(OutboxMessage(channel="email", topic="receipt", recipients="a@b.test",

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from pos.services.staff import TooManyAttempts, authenticate
+from pos.web import current_settings
 from pos.web.auth.forms import LoginForm
 
 auth_bp = Blueprint("auth", __name__)
@@ -33,8 +34,8 @@ def login():  # type: ignore[no-untyped-def]
         try:
             user = authenticate(
                 form.email.data or "", form.password.data or "", request.remote_addr or "?",
-                max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-                window_seconds=current_app.config["LOGIN_WINDOW_SECONDS"],
+                max_failures=current_settings().login_max_failures,
+                window_seconds=current_settings().login_window_seconds,
             )
         except TooManyAttempts as error:
             form.password.errors = [error.message]

@@ -16,6 +16,7 @@ from pos.domain.screening import AVOID_AREAS, BOOLEAN_KEYS, CONDITIONS_BY_KEY
 from pos.extensions import db
 from pos.models import Client, Item, Package, Treatment
 from pos.services import catalog, treatments
+from pos.web import current_settings
 from pos.web.access import role_required
 from pos.web.clinical.forms import (
     QUESTION_GROUPS,
@@ -63,7 +64,8 @@ def client_treatments(client_id: int):  # type: ignore[no-untyped-def]
                 client_id=client.id, purchase_id=form.purchase_id.data,
                 area=form.area.data or "", screening_raw=form.screening_raw(),
                 acknowledged_cautions=list(form.acknowledged.data or []),
-                performed_at=None, user_id=current_user.id)
+                performed_at=None, user_id=current_user.id,
+                bundle_sku=current_settings().first_visit_bundle_sku)
         except PosError as error:
             refusal = _refusal(error)
             status = error.status
