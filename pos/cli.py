@@ -181,7 +181,7 @@ def deliver_alerts_command(limit: int) -> None:
     digest = queue_daily_digest(settings)
     from pos.services.reports import queue_monthly_report
 
-    if queue_monthly_report() is not None:
+    if queue_monthly_report(settings) is not None:
         click.echo("monthly_report_queued=yes")
     report = deliver_pending(limit=limit, settings=settings)
     click.echo(f"expiring_lot_alerts={expiring} digest_queued={'yes' if digest else 'no'} "

@@ -181,7 +181,8 @@ class Worker:
                 counts["expiring_lot_alerts"] = self._step(
                     lambda: check_expiring_lots(settings), "check_expiring_lots") or 0
                 queued = [self._step(lambda: queue_daily_digest(settings), "queue_daily_digest"),
-                          self._step(queue_monthly_report) is not None]
+                          self._step(lambda: queue_monthly_report(settings),
+                                     "queue_monthly_report") is not None]
                 if time.monotonic() >= self._next_sweep_at:
                     self._next_sweep_at = time.monotonic() + SWEEP_EVERY_SECONDS
                     swept = self._step(sweep_checkouts) or {}

@@ -12,6 +12,7 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
+from pos import app_settings
 from pos.extensions import db
 from pos.models import OutboxMessage, User
 from pos.services import clock
@@ -303,12 +304,12 @@ def test_the_monthly_email_is_queued_once_with_the_csv_attached(app, users):
     db.session.commit()
     # DIGEST_HOUR is 7, clinic time: 1 April 06:59 in New York is too early.
     with freeze_time("2026-04-01 10:59:00"):
-        assert queue_monthly_report() is None
+        assert queue_monthly_report(app_settings(app)) is None
     with freeze_time("2026-04-01 11:00:00"):
-        assert queue_monthly_report() is not None
-        assert queue_monthly_report() is None
+        assert queue_monthly_report(app_settings(app)) is not None
+        assert queue_monthly_report(app_settings(app)) is None
     with freeze_time("2026-04-02 09:00:00"):
-        assert queue_monthly_report() is None
+        assert queue_monthly_report(app_settings(app)) is None
     messages = db.session.scalars(select(OutboxMessage)
                                   .where(OutboxMessage.topic == "report")).all()
     assert len(messages) == 1
@@ -351,8 +352,8 @@ def test_managers_receive_last_months_report_by_email_once_with_the_csv(mail_app
     clinic_history()
     manager = users.get("manager")
     with freeze_time("2026-04-01 11:30:00"):  # 07:30 in New York
-        queue_monthly_report()
-        queue_monthly_report()
+        queue_monthly_report(app_settings(mail_app))
+        queue_monthly_report(app_settings(mail_app))
     deliver_pending()
     deliver_pending()
     reports = [m for m in smtp_server.messages if "monthly report 2026-03" in str(m["Subject"])]

@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -12,6 +11,7 @@ from pos.domain.reporting import Month
 from pos.models import OutboxMessage, User
 from pos.services.reports.monthly import clinic_timezone, monthly_report
 from pos.services.reports.rendering import report_csv, report_summary
+from pos.settings import Settings
 
 
 def month_to_send(now: datetime, tz: ZoneInfo, digest_hour: int) -> Month | None:
@@ -24,7 +24,7 @@ def month_to_send(now: datetime, tz: ZoneInfo, digest_hour: int) -> Month | None
     return Month(local.year, local.month).previous
 
 
-def queue_monthly_report(now: datetime | None = None) -> int | None:
+def queue_monthly_report(settings: Settings, now: datetime | None = None) -> int | None:
     """Queue last month's report email for the active managers, once per month.
 
     Returns the id of the OutboxMessage written, or None when it is not due, already
@@ -33,11 +33,12 @@ def queue_monthly_report(now: datetime | None = None) -> int | None:
     """
     from pos.extensions import db
     from pos.services import clock
+    from pos.services.clinic import clinic_settings
     from pos.services.transaction import write_transaction
 
     now = now or clock.now()
     tz = clinic_timezone()
-    month = month_to_send(now, tz, int(current_app.config["DIGEST_HOUR"]))
+    month = month_to_send(now, tz, settings.digest_hour)
     if month is None:
         return None
     dedupe_key = f"report:{month}"
@@ -50,12 +51,11 @@ def queue_monthly_report(now: datetime | None = None) -> int | None:
     if not recipients:
         return None
     report = monthly_report(session, month.year, month.month, tz)
-    currency = current_app.config["CURRENCY"]
     message = OutboxMessage(
         channel="email", topic="report", dedupe_key=dedupe_key,
         recipients=", ".join(recipients),
-        subject=f"{current_app.config['CLINIC_NAME']}: monthly report {month}",
-        body=report_summary(report, currency),
+        subject=f"{clinic_settings(session).clinic_name}: monthly report {month}",
+        body=report_summary(report, settings.currency),
         attachments=[{"filename": f"report-{month}.csv", "content_type": "text/csv",
                       "text": report_csv(report)}],
         created_at=now, next_attempt_at=now)

@@ -5,11 +5,11 @@ Lock order everywhere: sale row, item stock rows (by item id), discount, receipt
 """
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from pos.domain.clinic import ClinicSettings
 from pos.domain.errors import NotFound
 from pos.domain.money import allocate, format_cents
 from pos.domain.statuses import PaymentMethod, PaymentStatus, SaleStatus
@@ -26,8 +26,10 @@ from pos.models import (
 )
 from pos.payments.gateway import PaymentGateway
 from pos.services import audit, clock, ledger
+from pos.services.clinic import clinic_settings
 from pos.services.receipts import next_receipt_number
 from pos.services.transaction import write_transaction
+from pos.settings import settings_for
 
 
 def held_quantities(sale: Sale) -> dict[int, int]:
@@ -74,11 +76,10 @@ def mark_paid(session: Session, sale: Sale) -> None:
     session.flush()
 
 
-def receipt_text(sale: Sale) -> str:
+def receipt_text(sale: Sale, clinic: ClinicSettings, currency: str) -> str:
     """The plain-text receipt: clinic, number, lines, tax, total, payment method. Nothing else."""
-    currency = current_app.config["CURRENCY"]
     money = lambda cents: format_cents(cents, currency)  # noqa: E731
-    rows = [current_app.config["CLINIC_NAME"], f"Receipt #{sale.receipt_number}",
+    rows = [clinic.clinic_name, f"Receipt #{sale.receipt_number}",
             f"Date: {clock.clinic_date(sale.paid_at or clock.now()).isoformat()}", ""]
     for line in sale.lines:
         rows.append(f"{line.quantity} x {line.name}  {money(line.subtotal_cents)}")
@@ -103,11 +104,14 @@ def _queue_receipt_email(session: Session, sale: Sale) -> None:
     client = session.get(Client, sale.client_id) if sale.client_id is not None else None
     if client is None or not client.email:
         return
+    # Written inside the sale's transaction, by whichever path paid it: the clinic row is
+    # cached per process, the currency is the app's (bound to this session's engine).
+    clinic, currency = clinic_settings(session), settings_for(session).currency
     session.add(OutboxMessage(
         channel="email", topic="receipt", dedupe_key=f"receipt:sale:{sale.id}",
         recipients=client.email,
-        subject=f"{current_app.config['CLINIC_NAME']} receipt #{sale.receipt_number}",
-        body=receipt_text(sale), attachments=[]))
+        subject=f"{clinic.clinic_name} receipt #{sale.receipt_number}",
+        body=receipt_text(sale, clinic, currency), attachments=[]))
 
 
 def get_sale(session: Session, sale_id: int) -> Sale:

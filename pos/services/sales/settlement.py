@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -40,6 +39,7 @@ from pos.services.sales.records import (
     tender_of_session,
 )
 from pos.services.transaction import write_transaction
+from pos.settings import settings_for
 
 log = logging.getLogger("pos.sales")
 
@@ -129,7 +129,7 @@ def _fulfil_transaction(checkout: CheckoutSession, event_id: str | None,
         problem = not_the_sales_own(
             stored_session_id=card.checkout_session_id, session_id=checkout.id,
             metadata_sale_id=checkout.sale_id, sale_id=sale.id, currency=checkout.currency,
-            expected_currency=str(current_app.config["CURRENCY"]))
+            expected_currency=settings_for(session).currency)
         if problem is None and sale.status == SaleStatus.PAID:
             return "already_paid", None
         if card.checkout_session_id in (None, checkout.id):
