@@ -46,6 +46,10 @@ class ApiClient:
         return self.client.put(path, json=json,
                                headers={**self.headers, **kw.pop("headers", {})}, **kw)
 
+    def patch(self, path: str, json: Any = None, **kw: Any):  # type: ignore[no-untyped-def]
+        return self.client.patch(path, json=json,
+                                 headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
     def delete(self, path: str, **kw: Any):  # type: ignore[no-untyped-def]
         return self.client.delete(path, headers={**self.headers, **kw.pop("headers", {})}, **kw)
 

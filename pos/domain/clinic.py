@@ -4,13 +4,13 @@ Pure: no database, no Flask. pos/services/clinic.py stores and caches the value.
 """
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from pos.domain.errors import ValidationFailed
+from pos.domain.text import text_problem
 
 MAX_TAX_RATE_BP = 10_000  # 100 %
 # Longest text of each field; the columns are this wide.
@@ -107,16 +107,7 @@ def _text_problem(name: str, value: object) -> str | None:
     text = value.strip()
     if name == "clinic_name" and not text:
         return "must not be empty"
-    if len(text) > TEXT_LIMITS[name]:
-        return f"at most {TEXT_LIMITS[name]} characters"
-    allowed_controls = {"\n", "\r", "\t"} if name in MULTILINE else set()
-    for char in text:
-        category = unicodedata.category(char)
-        # Cc: NUL and other controls (PostgreSQL refuses NUL); Cs: a lone surrogate,
-        # which no encoder accepts.
-        if (category == "Cc" and char not in allowed_controls) or category == "Cs":
-            return "contains a control character"
-    return None
+    return text_problem(text, max_length=TEXT_LIMITS[name], multiline=name in MULTILINE)
 
 
 def _error(problems: dict[str, str]) -> ValidationFailed:

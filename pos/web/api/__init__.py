@@ -67,5 +67,6 @@ from pos.web.api import (  # noqa: E402,F401
     openapi,
     reports,
     sales,
+    settings,
     treatments,
 )

@@ -19,7 +19,7 @@ from pydantic_core import PydanticCustomError, core_schema
 
 from pos.domain.errors import NotFound
 from pos.domain.limits import MAX_AMOUNT_CENTS, MAX_DATE, MAX_ID, MAX_QUANTITY, MIN_DATE
-from pos.domain.text import CONTROL_FREE_PATTERN, text_problem
+from pos.domain.text import CONTROL_FREE_PATTERN, MULTILINE_PATTERN, text_problem
 
 
 class StrictModel(BaseModel):
@@ -33,12 +33,13 @@ class SafeText:
     """Text typed by a person: stripped, then held to pos.domain.text.text_problem.
 
     Used as `Annotated[str, SafeText(120)]`. `optional=True` turns empty text into None
-    (the field must then be typed `... | None`); `pattern` is a further rule, with
-    `pattern_problem` as its message.
+    (the field must then be typed `... | None`); `multiline=True` lets line breaks and tabs
+    through (an address); `pattern` is a further rule, with `pattern_problem` as its message.
     """
 
     max_length: int
     markup: bool = False
+    multiline: bool = False
     optional: bool = False
     pattern: str | None = None
     pattern_problem: str = "has characters that are not allowed"
@@ -51,7 +52,8 @@ class SafeText:
                                      handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         out = handler(schema)
         out.update({"maxLength": self.max_length,
-                    "pattern": self.pattern or CONTROL_FREE_PATTERN})
+                    "pattern": self.pattern or (MULTILINE_PATTERN if self.multiline
+                                                else CONTROL_FREE_PATTERN)})
         if not self.optional:
             out["minLength"] = 1
         if not self.markup:
@@ -64,7 +66,8 @@ class SafeText:
             if self.optional:
                 return None
             raise PydanticCustomError("text_empty", "must not be empty")
-        problem = text_problem(value, max_length=self.max_length, markup=self.markup)
+        problem = text_problem(value, max_length=self.max_length, markup=self.markup,
+                               multiline=self.multiline)
         if problem is None and self.pattern is not None and not re.match(self.pattern, value):
             problem = self.pattern_problem
         if problem is not None:
