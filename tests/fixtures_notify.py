@@ -97,7 +97,7 @@ class SmtpServer:
             self._controller = None
 
     def wait_for(self, count: int, timeout: float = 15.0) -> bool:
-        """Block until `count` messages have arrived (for the background deliverer)."""
+        """Block until `count` messages have arrived (for a deliverer in another thread or process)."""
         with self._collector.arrived:
             return self._collector.arrived.wait_for(lambda: len(self.messages) >= count,
                                                     timeout)

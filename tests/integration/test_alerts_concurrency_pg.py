@@ -154,7 +154,7 @@ def test_two_deliver_alerts_processes_at_once_deliver_each_alert_once(cli_databa
         sell_one(f"ITEM{n:02d}")
     make_item("LIDO", kind="supply", reorder_point=0, lots=[("SOON", 4, 10)])
     env = {**os.environ, "POS_ENV": "development", "SECRET_KEY": "cli-test-secret",
-           "OUTBOX_WORKER": "0", "DATABASE_URL": url, "MAIL_SERVER": smtp_server.host,
+           "DATABASE_URL": url, "MAIL_SERVER": smtp_server.host,
            "MAIL_PORT": str(smtp_server.port), "ALERT_EMAIL_TO": "manager@clinic.test",
            "DIGEST_HOUR": "0", "EXPIRY_WARNING_DAYS": "30"}
     env.pop("MAIL_USE_TLS", None)

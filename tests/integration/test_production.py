@@ -18,7 +18,7 @@ def production_env(monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
     url = f"sqlite:///{tmp_path / 'prod.sqlite3'}"
     monkeypatch.setenv("DATABASE_URL", url)
     return {"SECRET_KEY": "a-long-production-secret", "SQLALCHEMY_DATABASE_URI": url,
-            "OUTBOX_WORKER": False, "STRIPE_SECRET_KEY": None, "STRIPE_WEBHOOK_SECRET": None}
+            "STRIPE_SECRET_KEY": None, "STRIPE_WEBHOOK_SECRET": None}
 
 
 def test_production_starts_when_every_required_setting_is_given(production_env):

@@ -95,7 +95,7 @@ def test_a_payment_made_while_the_app_was_killed_is_settled_once_after_restart(
             db.session.remove()
         port = free_port()
         env = {**os.environ, "DATABASE_URL": url, "POS_ENV": "production",
-               "SECRET_KEY": "drill-secret-key", "OUTBOX_WORKER": "0",
+               "SECRET_KEY": "drill-secret-key",
                "STRIPE_SECRET_KEY": "sk_test_drill", "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
                "STRIPE_API_BASE": standin.api_base, "POS_INSTANCE_DIR": str(tmp_path)}
         log = tmp_path / "gunicorn.log"

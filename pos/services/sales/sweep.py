@@ -45,7 +45,7 @@ def reconcile(since: datetime | None = None) -> dict[str, int]:
 
 
 def sweep_checkouts() -> dict[str, int]:
-    """The periodic clean-up of card payments (the server's deliverer and `pos
+    """The periodic clean-up of card payments (`pos worker` and `pos
     sweep-checkouts`): expire abandoned checkouts, send again the automatic refunds that
     did not go through."""
     counts = sweep_expired()
