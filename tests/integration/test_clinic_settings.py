@@ -227,3 +227,23 @@ def test_two_processes_seeding_at_once_both_read_the_one_row(pg_app):
     [seen] = results
     assert not isinstance(seen, Exception), seen
     assert (seen.clinic_name, seen.tax_rate_bp, seen.version) == ("Seeded First", 500, 111)
+
+
+def test_a_cash_sale_through_the_api_pays_no_statement_for_the_clinic_settings(app, api):
+    make_item("SERUM", price_cents=5000, lots=[("L-1", 5, 200)])
+    desk = api("front_desk")
+    clinic.clinic_settings(db.session())  # seeded and cached by an earlier request
+    db.session.commit()
+    db.session.remove()  # the sale's request starts with a session that has seen nothing
+    seen, stop = _statements(db.engine)
+    try:
+        response = desk.post("/api/v1/sales", json={
+            "payment": "cash", "cash_tendered_cents": 10000,
+            "lines": [{"sku": "SERUM", "quantity": 1}]})
+    finally:
+        stop()
+    assert response.status_code == 201, response.json
+    assert response.json["status"] == "paid"
+    # "Today" (the clinic's zone) was needed for the sale; its version came with the token.
+    assert [s for s in seen if s.startswith("SELECT clinic_settings.")] == []
+    assert any("FROM clinic_settings" in s and "JOIN api_tokens" in s for s in seen)
