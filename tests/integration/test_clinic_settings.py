@@ -183,3 +183,67 @@ def test_a_change_made_by_another_process_shows_on_the_next_request(pg_app):
     page = client.get("/stock/").get_data(as_text=True)
     assert "Renamed Elsewhere" in page and "Glow Microneedling Clinic" not in page
     assert clinic.clinic_settings(db.session()).tax_rate_bp == 450
+
+
+@pytest.mark.postgres
+def test_two_processes_seeding_at_once_both_read_the_one_row(pg_app):
+    """The second seeder waits on the first one's INSERT, then reads its row: no error."""
+    import threading
+
+    from sqlalchemy import create_engine, text
+
+    url = pg_app.config["SQLALCHEMY_DATABASE_URI"]
+    other = create_engine(url)
+    results: list[object] = []
+    with other.connect() as first:
+        first.execute(text(
+            "INSERT INTO clinic_settings (id, clinic_name, address, phone, tax_id, "
+            "receipt_footer, tax_rate_bp, timezone, version, updated_at) VALUES "
+            "(1, 'Seeded First', '', '', '', '', 500, 'UTC', 111, now())"))
+
+        def second() -> None:
+            with pg_app.app_context():
+                try:
+                    results.append(clinic.clinic_settings(db.session()))
+                    db.session.commit()
+                except Exception as error:  # noqa: BLE001 - the test reports it
+                    results.append(error)
+                finally:
+                    db.session.remove()
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        # Until the second seeder is blocked on the first one's uncommitted row (asked on a
+        # connection of its own: pg_stat_activity is a snapshot per transaction).
+        with other.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
+            while not watcher.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()")).scalar():
+                thread.join(0.05)
+                assert thread.is_alive(), results
+        first.commit()
+        thread.join(30)
+    other.dispose()
+    [seen] = results
+    assert not isinstance(seen, Exception), seen
+    assert (seen.clinic_name, seen.tax_rate_bp, seen.version) == ("Seeded First", 500, 111)
+
+
+def test_a_cash_sale_through_the_api_pays_no_statement_for_the_clinic_settings(app, api):
+    make_item("SERUM", price_cents=5000, lots=[("L-1", 5, 200)])
+    desk = api("front_desk")
+    clinic.clinic_settings(db.session())  # seeded and cached by an earlier request
+    db.session.commit()
+    db.session.remove()  # the sale's request starts with a session that has seen nothing
+    seen, stop = _statements(db.engine)
+    try:
+        response = desk.post("/api/v1/sales", json={
+            "payment": "cash", "cash_tendered_cents": 10000,
+            "lines": [{"sku": "SERUM", "quantity": 1}]})
+    finally:
+        stop()
+    assert response.status_code == 201, response.json
+    assert response.json["status"] == "paid"
+    # "Today" (the clinic's zone) was needed for the sale; its version came with the token.
+    assert [s for s in seen if s.startswith("SELECT clinic_settings.")] == []
+    assert any("FROM clinic_settings" in s and "JOIN api_tokens" in s for s in seen)
