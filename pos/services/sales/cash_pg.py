@@ -113,33 +113,29 @@ ln AS (
     refunded_quantity)
   SELECT s.id, u.item_id, u.package_id, u.name, u.category, u.quantity, u.unit_price,
     u.subtotal, u.discount, u.tax, u.total, u.taxable, 0
-  FROM s, unnest(CAST(:l_item AS integer[]), CAST(:l_package AS integer[]),
-    CAST(:l_name AS varchar[]), CAST(:l_category AS varchar[]),
-    CAST(:l_quantity AS integer[]), CAST(:l_unit AS bigint[]),
-    CAST(:l_subtotal AS bigint[]), CAST(:l_discount AS bigint[]), CAST(:l_tax AS bigint[]),
-    CAST(:l_total AS bigint[]), CAST(:l_taxable AS boolean[]))
-    WITH ORDINALITY AS u(item_id, package_id, name, category, quantity, unit_price,
-      subtotal, discount, tax, total, taxable, ord)
+  FROM s, json_to_recordset(CAST(:lines AS json)) AS u(item_id integer,
+    package_id integer, name varchar, category varchar, quantity integer, unit_price bigint,
+    subtotal bigint, discount bigint, tax bigint, total bigint, taxable boolean, ord integer)
   ORDER BY u.ord
   RETURNING id, package_id),
 pp AS (
   INSERT INTO package_purchases (client_id, sale_line_id, package_id, sessions_total,
     sessions_used, sessions_refunded, value_cents, created_at)
   SELECT :client_id, ln.id, u.package_id, u.sessions, 0, 0, u.value, :now
-  FROM unnest(CAST(:p_package AS integer[]), CAST(:p_sessions AS integer[]),
-    CAST(:p_value AS bigint[])) WITH ORDINALITY AS u(package_id, sessions, value, ord)
+  FROM json_to_recordset(CAST(:purchases AS json))
+    AS u(package_id integer, sessions integer, value bigint, ord integer)
   JOIN ln ON ln.package_id = u.package_id
   ORDER BY u.ord),
 mv AS (
   INSERT INTO stock_movements (at, item_id, lot_id, location_id, qty_delta, reason,
     reference, user_id)
   SELECT :now, u.item_id, u.lot_id, :location_id, -u.qty, 'sale', :reference, :user_id
-  FROM s, unnest(CAST(:m_item AS integer[]), CAST(:m_lot AS integer[]),
-    CAST(:m_qty AS integer[])) WITH ORDINALITY AS u(item_id, lot_id, qty, ord)
+  FROM s, json_to_recordset(CAST(:moves AS json))
+    AS u(item_id integer, lot_id integer, qty integer, ord integer)
   ORDER BY u.ord),
 lots AS (
   UPDATE lot_stock SET on_hand = lot_stock.on_hand - u.qty
-  FROM unnest(CAST(:m_lot AS integer[]), CAST(:m_qty AS integer[])) AS u(lot_id, qty)
+  FROM json_to_recordset(CAST(:moves AS json)) AS u(lot_id integer, qty integer)
   WHERE lot_stock.lot_id = u.lot_id AND lot_stock.location_id = :location_id),
 au AS (
   INSERT INTO audit_log (at, user_id, action, entity, entity_id, details)
@@ -230,20 +226,20 @@ def _sell(session: Session, *, client_id: int | None, lines: Sequence[CartLine],
         "subtotal": quote.subtotal_cents, "discount": quote.discount_cents,
         "tax": quote.tax_cents, "total": quote.total_cents, "tendered": cash_tendered_cents,
         "now": now, "receipt_number": receipt_number,
-        "l_item": [q.item_id for q in quote.lines],
-        "l_package": [q.package_id for q in quote.lines],
-        "l_name": [q.name for q in quote.lines], "l_category": [q.category for q in quote.lines],
-        "l_quantity": [q.quantity for q in quote.lines],
-        "l_unit": [q.unit_price_cents for q in quote.lines],
-        "l_subtotal": [q.subtotal_cents for q in quote.lines],
-        "l_discount": [q.discount_cents for q in quote.lines],
-        "l_tax": [q.tax_cents for q in quote.lines],
-        "l_total": [q.total_cents for q in quote.lines],
-        "l_taxable": [q.taxable for q in quote.lines],
-        "p_package": [p[0] for p in purchases], "p_sessions": [p[1] for p in purchases],
-        "p_value": [p[2] for p in purchases],
-        "m_item": [m[0] for m in moves], "m_lot": [m[1] for m in moves],
-        "m_qty": [m[2] for m in moves], "reference": f"sale:{sale.id}",
+        # The rows go as JSON documents: dumping one string costs far less CPU than
+        # dumping an array per column.
+        "lines": json.dumps([
+            {"item_id": q.item_id, "package_id": q.package_id, "name": q.name,
+             "category": q.category, "quantity": q.quantity, "unit_price": q.unit_price_cents,
+             "subtotal": q.subtotal_cents, "discount": q.discount_cents, "tax": q.tax_cents,
+             "total": q.total_cents, "taxable": q.taxable, "ord": i}
+            for i, q in enumerate(quote.lines)]),
+        "purchases": json.dumps([{"package_id": package_id, "sessions": sessions,
+                                  "value": value, "ord": i}
+                                 for i, (package_id, sessions, value) in enumerate(purchases)]),
+        "moves": json.dumps([{"item_id": item_id, "lot_id": lot_id, "qty": qty, "ord": i}
+                             for i, (item_id, lot_id, qty) in enumerate(moves)]),
+        "reference": f"sale:{sale.id}",
         "details": json.dumps({"method": PaymentMethod.CASH.value,
                                "total_cents": quote.total_cents}),
         "email": email or None, "dedupe_key": f"receipt:sale:{sale.id}",
