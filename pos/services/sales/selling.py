@@ -113,8 +113,11 @@ def _create_sale(session: Session, *, client_id: int | None, lines: Sequence[Car
 def sell(*, client_id: int | None, lines: Sequence[CartLine], discount_code: str | None,
          payment: PaymentMethod | str, user_id: int | None,
          cash_tendered_cents: int | None = None, settings: Settings | None = None,
-         base_url: str | None = None) -> Sale:
+         base_url: str | None = None) -> Sale | cash_pg.SoldSale:
     """Sell a cart. Cash: paid at once. Card: `awaiting_payment` with a checkout url.
+
+    A cash sale on PostgreSQL comes back as `cash_pg.SoldSale`, the sale as written
+    (read-only, the attributes the response and the receipt read); otherwise the `Sale`.
 
     `settings` and `base_url` (where the card payment page sends the client back: the
     request's own root) come from the web layer; without them, the settings bound to the
@@ -139,7 +142,8 @@ def _check_tendered(total_cents: int, cash_tendered_cents: int) -> None:
 
 
 def _sell_cash(*, client_id: int | None, lines: Sequence[CartLine], discount_code: str | None,
-               user_id: int | None, cash_tendered_cents: int | None) -> Sale:
+               user_id: int | None, cash_tendered_cents: int | None,
+               ) -> Sale | cash_pg.SoldSale:
     session = db.session()
     if session.get_bind().dialect.name == "postgresql" and not \
             (discount_code and discount_code.strip()):
