@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from pos.domain.errors import Conflict, NotFound, PosError, ValidationFailed
@@ -83,13 +83,20 @@ def create_token(email: str, by_user_id: int | None = None) -> str:
     return token
 
 
-def user_for_token(session: Session, token: str) -> User | None:
+def _token_lookup() -> Select[tuple[User, int]]:
     # The clinic settings' version rides on this lookup (see pos/services/clinic.py).
-    found = session.execute(
-        select(User, clinic.with_version()).join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == _token_digest(token), ApiToken.revoked_at.is_(None),
-               User.active.is_(True))
-    ).first()
+    return (select(User, clinic.with_version()).join(ApiToken, ApiToken.user_id == User.id)
+            .where(ApiToken.token_hash == bindparam("token_hash"),
+                   ApiToken.revoked_at.is_(None), User.active.is_(True)))
+
+
+# Every API request runs it: built once (building it again cost a tenth of a millisecond
+# of each sale's CPU).
+_TOKEN_LOOKUP = _token_lookup()
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    found = session.execute(_TOKEN_LOOKUP, {"token_hash": _token_digest(token)}).first()
     if found is None:
         return None
     user, version = found

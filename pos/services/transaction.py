@@ -32,6 +32,12 @@ def before_commit(hook: Callable[[Session], None]) -> Callable[[Session], None]:
     return hook
 
 
+def run_before_commit_hooks(session: Session) -> None:
+    """What write_transaction() runs before its commit (for a path that commits itself)."""
+    for hook in _before_commit_hooks:
+        hook(session)
+
+
 @contextmanager
 def write_transaction() -> Iterator[Session]:
     session = db.session()
@@ -48,8 +54,7 @@ def write_transaction() -> Iterator[Session]:
         _want_immediate.reset(token)
     try:
         yield session
-        for hook in _before_commit_hooks:
-            hook(session)
+        run_before_commit_hooks(session)
         session.commit()
     except BaseException:
         session.rollback()

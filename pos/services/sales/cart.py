@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 
-from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
@@ -20,6 +19,7 @@ from pos.models import (
     Package,
 )
 from pos.services import clock
+from pos.services.clinic import clinic_settings
 
 MAX_LINES = 100
 
@@ -78,8 +78,9 @@ class Quote:
     tax_rate_bp: int
 
 
-def resolve_lines(session: Session, lines: Sequence[CartLine]) -> list[CartProduct]:
-    """Look every line up in the catalog; the same sku or package twice is one line."""
+def merge_lines(lines: Sequence[CartLine]) -> dict[tuple[str, str], int]:
+    """Check the cart's shape; the same sku or package twice is one line:
+    {("sku" | "package", code): quantity}, in the cart's order."""
     if not lines:
         raise ValidationFailed("A sale needs at least one line.",
                                {"fields": {"lines": "must not be empty"}})
@@ -98,20 +99,38 @@ def resolve_lines(session: Session, lines: Sequence[CartLine]) -> list[CartProdu
         key = ("sku", line.sku.strip()) if line.sku is not None else \
             ("package", (line.package_code or "").strip())
         merged[key] = merged.get(key, 0) + line.quantity
+    return merged
 
-    # The whole cart in one query per table; a sku is matched before a barcode.
-    codes = [code for kind, code in merged if kind == "sku"]
+
+def codes_of(merged: dict[tuple[str, str], int], kind: str) -> list[str]:
+    return [code for k, code in merged if k == kind]
+
+
+def resolve_lines(session: Session, lines: Sequence[CartLine]) -> list[CartProduct]:
+    """Look every line up in the catalog; the same sku or package twice is one line."""
+    merged = merge_lines(lines)
+    # The whole cart in one query per table.
+    codes = codes_of(merged, "sku")
+    items = list(session.scalars(select(Item).where(
+        or_(Item.sku.in_(codes), Item.barcode.in_(codes))).order_by(Item.id))) if codes else []
+    package_codes = codes_of(merged, "package")
+    packages = list(session.scalars(
+        select(Package).where(Package.code.in_(package_codes)))) if package_codes else []
+    return match_catalog(merged, items, packages)
+
+
+def match_catalog(merged: dict[tuple[str, str], int], items: Sequence[Item],
+                  packages: Sequence[Package]) -> list[CartProduct]:
+    """The merged cart matched to the catalog rows found (items in id order): a sku is
+    matched before a barcode; unknown, inactive or clinical-only products are refused.
+    Both sale paths (ORM and PostgreSQL's few statements) go through this one rule."""
     by_sku: dict[str, Item] = {}
     by_barcode: dict[str, Item] = {}
-    if codes:
-        for found in session.scalars(select(Item).where(
-                or_(Item.sku.in_(codes), Item.barcode.in_(codes))).order_by(Item.id)):
-            by_sku.setdefault(found.sku, found)
-            if found.barcode is not None:
-                by_barcode.setdefault(found.barcode, found)
-    package_codes = [code for kind, code in merged if kind == "package"]
-    packages = {p.code: p for p in session.scalars(
-        select(Package).where(Package.code.in_(package_codes)))} if package_codes else {}
+    for found in items:
+        by_sku.setdefault(found.sku, found)
+        if found.barcode is not None:
+            by_barcode.setdefault(found.barcode, found)
+    by_code = {p.code: p for p in packages}
     resolved = []
     for (kind, code), quantity in merged.items():
         if kind == "sku":
@@ -126,7 +145,7 @@ def resolve_lines(session: Session, lines: Sequence[CartLine]) -> list[CartProdu
                 item_id=item.id, package_id=None, sessions=None, taxable=item.taxable,
                 unit_price_cents=item.price_cents, quantity=quantity, item=item))
         else:
-            package = packages.get(code)
+            package = by_code.get(code)
             if package is None or not package.active:
                 raise UnknownItem(f"No package {code!r} is for sale.", {"package_code": code})
             # Treatments are services: not taxed.
@@ -151,8 +170,9 @@ def find_discount(session: Session, code: str, *, lock: bool = False) -> Discoun
     return discount
 
 
-def price(resolved: list[CartProduct], discount: DiscountCode | None) -> Quote:
-    rate = int(current_app.config["TAX_RATE_BP"])
+def price(resolved: list[CartProduct], discount: DiscountCode | None,
+          tax_rate_bp: int) -> Quote:
+    rate = tax_rate_bp
     priced = pricing.price_sale(
         [pricing.LineInput(key=r.sku or r.package_code or "", unit_price_cents=r.unit_price_cents,
                            quantity=r.quantity, taxable=r.taxable) for r in resolved],
@@ -183,4 +203,4 @@ def quote_cart(session: Session, lines: Sequence[CartLine], discount_code: str |
     resolved = resolve_lines(session, lines)
     discount = find_discount(session, discount_code) if discount_code and \
         discount_code.strip() else None
-    return price(resolved, discount)
+    return price(resolved, discount, clinic_settings(session).tax_rate_bp)

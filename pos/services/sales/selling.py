@@ -18,7 +18,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 
-from flask import current_app, has_request_context, request
 from sqlalchemy.orm import Session
 
 from pos.domain.errors import NotFound, ValidationFailed
@@ -39,6 +38,8 @@ from pos.payments.gateway import (
 )
 from pos.services import audit, clock, ledger
 from pos.services.cash_day import ensure_day_open
+from pos.services.clinic import clinic_settings
+from pos.services.sales import cash_pg
 from pos.services.sales.cart import CartLine, Quote, find_discount, price, resolve_lines
 from pos.services.sales.errors import (
     CashTenderedTooLow,
@@ -58,6 +59,7 @@ from pos.services.sales.records import (
 )
 from pos.services.sales.settlement import fulfil_checkout
 from pos.services.transaction import write_transaction
+from pos.settings import Settings, settings_for
 
 log = logging.getLogger("pos.sales")
 
@@ -81,7 +83,7 @@ def _create_sale(session: Session, *, client_id: int | None, lines: Sequence[Car
     stocks = ledger.lock_items(session, [r.item_id for r in resolved if r.item_id], location_id)
     discount = find_discount(session, discount_code, lock=True) if discount_code and \
         discount_code.strip() else None
-    quote = price(resolved, discount)
+    quote = price(resolved, discount, clinic_settings(session).tax_rate_bp)
     if discount is not None:
         discount.times_used += 1
     sale = Sale(client_id=client_id, location_id=location_id, sold_by_id=user_id,
@@ -110,8 +112,16 @@ def _create_sale(session: Session, *, client_id: int | None, lines: Sequence[Car
 
 def sell(*, client_id: int | None, lines: Sequence[CartLine], discount_code: str | None,
          payment: PaymentMethod | str, user_id: int | None,
-         cash_tendered_cents: int | None = None) -> Sale:
-    """Sell a cart. Cash: paid at once. Card: `awaiting_payment` with a checkout url."""
+         cash_tendered_cents: int | None = None, settings: Settings | None = None,
+         base_url: str | None = None) -> Sale | cash_pg.SoldSale:
+    """Sell a cart. Cash: paid at once. Card: `awaiting_payment` with a checkout url.
+
+    A cash sale on PostgreSQL comes back as `cash_pg.SoldSale`, the sale as written
+    (read-only, the attributes the response and the receipt read); otherwise the `Sale`.
+
+    `settings` and `base_url` (where the card payment page sends the client back: the
+    request's own root) come from the web layer; without them, the settings bound to the
+    database and PUBLIC_BASE_URL."""
     if payment not in PAYMENT_METHODS:
         raise ValidationFailed("Payment must be card or cash.",
                                {"fields": {"payment": "must be card or cash"}})
@@ -119,11 +129,31 @@ def sell(*, client_id: int | None, lines: Sequence[CartLine], discount_code: str
         return _sell_cash(client_id=client_id, lines=lines, discount_code=discount_code,
                           user_id=user_id, cash_tendered_cents=cash_tendered_cents)
     return _sell_card(client_id=client_id, lines=lines, discount_code=discount_code,
-                      user_id=user_id)
+                      user_id=user_id, settings=settings or settings_for(db.session()),
+                      base_url=base_url)
+
+
+def _check_tendered(total_cents: int, cash_tendered_cents: int) -> None:
+    if cash_tendered_cents < total_cents:
+        raise CashTenderedTooLow(
+            f"{format_cents(cash_tendered_cents)} tendered is less than the total, "
+            f"{format_cents(total_cents)}.",
+            {"cash_tendered_cents": cash_tendered_cents, "total_cents": total_cents})
 
 
 def _sell_cash(*, client_id: int | None, lines: Sequence[CartLine], discount_code: str | None,
-               user_id: int | None, cash_tendered_cents: int | None) -> Sale:
+               user_id: int | None, cash_tendered_cents: int | None,
+               ) -> Sale | cash_pg.SoldSale:
+    session = db.session()
+    if session.get_bind().dialect.name == "postgresql" and not \
+            (discount_code and discount_code.strip()):
+        # The short path (pos/services/sales/cash_pg.py): a few statements, no unit of work.
+        try:
+            return cash_pg.sell_cash(session, client_id=client_id, lines=lines,
+                                     user_id=user_id, cash_tendered_cents=cash_tendered_cents,
+                                     check_tendered=_check_tendered)
+        except cash_pg.Fallback:
+            pass  # rolled back; the ORM path below says why (or creates what was missing)
     with _keeping_sale_loaded() as kept, write_transaction() as session:
         location = ledger.default_location(session)
         today = clock.today()
@@ -134,12 +164,7 @@ def _sell_cash(*, client_id: int | None, lines: Sequence[CartLine], discount_cod
             # The cash is in hand: if anything below fails, the whole sale rolls back.
             tender_status=PaymentStatus.SUCCEEDED)
         if cash_tendered_cents is not None:
-            if cash_tendered_cents < sale.total_cents:
-                raise CashTenderedTooLow(
-                    f"{format_cents(cash_tendered_cents)} tendered is less than the total, "
-                    f"{format_cents(sale.total_cents)}.",
-                    {"cash_tendered_cents": cash_tendered_cents,
-                     "total_cents": sale.total_cents})
+            _check_tendered(sale.total_cents, cash_tendered_cents)
             sale.cash_tendered_cents = cash_tendered_cents
         item_lines = [line for line in sale.lines if line.item_id is not None]
         lots = ledger.usable_lot_stock(session, [line.item_id for line in item_lines],
@@ -185,9 +210,10 @@ def _keeping_sale_loaded() -> Iterator[list[Sale]]:
 
 
 def _sell_card(*, client_id: int | None, lines: Sequence[CartLine], discount_code: str | None,
-               user_id: int | None) -> Sale:
+               user_id: int | None, settings: Settings, base_url: str | None) -> Sale:
     gateway = payment_gateway()
-    minutes = int(current_app.config.get("CHECKOUT_EXPIRES_MINUTES", 30))
+    minutes = settings.checkout_expires_minutes
+    root = (base_url or settings.public_base_url or "http://localhost:5000").rstrip("/")
     with write_transaction() as session:
         location = ledger.default_location(session)
         ensure_day_open(session, location.id, clock.today())
@@ -206,9 +232,9 @@ def _sell_card(*, client_id: int | None, lines: Sequence[CartLine], discount_cod
 
     # No transaction is open here: the gateway may take seconds.
     request_ = CheckoutRequest(
-        sale_id=sale_id, currency=current_app.config["CURRENCY"], lines=checkout_lines,
+        sale_id=sale_id, currency=settings.currency, lines=checkout_lines,
         amount_total_cents=total, expires_at=expires_at,
-        success_url=_app_url("/payments/done"), cancel_url=_app_url("/payments/cancelled"),
+        success_url=root + "/payments/done", cancel_url=root + "/payments/cancelled",
         idempotency_key=f"sale-{sale_id}-checkout")
     try:
         checkout = gateway.create_checkout(request_)
@@ -250,13 +276,6 @@ def _checkout_lines(sale: Sale) -> tuple[CheckoutLine, ...]:
         else:
             out.append(CheckoutLine(f"{line.quantity} x {line.name}"[:120], line.total_cents, 1))
     return tuple(out)
-
-
-def _app_url(path: str) -> str:
-    if has_request_context():
-        return request.url_root.rstrip("/") + path
-    base = current_app.config.get("PUBLIC_BASE_URL") or "http://localhost:5000"
-    return str(base).rstrip("/") + path
 
 
 def void_sale(sale_id: int, user_id: int | None) -> Sale:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import jsonify, request
 
 from pos.domain.errors import NotFound
 from pos.domain.limits import MAX_ID
@@ -11,6 +11,7 @@ from pos.domain.statuses import PaymentMethod, PaymentStatus, SaleStatus
 from pos.extensions import db
 from pos.models import Sale
 from pos.services import refunds, sales
+from pos.web import current_settings
 from pos.web.api import api_bp, api_user, idempotent, requires
 from pos.web.api.openapi import (
     ID,
@@ -86,7 +87,8 @@ def create_sale(body: SaleIn):  # type: ignore[no-untyped-def]
     sale = sales.sell(client_id=body.client_id, lines=body.cart(),
                       discount_code=body.discount_code, payment=body.payment,
                       user_id=api_user().id, cash_tendered_cents=body.cash_tendered_cents
-                      if body.payment == "cash" else None)
+                      if body.payment == "cash" else None,
+                      settings=current_settings(), base_url=request.url_root)
     return jsonify(sale_json(sale)), 201
 
 

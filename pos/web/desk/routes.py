@@ -34,6 +34,7 @@ from pos.models import Client, Item, Location, Package, Refund, Sale, User
 from pos.models.inventory import DEFAULT_LOCATION_CODE
 from pos.services import cash_day, clients, clock, refunds, sales
 from pos.services.stock import list_items
+from pos.web import current_settings
 from pos.web.access import role_required
 from pos.web.api.schemas import parse_json, parse_query
 from pos.web.api.schemas.clients import NewClientIn
@@ -229,7 +230,8 @@ def create_sale():  # type: ignore[no-untyped-def]
         tendered = _cash_tendered(cart) if cart.payment == "cash" else None
         sale = sales.sell(client_id=cart.client_id, lines=cart.cart(),
                           discount_code=cart.discount_code, payment=cart.payment,
-                          user_id=current_user.id, cash_tendered_cents=tendered)
+                          user_id=current_user.id, cash_tendered_cents=tendered,
+                          settings=current_settings(), base_url=request.url_root)
     except PosError as error:
         return _json_error(error)
     return jsonify({"id": sale.id, "status": sale.status,
