@@ -148,14 +148,7 @@ def test_the_zone_decides_the_clinic_date():
     assert at.astimezone(tokyo.zone).date().isoformat() == "2026-03-01"
 
 
-# Converted by the lead after the second wave's split of these two modules lands; then
-# this allow-list goes and the grep must find nothing at all.
-NOT_YET_CONVERTED = {"pos/services/sales/cart.py", "pos/services/sales/selling.py"}
-
-
 def test_services_and_domain_do_not_reach_into_flask():
     found = subprocess.run(["grep", "-rn", r"from flask\|current_app", "pos/services",
                             "pos/domain"], cwd=ROOT, capture_output=True, text=True).stdout
-    offending = [line for line in found.splitlines()
-                 if line.split(":", 1)[0] not in NOT_YET_CONVERTED]
-    assert offending == []
+    assert found.splitlines() == []

@@ -48,6 +48,7 @@ from pos.services.ledger import TOUCHED_KEY
 from pos.services.sales.cart import CartLine, Quote, codes_of, match_catalog, merge_lines, price
 from pos.services.sales.records import receipt_text
 from pos.services.transaction import run_before_commit_hooks
+from pos.settings import settings_for
 
 
 class Fallback(Exception):  # noqa: N818 - not an error: "use the ORM path for this one"
@@ -176,8 +177,8 @@ def _sell(session: Session, *, client_id: int | None, lines: Sequence[CartLine],
           user_id: int | None, cash_tendered_cents: int | None,
           check_tendered: object) -> SoldSale:
     merged = merge_lines(lines)  # the shape errors need no database
-    zone = clinic_settings(session).zone
-    tax_rate_bp = clinic_settings(session).tax_rate_bp
+    clinic = clinic_settings(session)
+    zone, tax_rate_bp = clinic.zone, clinic.tax_rate_bp
     now = clock.now()
     today = clock.clinic_date(now, zone)
     conn = session.connection()
@@ -252,8 +253,8 @@ def _sell(session: Session, *, client_id: int | None, lines: Sequence[CartLine],
         "details": json.dumps({"method": PaymentMethod.CASH.value,
                                "total_cents": quote.total_cents}),
         "email": email or None, "dedupe_key": f"receipt:sale:{sale.id}",
-        "subject": f"{clinic_settings(session).clinic_name} receipt #{receipt_number}",
-        "body": receipt_text(sale) if email else "",
+        "subject": f"{clinic.clinic_name} receipt #{receipt_number}",
+        "body": receipt_text(sale, clinic, settings_for(session).currency) if email else "",
     }).mappings().one()
     sale.payments[0].id = written["payment_id"]
     for line, line_id in zip(sale.lines, written["line_ids"], strict=True):
