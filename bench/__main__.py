@@ -128,7 +128,17 @@ def table(results: dict[str, Any]) -> str:
         ("Monthly report, totals query (median)", _fmt(totals, " ms"),
          _fmt(base, " ms") + " one SQL", "<= 1.5x baseline",
          _verdict(None if totals is None or not base else totals <= 1.5 * base)),
-        ("Report year load (COPY)", _fmt(_get(r, "report", "load_seconds"), " s"), "",
+        ("Monthly report, whole, on 3 years (median)",
+         _fmt(_get(r, "report", "three_years", "monthly_report_ms_median"), " ms"),
+         _fmt(full, " ms") + " on 1 year", "within noise of 1 year",
+         "ratio " + _fmt(_get(r, "report", "three_to_one_year", "monthly_report_ms_median"))),
+        ("Monthly report, pages touched, 3 years / 1 year",
+         _fmt(_get(r, "report", "three_years", "pages_per_report")),
+         _fmt(_get(r, "report", "pages_per_report")), "",
+         "ratio " + _fmt(_get(r, "report", "three_to_one_year", "pages_per_report"))),
+        ("Report history load (COPY), 1 year / 3 years",
+         _fmt(_get(r, "report", "load_seconds"), " s") + " / "
+         + _fmt(_get(r, "report", "three_years", "load_seconds"), " s"), "",
          "a few minutes", ""),
     ]
     alerts = r.get("alerts") or {}

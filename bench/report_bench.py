@@ -1,10 +1,13 @@
 """The monthly report on a busy year and on three: `monthly_report`, beside one SQL query.
 
-A year (2025, clinic time) is bulk-loaded with COPY into a throw-away PostgreSQL
-database: 200,000 sales (3 % never paid), 500,000 lines (packages, retail, bundles,
-some discounted), 100,000-odd package purchases, 60,000 treatments with 3 supplies each,
-1,000 refunds and a few hundred write-offs; then, into a second database, three such
-years (2023-2025). On each, for June 2025:
+A year of history ending with June 2025 (clinic time) is bulk-loaded with COPY into a
+throw-away PostgreSQL database: per year 200,000 sales (3 % never paid), 500,000 lines
+(packages, retail, bundles, some discounted), 100,000-odd package purchases, 60,000
+treatments with 3 supplies each, 1,000 refunds and a few hundred write-offs; then, into a
+second database, three such years (July 2022 - June 2025). The one-year history reaches
+back to June 2024, the month the report compares with (13 months): without it the
+one-year report would have a month less to read, and the comparison would measure that
+month, not the history. On each, for June 2025:
 - the first `monthly_report`, with no liability snapshot stored yet (it reads the
   liability from all history and stores the month's boundaries), timed once;
 - `monthly_report` (every figure: totals, items, categories, payment methods, staff,
@@ -128,17 +131,30 @@ def _reference_rows(app: Any) -> dict[str, Any]:
     return ids
 
 
+def history_months(years: int) -> int:
+    """The months of a `years`-year history ending with the report's month: at least 13,
+    so the month a year before it (which the report compares with) is there too."""
+    return max(12 * years, 13)
+
+
+def history_start(years: int) -> datetime:
+    """The first instant of that history (clinic time): the first day of its first month."""
+    first = YEAR * 12 + (MONTH - 1) - history_months(years) + 1
+    return datetime(first // 12, first % 12 + 1, 1, tzinfo=TZ)
+
+
 def _instant(rng: random.Random, years: int = 1) -> datetime:
-    """A random instant of the `years` years ending with YEAR, clinic time."""
-    start = datetime(YEAR - years + 1, 1, 1, tzinfo=TZ).astimezone(UTC)
-    end = datetime(YEAR + 1, 1, 1, tzinfo=TZ).astimezone(UTC)
+    """A random instant of the `years`-year history ending with the report's month."""
+    start = history_start(years).astimezone(UTC)
+    end = datetime(YEAR + MONTH // 12, MONTH % 12 + 1, 1, tzinfo=TZ).astimezone(UTC)
     return start + timedelta(seconds=rng.randrange(int((end - start).total_seconds())))
 
 
 def load_year(database_url: str, ids: dict[str, Any], rng: random.Random,
               years: int = 1) -> dict[str, int]:
-    """COPY `years` busy years (ending with YEAR) of sales, lines, purchases, treatments,
-    supplies, refunds and write-offs: the figures above per year."""
+    """COPY a busy history of `years` years (history_months: ending with the report's
+    month) of sales, lines, purchases, treatments, supplies, refunds and write-offs: the
+    figures above per year."""
     from pos.domain.pricing import Discount, LineInput, price_sale
 
     items, packages = ids["items"], ids["packages"]
@@ -147,7 +163,10 @@ def load_year(database_url: str, ids: dict[str, Any], rng: random.Random,
     paid_sales: list[tuple[int, datetime, str, list[tuple]]] = []
     line_id = purchase_id = receipt = 0
     # Rows in time order, as a clinic writes them: a month's sales sit together on disk.
-    instants = sorted(_instant(rng, years) for _ in range(SALES * years))
+    def per_history(per_year: int) -> int:
+        return per_year * history_months(years) // 12
+
+    instants = sorted(_instant(rng, years) for _ in range(per_history(SALES)))
     for sale_id, at in enumerate(instants, start=1):
         paid = rng.random() >= 0.03
         keys: list[tuple[str, int]] = []
@@ -189,10 +208,10 @@ def load_year(database_url: str, ids: dict[str, Any], rng: random.Random,
 
     treatments, supplies = [], []
     supply_id = 0
-    candidates = rng.sample(purchases, min(len(purchases), TREATMENTS * years))
+    candidates = rng.sample(purchases, min(len(purchases), per_history(TREATMENTS)))
     treatment_id = 0
     for purchase in candidates * 2:
-        if treatment_id == TREATMENTS * years:
+        if treatment_id == per_history(TREATMENTS):
             break
         if purchase[5] == purchase[4]:
             continue
@@ -218,7 +237,7 @@ def load_year(database_url: str, ids: dict[str, Any], rng: random.Random,
 
     refunds, refund_lines = [], []
     for refund_id, (sale_id, at, method, sale_lines) in enumerate(
-            rng.sample(paid_sales, REFUNDS * years), start=1):
+            rng.sample(paid_sales, per_history(REFUNDS)), start=1):
         line, _, priced = next((x for x in sale_lines if x[1] not in packages), sale_lines[-1])
         net = (priced.subtotal_cents - priced.discount_cents) // priced.quantity
         tax = priced.tax_cents // priced.quantity
@@ -227,7 +246,7 @@ def load_year(database_url: str, ids: dict[str, Any], rng: random.Random,
         refund_lines.append((refund_id, refund_id, line, 1, net, tax, False))
 
     movements = []
-    for movement_id in range(1, WRITE_OFFS * years + 1):
+    for movement_id in range(1, per_history(WRITE_OFFS) + 1):
         sku = rng.choice(("CART", "LIDO", "MASK"))
         lot_id, _ = rng.choice(ids["lots"][sku])
         movements.append((movement_id, _instant(rng, years), items[sku][0], lot_id,
@@ -475,7 +494,7 @@ def run(database_url: str | None = None, keep: bool | None = None,
                 base = baseline()
             t = figures.totals
             results[h["years"]] = {
-                "years": f"{YEAR - h['years'] + 1}-{YEAR}",
+                "years": f"{history_start(h['years']):%Y-%m} to {YEAR}-{MONTH:02d}",
                 "rows": h["rows"],
                 "load_seconds": h["load_seconds"],
                 "first_report_without_snapshot_ms": h["first_report_without_snapshot_ms"],
