@@ -22,6 +22,7 @@ def fail(error: PosError) -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has users.")
 def seed_demo_command(if_empty: bool) -> None:
     """Create the demo clinic: catalog, lots, clients and one user per role."""
+    from pos import app_settings
     from pos.seed import database_is_empty, seed_demo
 
     saved = Path(current_app.instance_path) / "demo-logins.txt"
@@ -32,7 +33,7 @@ def seed_demo_command(if_empty: bool) -> None:
                 click.echo(saved.read_text().rstrip())
             return
         raise click.ClickException("The database already has users; seed an empty one.")
-    logins = seed_demo()
+    logins = seed_demo(app_settings(current_app))
     lines = ["Demo logins (role, email, password):"]
     lines += [f"  {login.role:<11} {login.email:<28} {login.password}" for login in logins]
     text = "\n".join(lines)

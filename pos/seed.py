@@ -12,6 +12,7 @@ from pos.extensions import db
 from pos.models import Client, Item, User
 from pos.services import catalog, clock, sales, staff, stock
 from pos.services.transaction import write_transaction
+from pos.settings import Settings
 
 # sku, name, kind, unit, price, cost, reorder point, reorder quantity, taxable
 ITEMS = [
@@ -65,7 +66,7 @@ def database_is_empty() -> bool:
     return (db.session.scalar(select(func.count()).select_from(User)) or 0) == 0
 
 
-def seed_demo() -> list[DemoLogin]:
+def seed_demo(settings: Settings) -> list[DemoLogin]:
     today = clock.today()
     for sku, name, kind, unit, price, cost, point, qty, taxable in ITEMS:
         catalog.create_item(catalog.NewItem(sku, name, kind, unit, price, cost, point, qty,
@@ -89,7 +90,8 @@ def seed_demo() -> list[DemoLogin]:
         first_client_id = clients[0].id
     # One client has already bought a series, so a provider can record a treatment at once.
     sales.sell(client_id=first_client_id, lines=[sales.CartLine(None, "FACE-3", 1)],
-               discount_code=None, payment="cash", user_id=None, cash_tendered_cents=79500)
+               discount_code=None, payment="cash", user_id=None, cash_tendered_cents=79500,
+               settings=settings)
     logins = []
     for role in Role:
         email = f"{role.value.replace('_', '-')}@clinic.example"

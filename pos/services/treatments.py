@@ -40,7 +40,6 @@ from pos.models import (
 from pos.models.catalog import AREAS
 from pos.services import audit, clock, ledger
 from pos.services.transaction import write_transaction
-from pos.settings import settings_for
 
 # A clock a few minutes fast on a tablet must not refuse a treatment as "in the future".
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -128,12 +127,11 @@ def perform_treatment(
     acknowledged_cautions: Collection[str],
     performed_at: datetime | None,
     user_id: int | None,
-    bundle_sku: str | None = None,
+    bundle_sku: str,
 ) -> TreatmentResult:
     """Record one session of a purchased package, in one transaction, or change nothing.
 
-    `bundle_sku`: FIRST_VISIT_BUNDLE_SKU, from the caller's settings. None is kept only
-    for pos/web/api/treatments.py until it passes it (then the database's bound settings).
+    `bundle_sku`: FIRST_VISIT_BUNDLE_SKU, from the caller's settings.
     """
     if area not in AREAS:
         raise ValidationFailed("Area must be face or scalp.", {"fields": {"area": "unknown"}})
@@ -168,7 +166,7 @@ def perform_treatment(
         give_bundle = client.first_visit_bundle_at is None
         bundle_item: Item | None = None
         if give_bundle:
-            sku = bundle_sku or settings_for(session).first_visit_bundle_sku
+            sku = bundle_sku
             bundle_item = session.scalar(select(Item).where(Item.sku == sku))
             if bundle_item is None:
                 raise InsufficientStock(

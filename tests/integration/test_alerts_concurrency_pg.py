@@ -21,7 +21,7 @@ from pos.notify.outbox import deliver_pending
 from pos.services import clock, sales, stock
 from pos.services.sales import CartLine
 from tests.conftest import create_database, drop_database
-from tests.factories import make_item, receive
+from tests.factories import make_item, receive, settings
 from tests.fixtures_payments import make_client
 
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("alerts_pg")]
@@ -107,7 +107,7 @@ def test_ten_concurrent_cash_sales_crossing_the_point_send_exactly_one_email(
 
     def cash_sale(_i: int) -> None:
         sales.sell(client_id=client_id, lines=[CartLine("SERUM", None, 1)],
-                   discount_code=None, payment="cash", user_id=None)
+                   discount_code=None, payment="cash", user_id=None, settings=settings())
 
     cash_sale(0)  # opens the clinic day
     assert at_once(pg_mail_app, 10, cash_sale) == []

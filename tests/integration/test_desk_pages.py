@@ -12,7 +12,7 @@ from pos.extensions import db
 from pos.models import CashDay, Client, DiscountCode, ItemStock, PackagePurchase, Sale
 from pos.services import catalog, clock, sales
 from pos.services.transaction import write_transaction
-from tests.factories import make_item
+from tests.factories import make_item, settings
 
 SERUM_PRICE = 6500  # taxable retail, 8 % tax in the test config
 SERIES_PRICE = 79500  # a service: not taxed
@@ -370,7 +370,7 @@ def test_the_cash_day_refuses_a_counted_amount_that_is_not_money(shop, client, l
 
 def test_the_close_is_written_through_the_service_with_the_difference(shop, app):
     sales.sell(client_id=None, lines=[sales.CartLine("SERUM-1OZ", None, 1)],
-               discount_code=None, payment="cash", user_id=None)
+               discount_code=None, payment="cash", user_id=None, settings=settings())
     from pos.services import cash_day
 
     closed = cash_day.close_day(business_date=clock.today(), opening_float_cents=5000,

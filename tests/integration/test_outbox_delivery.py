@@ -16,7 +16,7 @@ from pos.services import clock, sales, stock
 from pos.services.sales import CartLine
 from pos.services.transaction import write_transaction
 from pos.worker import Worker
-from tests.factories import make_item
+from tests.factories import make_item, settings
 from tests.fixtures_payments import make_client
 
 
@@ -182,7 +182,7 @@ def test_an_alert_email_carries_no_client_data(mail_app, smtp_server):
     make_item("SERUM", reorder_point=2, lots=[("L-1", 3, 200)])
     client_id = make_client("Ana", "Lopez", "ana.lopez@example.org")
     sales.sell(client_id=client_id, lines=[CartLine("SERUM", None, 1)], discount_code=None,
-               payment="cash", user_id=None)
+               payment="cash", user_id=None, settings=settings())
     deliver_pending()
     to_manager = [m for m, (_, to) in zip(smtp_server.messages, smtp_server.envelopes,
                                           strict=True) if to == ["manager@clinic.test"]]

@@ -59,7 +59,7 @@ from pos.services.sales.records import (
 )
 from pos.services.sales.settlement import fulfil_checkout
 from pos.services.transaction import write_transaction
-from pos.settings import Settings, settings_for
+from pos.settings import Settings
 
 log = logging.getLogger("pos.sales")
 
@@ -112,7 +112,7 @@ def _create_sale(session: Session, *, client_id: int | None, lines: Sequence[Car
 
 def sell(*, client_id: int | None, lines: Sequence[CartLine], discount_code: str | None,
          payment: PaymentMethod | str, user_id: int | None,
-         cash_tendered_cents: int | None = None, settings: Settings | None = None,
+         settings: Settings, cash_tendered_cents: int | None = None,
          base_url: str | None = None) -> Sale | cash_pg.SoldSale:
     """Sell a cart. Cash: paid at once. Card: `awaiting_payment` with a checkout url.
 
@@ -120,8 +120,7 @@ def sell(*, client_id: int | None, lines: Sequence[CartLine], discount_code: str
     (read-only, the attributes the response and the receipt read); otherwise the `Sale`.
 
     `settings` and `base_url` (where the card payment page sends the client back: the
-    request's own root) come from the web layer; without them, the settings bound to the
-    database and PUBLIC_BASE_URL."""
+    request's own root) come from the web layer; without a base_url, PUBLIC_BASE_URL."""
     if payment not in PAYMENT_METHODS:
         raise ValidationFailed("Payment must be card or cash.",
                                {"fields": {"payment": "must be card or cash"}})
@@ -129,7 +128,7 @@ def sell(*, client_id: int | None, lines: Sequence[CartLine], discount_code: str
         return _sell_cash(client_id=client_id, lines=lines, discount_code=discount_code,
                           user_id=user_id, cash_tendered_cents=cash_tendered_cents)
     return _sell_card(client_id=client_id, lines=lines, discount_code=discount_code,
-                      user_id=user_id, settings=settings or settings_for(db.session()),
+                      user_id=user_id, settings=settings,
                       base_url=base_url)
 
 

@@ -7,6 +7,7 @@ from flask import jsonify
 
 from pos.extensions import db
 from pos.services import treatments
+from pos.web import current_settings
 from pos.web.api import api_bp, api_user, idempotent, requires
 from pos.web.api.openapi import (
     BOOL,
@@ -45,7 +46,8 @@ def create_treatment(body: TreatmentIn):  # type: ignore[no-untyped-def]
         client_id=body.client_id, purchase_id=body.purchase_id, area=body.area,
         screening_raw=dict(body.screening),
         acknowledged_cautions=list(body.acknowledged_cautions or []),
-        performed_at=body.performed_at, user_id=api_user().id)
+        performed_at=body.performed_at, user_id=api_user().id,
+        bundle_sku=current_settings().first_visit_bundle_sku)
     return jsonify(result_json(result)), 201
 
 
