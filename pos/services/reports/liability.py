@@ -143,20 +143,30 @@ def _sold(since: datetime | None, end: datetime, split: Any) -> Any:
             .join(Sale, Sale.id == SaleLine.sale_id)
             .where(counted)
             .subquery("sold"))
-    # A window: the window's sales (ix_sales_paid_at), and each one's purchases looked up
-    # through its package lines (ix_sale_lines_package_sale,
-    # ix_package_purchases_sale_line_value), so
-    # the cost follows the window, not the history (a join lets the planner hash every
-    # package line once there are enough). MATERIALIZED: each lookup runs once per sale.
-    value = (select(func.sum(PackagePurchase.value_cents))
-             .join(SaleLine, SaleLine.id == PackagePurchase.sale_line_id)
-             .where(SaleLine.sale_id == Sale.id, SaleLine.package_id.is_not(None))
-             .scalar_subquery())
-    window = (select(Sale.paid_at.label("paid_at"), value.label("value"))
+    # A window: its sales read once by ix_sales_paid_at, their package lines by a range
+    # of ix_sale_lines_package_sale over the window's span of sale ids (ids grow with
+    # time: see sale_id_span), the lines' purchases by a range of
+    # ix_package_purchases_sale_line_value over those lines' ids, each hashed against the
+    # other: range scans that follow the window, where a lookup per sale descended
+    # indexes as deep as the history. MATERIALIZED: each is read once.
+    window = (select(Sale.id.label("id"), Sale.paid_at.label("paid_at"))
               .where(Sale.paid_at >= since, counted)
               .cte("window_sales").prefix_with("MATERIALIZED"))
-    return (select(*split(window.c.paid_at, func.coalesce(window.c.value, 0)))
-            .subquery("sold"))
+    lines = (select(SaleLine.id.label("id"), SaleLine.sale_id.label("sale_id"))
+             .where(SaleLine.package_id.is_not(None),
+                    SaleLine.sale_id.between(select(func.min(window.c.id)).scalar_subquery(),
+                                             select(func.max(window.c.id)).scalar_subquery()))
+             .cte("window_lines").prefix_with("MATERIALIZED"))
+    return (
+        select(*split(window.c.paid_at, PackagePurchase.value_cents))
+        .select_from(lines)
+        .join(window, window.c.id == lines.c.sale_id)
+        .join(PackagePurchase, and_(
+            PackagePurchase.sale_line_id == lines.c.id,
+            PackagePurchase.sale_line_id.between(
+                select(func.min(lines.c.id)).scalar_subquery(),
+                select(func.max(lines.c.id)).scalar_subquery())))
+        .subquery("sold"))
 
 
 def _performed(since: datetime | None, start: datetime, end: datetime) -> Any:
@@ -178,29 +188,41 @@ def _performed(since: datetime | None, start: datetime, end: datetime) -> Any:
             .join(PackagePurchase, PackagePurchase.id == grouped.c.purchase_id)
             .subquery("counts"))
     else:
-        # Only the purchases with a session in the window, each one's counts and value
-        # looked up by ix_treatments_purchase_id and the primary key (a handful of rows),
-        # so the cost follows the window. MATERIALIZED: each lookup runs once per purchase.
-        touched = (select(Treatment.purchase_id.label("purchase_id")).distinct()
-                   .where(counted, Treatment.performed_at >= since).subquery("touched"))
+        # Only the purchases with a session in [since, end): the window's own rows give
+        # each one's sessions in [since, start) and [start, end); one count per purchase,
+        # by ix_treatments_purchase_id (a handful of rows), gives those before since, and
+        # its value and size come by the primary key: lookups as deep as the indexes (a
+        # level more for many times the history), where a join would read every
+        # treatment or purchase ever made. MATERIALIZED: once per purchase.
+        touched = (
+            select(Treatment.purchase_id.label("purchase_id"),
+                   sum_or_zero(case((Treatment.performed_at < start, 1), else_=0))
+                   .label("before_start"),
+                   sum_or_zero(case((Treatment.performed_at >= start, 1), else_=0))
+                   .label("within"))
+            .where(counted, Treatment.performed_at >= since)
+            .group_by(Treatment.purchase_id).subquery("touched"))
         earlier = Treatment.__table__.alias("earlier")
-
-        def before(bound: datetime) -> Any:
-            return (select(func.count()).select_from(earlier)
-                    .where(earlier.c.purchase_id == touched.c.purchase_id,
-                           earlier.c.voided_at.is_(None), earlier.c.performed_at < bound)
-                    .scalar_subquery())
-
+        n_since = (select(func.count()).select_from(earlier)
+                   .where(earlier.c.purchase_id == touched.c.purchase_id,
+                          earlier.c.voided_at.is_(None), earlier.c.performed_at < since)
+                   .scalar_subquery())
         def of_purchase(column: Any) -> Any:
+            # a lookup each, not a join: a join would hash every purchase ever sold
             return (select(column).where(PackagePurchase.id == touched.c.purchase_id)
                     .scalar_subquery().label(column.key))
 
-        counts = (select(before(since).label("n_since"), before(start).label("n_start"),
-                         before(end).label("n_end"),
-                         of_purchase(PackagePurchase.value_cents),
-                         of_purchase(PackagePurchase.sessions_total))
-                  .select_from(touched)
-                  .cte("counts").prefix_with("MATERIALIZED"))
+        window_counts = (
+            select(n_since.label("n_since"), touched.c.before_start, touched.c.within,
+                   of_purchase(PackagePurchase.value_cents),
+                   of_purchase(PackagePurchase.sessions_total))
+            .select_from(touched)
+            .cte("window_counts").prefix_with("MATERIALIZED"))
+        n_start = window_counts.c.n_since + window_counts.c.before_start
+        counts = (select(window_counts.c.n_since, n_start.label("n_start"),
+                         (n_start + window_counts.c.within).label("n_end"),
+                         window_counts.c.value_cents, window_counts.c.sessions_total)
+                  .subquery("counts"))
     total, value = counts.c.sessions_total, counts.c.value_cents
 
     def value_of(n: Any) -> Any:
