@@ -1,10 +1,11 @@
 """`flask --app wsgi pos worker`: the background work of the clinic, in its own process.
 
 Each round it delivers the outbox, raises expiring-lot alerts, queues the daily digest and
-the monthly report email, and (at most once a minute) sweeps abandoned card checkouts and
-purges Idempotency-Key records older than 24 h. Several workers, on one machine or
-several, may run at once: the outbox is claimed with `SKIP LOCKED`, the digests have
-unique dedupe keys, the sweep settles each sale under its row lock.
+the monthly report email, and (at most once a minute) sweeps abandoned card checkouts,
+purges Idempotency-Key records older than 24 h and carts untouched for 7 days. Several
+workers, on one machine or several, may run at once: the outbox is claimed with
+`SKIP LOCKED`, the digests have unique dedupe keys, the sweep settles each sale under its
+row lock.
 
 Between rounds it waits `interval` seconds. On PostgreSQL it also LISTENs on the outbox's
 channel: a trigger on the outbox sends NOTIFY with the COMMIT of a transaction that queued
@@ -169,6 +170,7 @@ class Worker:
         """One round of every job; each on its own, so one failing does not hold back the
         others (it is logged and tried again next round)."""
         from pos.services.alerts import check_expiring_lots, queue_daily_digest
+        from pos.services.carts import purge_stale
         from pos.services.reports import queue_monthly_report
         from pos.services.sales import sweep_checkouts
         from pos.web.api.idempotency import purge_expired
@@ -188,6 +190,7 @@ class Worker:
                     swept = self._step(sweep_checkouts) or {}
                     counts.update({f"checkouts_{k}": v for k, v in swept.items()})
                     counts["idempotency_purged"] = self._step(purge_expired) or 0
+                    counts["carts_purged"] = self._step(purge_stale) or 0
                 if counts["expiring_lot_alerts"] or any(queued):
                     self._deliver(counts)  # what this round queued leaves in this round
             finally:

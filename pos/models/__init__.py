@@ -1,4 +1,5 @@
 """Every model, imported here so metadata (and Alembic) sees them all."""
+from pos.models.carts import DeskCart
 from pos.models.catalog import Item, Package, PackageSupply
 from pos.models.clinic import ClinicSettingsRow
 from pos.models.clinical import Treatment, TreatmentSupply
@@ -22,8 +23,8 @@ from pos.models.sales import (
 from pos.models.staff import ApiToken, AuditEntry, LoginFailure, Setting, User
 
 __all__ = [
-    "Alert", "ApiToken", "AuditEntry", "CashDay", "Client", "ClinicSettingsRow", "DiscountCode",
-    "IdempotencyRecord",
+    "Alert", "ApiToken", "AuditEntry", "CashDay", "Client", "ClinicSettingsRow", "DeskCart",
+    "DiscountCode", "IdempotencyRecord",
     "Item", "ItemStock", "Location", "Lot", "LotStock", "LoginFailure", "OutboxMessage",
     "Package", "PackageLiabilitySnapshot", "PackagePurchase", "PackageSupply", "Payment",
     "ProcessedEvent", "ReceiptCounter",

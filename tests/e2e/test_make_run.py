@@ -84,8 +84,8 @@ class MakeRun:
                 response = requests.get(f"{self.url}/login", timeout=5)
                 if response.status_code == 200:
                     return response
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or a worker still importing the app (a busy machine)
             time.sleep(0.5)
         pytest.fail(f"make run did not serve the login page in time:\n{self.output()[-4000:]}")
 

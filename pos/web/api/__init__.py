@@ -62,6 +62,7 @@ def requires(minimum: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
 # Route modules register themselves on api_bp.
 from pos.web.api import (  # noqa: E402,F401
     alerts,
+    carts,
     catalog,
     clients,
     openapi,

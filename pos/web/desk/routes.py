@@ -32,7 +32,7 @@ from pos.domain.money import format_cents, parse_cents
 from pos.extensions import db
 from pos.models import Client, Item, Location, Package, Refund, Sale, User
 from pos.models.inventory import DEFAULT_LOCATION_CODE
-from pos.services import cash_day, clients, clock, refunds, sales
+from pos.services import carts, cash_day, clients, clock, refunds, sales
 from pos.services.stock import list_items
 from pos.web import current_settings
 from pos.web.access import role_required
@@ -40,6 +40,7 @@ from pos.web.api.schemas import parse_json, parse_query
 from pos.web.api.schemas.clients import NewClientIn
 from pos.web.api.schemas.queries import ClientsQuery
 from pos.web.api.schemas.sales import DeskCartIn
+from pos.web.desk.desk_key import desk_key
 from pos.web.desk.forms import CloseDayForm, NewClientForm, OpeningFloatForm, RefundForm
 
 desk_bp = Blueprint("desk", __name__)
@@ -146,15 +147,7 @@ def client_page(client_id: int):  # type: ignore[no-untyped-def]
 
 # -- checkout ------------------------------------------------------------------------------
 
-@desk_bp.get("/checkout")
-@role_required("front_desk")
-def checkout():  # type: ignore[no-untyped-def]
-    client = None
-    client_id = request.args.get("client_id", "")
-    if re.fullmatch(r"[0-9]{1,10}", client_id) and int(client_id) <= MAX_ID:
-        client = db.session.get(Client, int(client_id))
-    return render_template("desk/checkout.html", client=client)
-
+# The page itself and its saved cart: pos/web/desk/cart_routes.py.
 
 @desk_bp.get("/desk/catalog.json")
 @role_required("front_desk")
@@ -234,6 +227,7 @@ def create_sale():  # type: ignore[no-untyped-def]
                           settings=current_settings(), base_url=request.url_root)
     except PosError as error:
         return _json_error(error)
+    carts.clear_desk_cart(desk_key())  # sold: the desk starts a new cart
     return jsonify({"id": sale.id, "status": sale.status,
                     "url": url_for("desk.sale_page", sale_id=sale.id)}), 201
 
