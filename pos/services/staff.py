@@ -107,7 +107,12 @@ def unknown_user_hash(session: Session) -> str:
     """A hash of nothing anyone knows: checked when an email is unknown, so a wrong email
     takes as long as a wrong password."""
     hasher = _hasher(session)
-    return _unknown_hashes.setdefault(id(hasher), hasher.hash(secrets.token_urlsafe(16)))
+    # Made once per hasher: hashing on every call (as setdefault's argument would) made a
+    # wrong email cost two Argon2 runs to a wrong password's one (bench/signin_bench.py).
+    found = _unknown_hashes.get(id(hasher))
+    if found is None:
+        found = _unknown_hashes.setdefault(id(hasher), hasher.hash(secrets.token_urlsafe(16)))
+    return found
 
 
 def password_matches(session: Session, stored_hash: str, password: str) -> bool:

@@ -167,6 +167,52 @@ def test_x_forwarded_for_gives_the_address_behind_one_trusted_proxy(tmp_path):
             db.engine.dispose()
 
 
+
+def test_a_wrong_email_and_a_wrong_password_do_the_same_work(app, users, monkeypatch):
+    """Same message, same SQL statements, one Argon2 verification and no hashing each."""
+    from argon2 import PasswordHasher
+    from sqlalchemy import event
+
+    user = users.get("manager")
+    staff_hash_calls: list[str] = []
+    real_hash, real_verify = PasswordHasher.hash, PasswordHasher.verify
+
+    def counting_hash(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        staff_hash_calls.append("hash")
+        return real_hash(self, *args, **kwargs)
+
+    def counting_verify(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        staff_hash_calls.append("verify")
+        return real_verify(self, *args, **kwargs)
+
+    def work(email: str, address: str) -> tuple[str, list[str], list[str]]:
+        browser = app.test_client()
+        environ = {"REMOTE_ADDR": address}
+        token = csrf_token(browser.get("/login", environ_base=environ).get_data(as_text=True))
+        statements: list[str] = []
+
+        def record(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+            statements.append(re.sub(r"\s+", " ", statement))
+
+        staff_hash_calls.clear()
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            response = browser.post("/login", environ_base=environ, data={
+                "email": email, "password": "wrong-password-1", "csrf_token": token})
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        assert response.status_code == 401
+        return error_text(response), statements, list(staff_hash_calls)
+
+    sign_in(app.test_client(), "warm-up@test.example", "wrong", address="10.9.0.1")
+    monkeypatch.setattr(PasswordHasher, "hash", counting_hash)
+    monkeypatch.setattr(PasswordHasher, "verify", counting_verify)
+    unknown = work("nobody@test.example", "10.9.0.2")
+    known = work(user.email, "10.9.0.3")
+    assert unknown[0] == known[0] == "Email or password is not right."
+    assert unknown[1] == known[1]
+    assert unknown[2] == known[2] == ["verify"]
+
 # -- sessions ----------------------------------------------------------------------------
 
 def test_the_cookie_holds_only_a_session_key_that_the_database_keeps_hashed(app, users):
