@@ -6,7 +6,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Flask, current_app, g, jsonify, render_template, request, session
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    render_template,
+    request,
+    session,
+)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -164,7 +173,9 @@ def register_web(app: Flask) -> None:
                                      idle_minutes=current_settings().session_idle_minutes)
         if loaded.user is None:
             session.pop(SESSION_KEY, None)
-            g.session_went_idle = loaded.idle
+            if loaded.idle:
+                flash("This desk locked after "
+                      f"{current_settings().session_idle_minutes} minutes without use.")
         return loaded.user
 
     def _fresh_request_state() -> None:

@@ -342,6 +342,7 @@ def test_a_pin_unlocks_an_idle_desk_for_the_same_user(app, users, moving_clock):
     assert signed_in_as(desk) is None
     lock_screen = desk.get("/login").get_data(as_text=True)
     assert "Unlock this desk" in lock_screen and user.name in lock_screen
+    assert "This desk locked after 30 minutes without use." in lock_screen
     response = unlock(desk, user.id, "2468")
     assert response.status_code == 302 and response.headers["Location"] == "/checkout"
     assert signed_in_as(desk) == user.name
