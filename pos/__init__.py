@@ -7,6 +7,7 @@ from typing import Any
 
 from dotenv import load_dotenv
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
 from pos.extensions import csrf, db, login_manager, migrate
@@ -43,6 +44,14 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
+    # Sessions are server-side (pos/services/sessions.py): the cookie holds only their key.
+    login_manager.session_protection = None
+
+    trusted_proxies = app.extensions[SETTINGS_KEY].trusted_proxies
+    if trusted_proxies > 0:
+        # Only behind that many proxies is X-Forwarded-For the client's address; otherwise
+        # anyone could pick the address the sign-in throttle counts against.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted_proxies)  # type: ignore[method-assign]
 
     from pos.services.transaction import configure_engine
 

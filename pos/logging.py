@@ -2,13 +2,14 @@
 
 What is logged is chosen field by field: the method, the path *without* its query string
 (a search may carry a client's name), the status and the time taken. Never a request or
-response body, never a header value other than the request id: contact and health data
-must not reach a log.
+response body, never a header value other than the request ids (ours, and the client's
+X-Request-Id cleaned, beside it): contact and health data must not reach a log.
 """
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 from datetime import UTC, datetime
@@ -16,6 +17,19 @@ from datetime import UTC, datetime
 from flask import Flask, g, has_request_context, request
 
 ACCESS_LOGGER = "pos.access"
+CLIENT_REQUEST_ID_LIMIT = 64
+_NOT_ID_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def clean_client_request_id(raw: str) -> str:
+    """What a client sent as X-Request-Id, reduced to [A-Za-z0-9._-] and 64 characters, so
+    it cannot break a log line or smuggle data into it."""
+    return _NOT_ID_CHARACTERS.sub("", raw[:CLIENT_REQUEST_ID_LIMIT * 4])[
+        :CLIENT_REQUEST_ID_LIMIT]
+
+
+def client_request_id() -> str:
+    return clean_client_request_id(request.headers.get("X-Request-Id", ""))
 
 
 class JsonFormatter(logging.Formatter):
@@ -28,6 +42,9 @@ class JsonFormatter(logging.Formatter):
         }
         if has_request_context():
             entry["request_id"] = g.get("request_id")
+            client_id = client_request_id()
+            if client_id:
+                entry["client_request_id"] = client_id
             entry["method"] = request.method
             entry["path"] = request.path
         for field in ("status", "duration_ms"):

@@ -94,9 +94,20 @@ class Settings:
     # The item handed out once per client with the first treatment ever (a stock movement).
     first_visit_bundle_sku: str = "BUNDLE-FV"
 
-    # Failed logins allowed per email or per address within the window before a pause.
+    # Failed sign-ins (password or PIN) per account within the window before it waits, with
+    # a growing back-off (pos/domain/throttle.py); per client address the limit is far
+    # higher, since a whole clinic may sign in from one address.
     login_max_failures: int = 5
+    login_address_max_failures: int = 50
     login_window_seconds: int = 15 * 60
+    # How many reverse proxies stand in front of the app: the client address is taken from
+    # X-Forwarded-For only when this is more than 0 (werkzeug's ProxyFix, x_for=N).
+    trusted_proxies: int = 0
+    # A staff session unused for this long is locked: a PIN or a full sign-in opens it.
+    session_idle_minutes: int = 30
+    # Who signed in fully on a desk (a browser) may unlock it by PIN for this long: a long
+    # clinic day, so each morning starts with a password again.
+    desk_membership_hours: int = 12
     # argon2-cffi's defaults (RFC 9106 low-memory); the test configuration lowers them.
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536

@@ -144,9 +144,7 @@ def login_as(client, users):  # type: ignore[no-untyped-def]
 
     def login(role: str):  # type: ignore[no-untyped-def]
         user = users.get(role)
-        with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
-            session["_fresh"] = True
+        factories.signed_in(client, user)
         return user
 
     return login

@@ -28,6 +28,22 @@ class UserPool:
         return self._by_role[role]
 
 
+def signed_in(client, user) -> str:  # type: ignore[no-untyped-def]
+    """Give this test client a real server-side session of `user` (what the login form
+    would do, without the form); returns the session's cookie key."""
+    from pos.domain.statuses import SessionOrigin
+    from pos.services import sessions
+    from pos.services.transaction import write_transaction
+
+    with write_transaction() as session:
+        key = sessions.start_session(session, user.id, None, SessionOrigin.PASSWORD,
+                                     clock.now())
+    with client.session_transaction() as browser:
+        browser.clear()
+        browser["sid"] = key
+    return key
+
+
 class ApiClient:
     """The Flask test client with a bearer token; `.post(path, json)` etc."""
 

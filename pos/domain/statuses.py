@@ -49,3 +49,18 @@ def check_in(column: str, values: type[StrEnum]) -> str:
     """The SQL of a CHECK constraint that keeps `column` inside one of these sets."""
     listed = ", ".join(f"'{member.value}'" for member in values)
     return f"{column} IN ({listed})"
+
+
+class SessionOrigin(StrEnum):
+    """How a staff session began: a full sign-in, or a PIN unlocking an idle desk."""
+
+    PASSWORD = "password"  # noqa: S105 - a kind of sign-in, not a secret
+    PIN = "pin"
+
+
+class SessionEndReason(StrEnum):
+    SIGNED_OUT = "signed_out"
+    IDLE = "idle"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a reason, not a secret
+    # Ended from outside: deactivation, a change of roles (end_user_sessions).
+    REVOKED = "revoked"

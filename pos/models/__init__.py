@@ -20,14 +20,15 @@ from pos.models.sales import (
     Sale,
     SaleLine,
 )
-from pos.models.staff import ApiToken, AuditEntry, LoginFailure, Setting, User
+from pos.models.sessions import LoginThrottle, StaffPin, StaffSession
+from pos.models.staff import ApiToken, AuditEntry, Setting, User
 
 __all__ = [
     "Alert", "ApiToken", "AuditEntry", "CashDay", "Client", "ClinicSettingsRow", "DeskCart",
     "DiscountCode", "IdempotencyRecord",
-    "Item", "ItemStock", "Location", "Lot", "LotStock", "LoginFailure", "OutboxMessage",
+    "Item", "ItemStock", "Location", "Lot", "LotStock", "LoginThrottle", "OutboxMessage",
     "Package", "PackageLiabilitySnapshot", "PackagePurchase", "PackageSupply", "Payment",
-    "ProcessedEvent", "ReceiptCounter",
+    "ProcessedEvent", "ReceiptCounter", "StaffPin", "StaffSession",
     "Refund", "RefundLine", "Sale", "SaleLine", "Setting", "StockMovement", "Treatment",
     "TreatmentSupply", "User",
 ]

@@ -1,11 +1,11 @@
-"""Staff accounts, API tokens, login throttling and the audit log."""
+"""Staff accounts, API tokens and the audit log (sessions: pos/models/sessions.py)."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pos.domain.roles import Role, role_allows
@@ -46,17 +46,6 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="tokens")
-
-
-class LoginFailure(db.Model):
-    """One failed login, keyed by email and by client address; old rows are pruned."""
-
-    __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(300))
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AuditEntry(db.Model):

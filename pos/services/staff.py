@@ -1,20 +1,19 @@
-"""Staff accounts: creation, passwords (Argon2id), API tokens and login throttling."""
+"""Staff accounts: creation, passwords (Argon2id) and API tokens (signing in:
+pos/services/signin.py)."""
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Select, bindparam, delete, func, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
-from pos.domain.errors import Conflict, NotFound, PosError, ValidationFailed
+from pos.domain.errors import Conflict, NotFound, ValidationFailed
 from pos.domain.roles import Role
-from pos.extensions import db
-from pos.models import ApiToken, LoginFailure, User
-from pos.services import audit, clinic, clock
+from pos.models import ApiToken, User
+from pos.services import audit, clinic
 from pos.services.transaction import write_transaction
 from pos.settings import settings_for
 
@@ -31,12 +30,9 @@ def _hasher(session: Session) -> PasswordHasher:
     if key not in _hashers:
         _hashers[key] = PasswordHasher(time_cost=key[0], memory_cost=key[1])
     return _hashers[key]
+
+
 MIN_PASSWORD_LENGTH = 10
-
-
-class TooManyAttempts(PosError):
-    code = "too_many_attempts"
-    status = 429
 
 
 def hash_password(session: Session, password: str) -> str:
@@ -104,53 +100,27 @@ def user_for_token(session: Session, token: str) -> User | None:
     return user
 
 
-def authenticate(email: str, password: str, client_address: str, *, max_failures: int,
-                 window_seconds: int) -> User | None:
-    """The user for these credentials, or None. Throttled per email and per address.
-
-    Failures are rows in the database, so the limit holds across gunicorn workers and
-    machines. Past the limit even a right password is refused until the window passes.
-    """
-    email = normalise_email(email)
-    keys = [f"email:{email}", f"addr:{client_address}"]
-    since = clock.now() - timedelta(seconds=window_seconds)
-    session = db.session()
-    failures = session.scalar(
-        select(func.count()).select_from(LoginFailure)
-        .where(LoginFailure.key.in_(keys), LoginFailure.at >= since)
-        .group_by(LoginFailure.key).order_by(func.count().desc()).limit(1)
-    ) or 0
-    if failures >= max_failures:
-        raise TooManyAttempts(
-            "Too many failed sign-ins. Wait a few minutes before trying again.")
-    user = session.scalar(select(User).where(User.email == email))
-    # The hash is checked outside any write transaction (it is slow on purpose), and against
-    # a stand-in hash when the email is unknown, so timing does not tell which emails exist.
-    stored_hash = user.password_hash if user is not None else _unknown_user_hash(session)
-    matches = _password_matches(session, stored_hash, password)
-    with write_transaction() as session:
-        if user is not None and user.active and matches:
-            user = session.get(User, user.id)
-            session.execute(delete(LoginFailure).where(LoginFailure.key == keys[0]))
-            if _hasher(session).check_needs_rehash(user.password_hash):
-                user.password_hash = hash_password(session, password)
-            return user
-        for key in keys:
-            session.add(LoginFailure(key=key))
-        session.execute(delete(LoginFailure).where(LoginFailure.at < since))
-        return None
-
-
 _unknown_hashes: dict[int, str] = {}
 
 
-def _unknown_user_hash(session: Session) -> str:
+def unknown_user_hash(session: Session) -> str:
+    """A hash of nothing anyone knows: checked when an email is unknown, so a wrong email
+    takes as long as a wrong password."""
     hasher = _hasher(session)
-    return _unknown_hashes.setdefault(id(hasher), hasher.hash(secrets.token_urlsafe(16)))
+    # Made once per hasher: hashing on every call (as setdefault's argument would) made a
+    # wrong email cost two Argon2 runs to a wrong password's one (bench/signin_bench.py).
+    found = _unknown_hashes.get(id(hasher))
+    if found is None:
+        found = _unknown_hashes.setdefault(id(hasher), hasher.hash(secrets.token_urlsafe(16)))
+    return found
 
 
-def _password_matches(session: Session, stored_hash: str, password: str) -> bool:
+def password_matches(session: Session, stored_hash: str, password: str) -> bool:
     try:
         return _hasher(session).verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(session: Session, stored_hash: str) -> bool:
+    return _hasher(session).check_needs_rehash(stored_hash)

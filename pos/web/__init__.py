@@ -6,10 +6,18 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Flask, current_app, g, jsonify, render_template, request
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    render_template,
+    request,
+    session,
+)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, UnicodeConverter
@@ -19,11 +27,14 @@ from pos.domain.errors import PosError
 from pos.domain.limits import MAX_ID
 from pos.domain.money import format_cents
 from pos.extensions import db, login_manager
-from pos.models import User
-from pos.services import clinic
+from pos.services import clinic, clock
+from pos.services import sessions as staff_sessions
 from pos.settings import Settings
 
 log = logging.getLogger("pos")
+
+# The one entry of the session cookie that says who is signed in: a server session's key.
+SESSION_KEY = "sid"
 
 # The pages use no inline script or style and no third-party origin.
 CONTENT_SECURITY_POLICY = (
@@ -119,6 +130,11 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(alerts_bp)
     add_nav(app, "Alerts", "alerts.index", "manager")
 
+    from pos.web.today.routes import today_bp
+
+    app.register_blueprint(today_bp)
+    add_nav(app, "Today", "today.index", "provider")
+
     from pos.web.clinical.routes import clinical_bp
 
     app.register_blueprint(clinical_bp)
@@ -147,18 +163,21 @@ def register_web(app: Flask) -> None:
         return {"nav_entries": nav_entries, "demo_gateway_banner": demo_gateway_banner,
                 "clinic": current_clinic}
 
-    @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        if not user_id.isdigit() or int(user_id) > 2**31 - 1:
+    @login_manager.request_loader
+    def load_user_from_session(_request):  # type: ignore[no-untyped-def]
+        # The cookie names a server-side session by its random key (pos/services/sessions.py);
+        # nothing else in it says who is signed in.
+        key = session.get(SESSION_KEY)
+        if not isinstance(key, str) or not key or len(key) > 100:
             return None
-        # The clinic settings' version rides on this lookup: no statement of its own.
-        found = db.session.execute(
-            select(User, clinic.with_version()).where(User.id == int(user_id))).first()
-        if found is None:
-            return None
-        user, version = found
-        clinic.note_version(db.session(), version)
-        return user if user.active else None
+        loaded = staff_sessions.load(db.session(), key, now=clock.now(),
+                                     idle_minutes=current_settings().session_idle_minutes)
+        if loaded.user is None:
+            session.pop(SESSION_KEY, None)
+            if loaded.idle:
+                flash("This desk locked after "
+                      f"{current_settings().session_idle_minutes} minutes without use.")
+        return loaded.user
 
     def _fresh_request_state() -> None:
         # The signed-in user and the CSRF token belong to one request. A test client may run
@@ -172,7 +191,9 @@ def register_web(app: Flask) -> None:
 
     @app.before_request
     def _request_id() -> None:
-        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
+        # Ours alone: a client's X-Request-Id is only logged beside it, cleaned
+        # (pos/logging.py), never echoed, so it cannot forge or collide with our ids.
+        g.request_id = uuid.uuid4().hex
 
     @app.before_request
     def _query_text():  # type: ignore[no-untyped-def]

@@ -214,8 +214,9 @@ def test_a_code_scanned_before_the_catalog_arrives_is_added_once_it_does(
     """A scanner can type faster than the page loads: the scan must wait, not be lost or
     sent to the server in the case the scanner typed."""
     held: list[Route] = []
-    page.route("**/desk/catalog.json", lambda route: held.append(route))
+    # The front desk lands on the checkout: hold the catalog of the next visit only.
     browser_login(page, demo_clinic, "front_desk")
+    page.route("**/desk/catalog.json", lambda route: held.append(route))
     page.goto(f"{demo_clinic.url}/checkout")
     scan = page.get_by_role("textbox", name="Scan or search products")
     scan.fill(SERUM.lower())

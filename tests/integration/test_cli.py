@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 
 from pos.extensions import db
 from pos.models import Client, Item, Lot, Package, StockMovement, User
-from pos.services import clock, staff, stock
+from pos.services import clock, signin, stock
 from pos.services.clients import client_summary
+from tests import factories
 from tests.factories import PASSWORD
 
 DEMO_SKUS = {"CART-36", "LIDO-23", "HA-CLIN", "GF-MASK", "MIST-CLIN", "CLEANSE", "BUNDLE-FV",
@@ -43,8 +44,8 @@ def demo_logins(output: str) -> dict[str, tuple[str, str]]:
 
 
 def signs_in(email: str, password: str) -> bool:
-    return staff.authenticate(email, password, "cli-test", max_failures=5,
-                              window_seconds=60) is not None
+    return signin.sign_in_with_password(email, password, "cli-test", desk_key=None,
+                                        settings=factories.settings()) is not None
 
 
 def test_create_user_reads_the_password_from_stdin_and_stores_only_its_argon2id_hash(cli):

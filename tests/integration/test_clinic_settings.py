@@ -19,7 +19,7 @@ from pos.extensions import db
 from pos.models import AuditEntry, ClinicSettingsRow, OutboxMessage
 from pos.services import alerts, clinic, clock
 from tests.conftest import make_app
-from tests.factories import UserPool, make_item, settings
+from tests.factories import UserPool, make_item, settings, signed_in
 
 ROOT = Path(__file__).resolve().parents[2]
 # 03:00 UTC on 1 March: still 28 February in New York, already 1 March in Tokyo.
@@ -151,15 +151,16 @@ def test_a_signed_in_request_pays_no_statement_for_the_clinic_settings(app, clie
     assert "Harbor Skin Studio" in page
     own = [s for s in seen if s.startswith("SELECT clinic_settings.")]
     assert own == []  # the version came with the user lookup; the row from the cache
-    assert any("FROM clinic_settings" in s and "FROM users" in s for s in seen)
+    # The session's lookup (staff_sessions joined with users) carries the version.
+    assert any("FROM clinic_settings" in s and "FROM staff_sessions JOIN users" in s
+               for s in seen)
 
 
 @pytest.mark.postgres
 def test_a_change_made_by_another_process_shows_on_the_next_request(pg_app):
     manager = UserPool().get("manager")
     client = pg_app.test_client()
-    with client.session_transaction() as browser:
-        browser["_user_id"] = str(manager.id)
+    signed_in(client, manager)
     assert "Glow Microneedling Clinic" in client.get("/stock/").get_data(as_text=True)
     db.session.commit()
     script = textwrap.dedent("""

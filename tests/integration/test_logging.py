@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from tests.factories import PASSWORD
 
@@ -24,9 +25,12 @@ def access_lines(text: str) -> list[dict]:
 
 def test_each_request_logs_one_json_access_line_carrying_its_request_id(app, client, capsys):
     response = client.get("/healthz", headers={"X-Request-Id": "req-7f3a"})
-    assert response.headers["X-Request-Id"] == "req-7f3a"
+    # The id is the server's own; the client's is logged beside it, never echoed.
+    server_id = response.headers["X-Request-Id"]
+    assert server_id != "req-7f3a" and re.fullmatch(r"[0-9a-f]{32}", server_id)
     [line] = [entry for entry in access_lines(capsys.readouterr().err)
-              if entry["request_id"] == "req-7f3a"]
+              if entry["request_id"] == server_id]
+    assert line["client_request_id"] == "req-7f3a"
     assert line["method"] == "GET"
     assert line["path"] == "/healthz"
     assert line["status"] == 200
@@ -99,7 +103,18 @@ def test_the_app_still_logs_after_alembic_style_config_disabled_existing_loggers
         app = make_app(f"sqlite:///{tmp_path / 'pos.sqlite3'}")
         app.test_client().get("/healthz", headers={"X-Request-Id": "after-alembic"})
         assert [e["path"] for e in access_lines(capsys.readouterr().err)
-                if e["request_id"] == "after-alembic"] == ["/healthz"]
+                if e.get("client_request_id") == "after-alembic"] == ["/healthz"]
     finally:
         for lg, disabled in was_disabled.items():
             lg.disabled = disabled
+
+
+def test_a_client_request_id_is_not_echoed_and_is_logged_only_cleaned(app, client, capsys):
+    sent = "abc<script>alert(1)</script>\tDROP TABLE;" + "x" * 100
+    response = client.get("/login", headers={"X-Request-Id": sent})
+    server_id = response.headers["X-Request-Id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", server_id)
+    assert "script" not in server_id
+    [line] = [e for e in access_lines(capsys.readouterr().err) if e["request_id"] == server_id]
+    assert line["client_request_id"] == ("abcscriptalert1scriptDROPTABLE" + "x" * 100)[:64]
+    assert "<" not in json.dumps(line)

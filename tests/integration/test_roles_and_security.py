@@ -14,7 +14,7 @@ import pytest
 from pos.domain.roles import Role
 from pos.extensions import csrf
 from pos.web.api import PUBLIC_ENDPOINTS
-from tests.factories import PASSWORD, make_item
+from tests.factories import PASSWORD, make_item, signed_in
 
 ROLES = [r.value for r in Role]
 RANK = {role: i for i, role in enumerate(ROLES)}
@@ -60,9 +60,7 @@ def _request(app, rule, method: str, url: str, role: str | None, api, users):  #
         return client.open(url, method=method, json={}, headers=headers)
     client = app.test_client()
     if role:
-        with client.session_transaction() as session:
-            session["_user_id"] = str(users.get(role).id)
-            session["_fresh"] = True
+        signed_in(client, users.get(role))
     return client.open(url, method=method, data={})
 
 
@@ -170,9 +168,7 @@ def test_every_form_route_refuses_a_post_without_a_csrf_token(app, users, matrix
                 rule.endpoint.split(".")[0] in exempt_blueprints:
             continue
         client = app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = str(users.get("admin").id)
-            session["_fresh"] = True
+        signed_in(client, users.get("admin"))
         response = client.post(_fill(rule, matrix_data), data={"anything": "1"})
         assert response.status_code == 400, f"POST {rule.rule} without a CSRF token"
         checked.append(rule.rule)
