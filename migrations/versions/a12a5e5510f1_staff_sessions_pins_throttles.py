@@ -8,7 +8,7 @@ per failure of `login_failures` (its rows only throttled the last 15 minutes: dr
 Read by hand: three new tables, one dropped; no existing table changes.
 
 Revision ID: a12a5e5510f1
-Revises: e4c1b7a2d9f0
+Revises: e11c0ca47555
 Create Date: 2026-11-29 17:10:00.000000
 
 """
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a12a5e5510f1'
-down_revision = 'e4c1b7a2d9f0'
+down_revision = 'e11c0ca47555'
 branch_labels = None
 depends_on = None
 
