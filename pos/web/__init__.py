@@ -104,6 +104,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(payments_bp)
 
+    from pos.web.desk import sale_routes  # noqa: F401 - its routes join desk_bp
     from pos.web.desk.routes import desk_bp
 
     app.register_blueprint(desk_bp)
