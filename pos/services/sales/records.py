@@ -126,6 +126,7 @@ def get_sale(session: Session, sale_id: int) -> Sale:
 # What becomes of a card tender still pending when its sale is closed unpaid.
 _TENDER_STATUS_ON_CLOSE = {SaleStatus.EXPIRED: PaymentStatus.CANCELLED,
                            SaleStatus.VOID: PaymentStatus.CANCELLED,
+                           SaleStatus.CANCELLED: PaymentStatus.CANCELLED,
                            SaleStatus.FAILED: PaymentStatus.FAILED}
 
 

@@ -44,7 +44,8 @@ desk_bp = Blueprint("desk", __name__)
 
 SELLABLE_KINDS = ("retail", "bundle")
 STATUS_LABELS = {"awaiting_payment": "Awaiting payment", "paid": "Paid", "expired": "Expired",
-                 "failed": "Payment failed", "void": "Void"}
+                 "failed": "Payment failed", "void": "Void",
+                 "cancelled": "Cancelled"}
 
 
 def _money(cents: int) -> str:
