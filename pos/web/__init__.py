@@ -112,6 +112,11 @@ def register_web(app: Flask) -> None:
     add_nav(app, "Clients", "desk.clients_page", "front_desk")
     add_nav(app, "Cash day", "desk.cash_day_page", "front_desk")
 
+    from pos.web.transactions.routes import transactions_bp
+
+    app.register_blueprint(transactions_bp)
+    add_nav(app, "Transactions", "transactions.index", "front_desk")
+
     add_nav(app, "Stock", "stock.overview", "front_desk")
 
     from pos.web.alerts.routes import alerts_bp
