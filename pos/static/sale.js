@@ -15,8 +15,12 @@
         .then(function (body) {
           if (!body || body.status === "awaiting_payment") { return; }
           clearInterval(timer);
-          // Reloaded from the server: the page then offers what the new status allows.
-          window.location.reload();
+          // Turned in place (no reload: whatever the desk typed meanwhile stays).
+          var badge = $("sale-status");
+          badge.textContent = body.label;
+          badge.className = "badge sale-" + body.status;
+          panel.hidden = true;
+          $(body.status === "paid" ? "paid-panel" : "closed-panel").hidden = false;
         })
         .catch(function () { /* the next tick tries again */ });
     }, 2000);

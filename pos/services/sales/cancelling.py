@@ -95,7 +95,13 @@ def _cancel(sale_id: int, user_id: int | None) -> tuple[Sale, bool]:
         locked = lock_sale(session, sale_id)
         assert locked is not None
         cancelled_now = locked.status != SaleStatus.CANCELLED
-        if cancelled_now:
+        if cancelled_now and expired_at_gateway and locked.status == SaleStatus.EXPIRED:
+            # The gateway's "expired" event for our own expiry got here first and released
+            # the hold already: the sale was cancelled, which is what it shows.
+            locked.status = SaleStatus.CANCELLED
+            audit.record(session, user_id, "sale.cancel", "sale", locked.id,
+                         total_cents=locked.total_cents, checkout_expired=True)
+        elif cancelled_now:
             _refuse_unless_awaiting(locked)
             release_and_close(session, locked, SaleStatus.CANCELLED)
             audit.record(session, user_id, "sale.cancel", "sale", locked.id,

@@ -57,8 +57,9 @@ def _render_sale(sale: Sale, form: RefundForm, status: int, refund_error: str | 
         cancel_form=CancelSaleForm(formdata=None, prefix="cancel") if awaiting else None,
         cash_form=(cash_form or TakeCashForm(formdata=None, prefix="cash"))
         if awaiting else None,
+        # Also while awaiting: the page turns to paid in place, offering it then.
         email_form=EmailReceiptForm(formdata=None, prefix="email")
-        if sale.status == SaleStatus.PAID else None,
+        if sale.status in (SaleStatus.PAID, SaleStatus.AWAITING_PAYMENT) else None,
         client_email=client.email if client is not None else None), status
 
 
