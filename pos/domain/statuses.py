@@ -15,6 +15,8 @@ class SaleStatus(StrEnum):
     EXPIRED = "expired"
     FAILED = "failed"
     VOID = "void"
+    # Ended unpaid at the desk (the client walked away, or paid another way).
+    CANCELLED = "cancelled"
 
 
 class PaymentMethod(StrEnum):
@@ -64,3 +66,23 @@ class SessionEndReason(StrEnum):
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a reason, not a secret
     # Ended from outside: deactivation, a change of roles (end_user_sessions).
     REVOKED = "revoked"
+
+
+class SaleRefundStatus(StrEnum):
+    """How much of a sale was given back (the sale's `refund_status`)."""
+
+    NONE = "none"
+    PARTIAL = "partial"
+    FULL = "full"
+
+
+def sale_refund_status(total_cents: int, refunded_cents: int,
+                       refund_count: int) -> SaleRefundStatus:
+    """From the sale's total and its counted refunds (COUNTED_REFUND_STATUSES, tax
+    included). Refunding every unit gives back exactly the total (pricing.refund_amounts),
+    so "full" is an amount, whatever the steps; a sale of 0 refunded is full."""
+    if refund_count == 0:
+        return SaleRefundStatus.NONE
+    if refunded_cents >= total_cents:
+        return SaleRefundStatus.FULL
+    return SaleRefundStatus.PARTIAL

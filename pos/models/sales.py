@@ -80,6 +80,9 @@ class Sale(db.Model):
     __table_args__ = (
         UniqueConstraint("location_id", "receipt_number"),
         Index("ix_sales_paid_at", "paid_at"),
+        # The transactions list: newest first, by day, by cashier.
+        Index("ix_sales_created_at", "created_at"),
+        Index("ix_sales_sold_by_id", "sold_by_id"),
         Index("ix_sales_status_expires_at", "status", "expires_at"),
         # The monthly report's liability looks up every package sale's payment by id:
         # index-only, without visiting the table.

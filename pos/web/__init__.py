@@ -115,13 +115,21 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(payments_bp)
 
-    from pos.web.desk import cart_routes  # noqa: F401 - its routes join desk_bp
+    from pos.web.desk import (
+        cart_routes,  # noqa: F401 - its routes join desk_bp
+        sale_routes,  # noqa: F401 - its routes join desk_bp
+    )
     from pos.web.desk.routes import desk_bp
 
     app.register_blueprint(desk_bp)
     add_nav(app, "Checkout", "desk.checkout", "front_desk")
     add_nav(app, "Clients", "desk.clients_page", "front_desk")
     add_nav(app, "Cash day", "desk.cash_day_page", "front_desk")
+
+    from pos.web.transactions.routes import transactions_bp
+
+    app.register_blueprint(transactions_bp)
+    add_nav(app, "Transactions", "transactions.index", "front_desk")
 
     add_nav(app, "Stock", "stock.overview", "front_desk")
 

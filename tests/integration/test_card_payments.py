@@ -89,7 +89,8 @@ def test_the_completed_event_pays_the_sale_once(api, shop, standin, client):
     (purchase,) = db.session.scalars(select(PackagePurchase)).all()
     assert purchase.sessions_left == 3
     (mail,) = db.session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "receipt")).all()
-    assert mail.recipients == CLIENT_EMAIL and "Card ending 4242" in mail.body
+    assert mail.recipients == CLIENT_EMAIL and "Visa ending 4242" in mail.body
+    assert "Client: Zoe Quintero" in mail.body and "sessions left: 3" in mail.body
 
 
 def test_an_expired_checkout_releases_the_held_stock(api, shop, standin, client):

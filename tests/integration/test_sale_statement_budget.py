@@ -129,6 +129,9 @@ def test_a_cash_sale_takes_at_most_ten_statements(app, api, counter):
     mail = db.session.scalars(select(OutboxMessage).where(
         OutboxMessage.dedupe_key == f"receipt:sale:{sale['id']}")).one()
     assert "Receipt #2" in mail.body and "Total: $552.60" in mail.body
+    # The receipt names the cashier and the client (read in the same statements).
+    assert "Cashier: " in mail.body and "Client: Ana " in mail.body
+    assert "sessions left: 3" in mail.body
     assert mail.recipients == "ana.lopez@example.org"
 
     listing = "\n".join(f"{i + 1}. {s[:200]}" for i, s in enumerate(statements))

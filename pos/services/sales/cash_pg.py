@@ -59,8 +59,10 @@ _READ = text("""
 SELECT l.id AS location_id,
   (SELECT c.closed_at FROM cash_days c
     WHERE c.location_id = l.id AND c.business_date = :today FOR SHARE) AS closed_at,
-  (SELECT json_build_object('id', c.id, 'email', c.email)
+  (SELECT json_build_object('id', c.id, 'email', c.email,
+                           'name', c.first_name || ' ' || c.last_name)
      FROM clients c WHERE c.id = :client_id) AS client,
+  (SELECT u.name FROM users u WHERE u.id = :user_id) AS cashier,
   (SELECT coalesce(json_agg(json_build_object(
       'id', i.id, 'sku', i.sku, 'barcode', i.barcode, 'name', i.name, 'kind', i.kind,
       'price_cents', i.price_cents, 'taxable', i.taxable, 'active', i.active,
@@ -185,7 +187,7 @@ def _sell(session: Session, *, client_id: int | None, lines: Sequence[CartLine],
     read = conn.execute(_READ, {
         "today": today, "client_id": client_id, "codes": codes_of(merged, "sku"),
         "package_codes": codes_of(merged, "package"),
-        "location_code": DEFAULT_LOCATION_CODE}).mappings().first()
+        "location_code": DEFAULT_LOCATION_CODE, "user_id": user_id}).mappings().first()
     if read is None or read["closed_at"] is not None or read["sale_id"] is None \
             or (client_id is not None and read["client"] is None):
         raise Fallback
@@ -254,7 +256,9 @@ def _sell(session: Session, *, client_id: int | None, lines: Sequence[CartLine],
                                "total_cents": quote.total_cents}),
         "email": email or None, "dedupe_key": f"receipt:sale:{sale.id}",
         "subject": f"{clinic.clinic_name} receipt #{receipt_number}",
-        "body": receipt_text(sale, clinic, settings_for(session).currency) if email else "",
+        "body": receipt_text(sale, clinic, settings_for(session).currency,
+                             cashier=read["cashier"], client_name=read["client"]["name"])
+        if email else "",
     }).mappings().one()
     sale.payments[0].id = written["payment_id"]
     for line, line_id in zip(sale.lines, written["line_ids"], strict=True):

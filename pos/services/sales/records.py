@@ -23,6 +23,7 @@ from pos.models import (
     Payment,
     ProcessedEvent,
     Sale,
+    User,
 )
 from pos.payments.gateway import PaymentGateway
 from pos.services import audit, clock, ledger
@@ -76,27 +77,43 @@ def mark_paid(session: Session, sale: Sale) -> None:
     session.flush()
 
 
-def receipt_text(sale: Sale, clinic: ClinicSettings, currency: str) -> str:
-    """The plain-text receipt: clinic, number, lines, tax, total, payment method. Nothing else."""
+def receipt_text(sale: Sale, clinic: ClinicSettings, currency: str, *,
+                 cashier: str | None = None, client_name: str | None = None) -> str:
+    """The plain-text receipt mailed when the sale is paid: the clinic (name, address,
+    phone, tax id), number, cashier, client, lines (a package with the sessions it
+    gives), tax, total, each tender (card brand and last 4). Nothing else.
+    (pos/services/sales/receipt.py writes the receipt sent again later, refunds included.)"""
     money = lambda cents: format_cents(cents, currency)  # noqa: E731
-    rows = [clinic.clinic_name, f"Receipt #{sale.receipt_number}",
-            f"Date: {clock.clinic_date(sale.paid_at or clock.now()).isoformat()}", ""]
+    rows = [clinic.clinic_name, *[part for part in (clinic.address, clinic.phone) if part]]
+    if clinic.tax_id:
+        rows.append(f"Tax id: {clinic.tax_id}")
+    rows += ["", f"Receipt #{sale.receipt_number}",
+             f"Date: {clock.clinic_date(sale.paid_at or clock.now()).isoformat()}"]
+    if cashier:
+        rows.append(f"Cashier: {cashier}")
+    if client_name:
+        rows.append(f"Client: {client_name}")
+    rows.append("")
     for line in sale.lines:
         rows.append(f"{line.quantity} x {line.name}  {money(line.subtotal_cents)}")
+        if line.package is not None:
+            # Just bought: every session of each unit is still to come.
+            rows += [f"    sessions left: {line.package.sessions}"] * line.quantity
     rows.append("")
     rows.append(f"Subtotal: {money(sale.subtotal_cents)}")
     if sale.discount_cents:
         rows.append(f"Discount: -{money(sale.discount_cents)}")
     rows.append(f"Tax: {money(sale.tax_cents)}")
     rows.append(f"Total: {money(sale.total_cents)}")
-    method = "Cash" if sale.payment_method == PaymentMethod.CASH else "Card"
+    method = "Cash" if sale.payment_method == PaymentMethod.CASH else \
+        (getattr(sale.card_payment, "card_brand", None) or "card").replace("_", " ").title()
     if sale.card_last4:
         method += f" ending {sale.card_last4}"
     rows.append(f"Paid by: {method}")
     if sale.payment_method == PaymentMethod.CASH and sale.cash_tendered_cents is not None:
         rows.append(f"Tendered: {money(sale.cash_tendered_cents)}")
         rows.append(f"Change: {money(sale.cash_tendered_cents - sale.total_cents)}")
-    rows += ["", "Thank you."]
+    rows += ["", clinic.receipt_footer or "Thank you."]
     return "\n".join(rows) + "\n"
 
 
@@ -111,7 +128,14 @@ def _queue_receipt_email(session: Session, sale: Sale) -> None:
         channel="email", topic="receipt", dedupe_key=f"receipt:sale:{sale.id}",
         recipients=client.email,
         subject=f"{clinic.clinic_name} receipt #{sale.receipt_number}",
-        body=receipt_text(sale, clinic, currency), attachments=[]))
+        body=receipt_text(sale, clinic, currency, cashier=_cashier_name(session, sale),
+                          client_name=client.full_name), attachments=[]))
+
+
+def _cashier_name(session: Session, sale: Sale) -> str | None:
+    # Usually in the identity map already (the signed-in user who sold it): no SELECT.
+    user = session.get(User, sale.sold_by_id) if sale.sold_by_id is not None else None
+    return user.name if user is not None else None
 
 
 def get_sale(session: Session, sale_id: int) -> Sale:
@@ -126,6 +150,7 @@ def get_sale(session: Session, sale_id: int) -> Sale:
 # What becomes of a card tender still pending when its sale is closed unpaid.
 _TENDER_STATUS_ON_CLOSE = {SaleStatus.EXPIRED: PaymentStatus.CANCELLED,
                            SaleStatus.VOID: PaymentStatus.CANCELLED,
+                           SaleStatus.CANCELLED: PaymentStatus.CANCELLED,
                            SaleStatus.FAILED: PaymentStatus.FAILED}
 
 

@@ -176,11 +176,17 @@ def _flag_foreign_payment(session: Session, sale: Sale, checkout: CheckoutSessio
     return "flagged"
 
 
+# Why a late payment of a sale ended on purpose is refused (flagged and refunded).
+_ENDED_ON_PURPOSE = {SaleStatus.VOID: "paid after sale was voided",
+                     SaleStatus.CANCELLED: "paid after sale was cancelled"}
+
+
 def _settle_late_payment(session: Session, sale: Sale,
                          checkout: CheckoutSession) -> tuple[str, _AutoRefund | None]:
     """A payment for a sale whose hold is gone: sell if the stock is still there (and the
-    sale was not voided on purpose), else flag it and refund the client automatically."""
-    if sale.status != SaleStatus.VOID:
+    sale was not ended on purpose: voided, or cancelled at the desk, where the client may
+    well have paid another way), else flag it and refund the client automatically."""
+    if sale.status not in _ENDED_ON_PURPOSE:
         stocks = ledger.lock_items(session, held_quantities(sale), sale.location_id)
         short = [item_id for item_id, qty in held_quantities(sale).items()
                  if stocks[item_id].available < qty]
@@ -194,8 +200,7 @@ def _settle_late_payment(session: Session, sale: Sale,
             audit.record(session, None, "sale.paid_late", "sale", sale.id,
                          previous_status=sale.status)
             return "paid", None
-    reason = "paid after hold expired" if sale.status != SaleStatus.VOID \
-        else "paid after sale was voided"
+    reason = _ENDED_ON_PURPOSE.get(SaleStatus(sale.status), "paid after hold expired")
     if not checkout.payment_intent_id:
         sale.flag = f"{reason}; refund by hand (no payment reference)"[:200]
         audit.record(session, None, "sale.flag", "sale", sale.id, flag="paid_late_no_intent")

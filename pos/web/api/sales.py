@@ -7,13 +7,16 @@ from flask import jsonify, request
 
 from pos.domain.errors import NotFound
 from pos.domain.limits import MAX_ID
-from pos.domain.statuses import PaymentMethod, PaymentStatus, SaleStatus
+from pos.domain.statuses import PaymentMethod, PaymentStatus, SaleRefundStatus, SaleStatus
 from pos.extensions import db
 from pos.models import Sale
 from pos.services import refunds, sales
-from pos.web import current_settings
+from pos.services.sales import cancelling, listing, receipt
+from pos.services.sales.listing import Cashier, SaleFacts
+from pos.web import current_clinic, current_settings
 from pos.web.api import api_bp, api_user, idempotent, requires
 from pos.web.api.openapi import (
+    BOOL,
     ID,
     INT,
     PATH_GROUPS,
@@ -24,9 +27,11 @@ from pos.web.api.openapi import (
     ok,
     op,
     path_param,
+    query_params,
 )
-from pos.web.api.schemas import validate_body
+from pos.web.api.schemas import validate_body, validate_query
 from pos.web.api.schemas.sales import RefundIn, SaleIn
+from pos.web.api.schemas.transactions import SalesQuery
 
 
 def _known_id(sale_id: int) -> int:
@@ -36,9 +41,13 @@ def _known_id(sale_id: int) -> int:
     return sale_id
 
 
-def sale_json(sale: Sale) -> dict[str, Any]:
+def sale_json(sale: Sale | Any, facts: SaleFacts) -> dict[str, Any]:
+    """A sale as the API shows it; `facts` (listing.sale_facts) adds what its row lacks."""
     body: dict[str, Any] = {
         "id": sale.id, "status": sale.status, "client_id": sale.client_id,
+        "refund_status": facts.refund_status.value,
+        "cashier": ({"id": facts.cashier.id, "name": facts.cashier.name}
+                    if facts.cashier is not None else None),
         "payment_method": sale.payment_method,
         "subtotal_cents": sale.subtotal_cents, "discount_cents": sale.discount_cents,
         "tax_cents": sale.tax_cents, "total_cents": sale.total_cents,
@@ -84,18 +93,50 @@ def sale_json(sale: Sale) -> dict[str, Any]:
 @idempotent
 @validate_body(SaleIn)
 def create_sale(body: SaleIn):  # type: ignore[no-untyped-def]
+    # The cashier is who sells, read before the sale's commit expires the user (no lookup
+    # after it: a cash sale's statement budget); nothing of a new sale is refunded.
+    seller = api_user()
+    facts = SaleFacts(SaleRefundStatus.NONE, 0, Cashier(seller.id, seller.name))
     sale = sales.sell(client_id=body.client_id, lines=body.cart(),
                       discount_code=body.discount_code, payment=body.payment,
-                      user_id=api_user().id, cash_tendered_cents=body.cash_tendered_cents
+                      user_id=seller.id, cash_tendered_cents=body.cash_tendered_cents
                       if body.payment == "cash" else None,
                       settings=current_settings(), base_url=request.url_root)
-    return jsonify(sale_json(sale)), 201
+    return jsonify(sale_json(sale, facts)), 201
+
+
+def _sale_response(sale: Sale):  # type: ignore[no-untyped-def]
+    return jsonify(sale_json(sale, listing.sale_facts(db.session(), sale)))
+
+
+@api_bp.get("/v1/sales")
+@requires("front_desk")
+@validate_query(SalesQuery)
+def list_sales(query: SalesQuery):  # type: ignore[no-untyped-def]
+    found = listing.list_sales(db.session(), query.filters(), page=query.page,
+                               per_page=query.per_page, zone=current_clinic().zone)
+    return jsonify({"items": [sale_json(sale, found.facts[sale.id]) for sale in found.sales],
+                    "page": found.page, "per_page": found.per_page, "total": found.total})
 
 
 @api_bp.get("/v1/sales/<int:sale_id>")
 @requires("front_desk")
 def get_sale(sale_id: int):  # type: ignore[no-untyped-def]
-    return jsonify(sale_json(sales.get_sale(db.session, _known_id(sale_id))))
+    return _sale_response(sales.get_sale(db.session, _known_id(sale_id)))
+
+
+@api_bp.post("/v1/sales/<int:sale_id>/cancel")
+@requires("front_desk")
+def cancel_sale(sale_id: int):  # type: ignore[no-untyped-def]
+    return _sale_response(cancelling.cancel_sale(_known_id(sale_id), api_user().id))
+
+
+@api_bp.post("/v1/sales/<int:sale_id>/receipt-email")
+@requires("front_desk")
+def email_receipt(sale_id: int):  # type: ignore[no-untyped-def]
+    sent_to = receipt.email_receipt(_known_id(sale_id), api_user().id,
+                                    current_settings().currency)
+    return jsonify({"sale_id": sale_id, "queued": True, "to": sent_to}), 202
 
 
 @api_bp.post("/v1/sales/<int:sale_id>/refunds")
@@ -115,7 +156,7 @@ def refund_sale(sale_id: int, body: RefundIn):  # type: ignore[no-untyped-def]
 @api_bp.post("/v1/sales/<int:sale_id>/void")
 @requires("manager")
 def void_sale(sale_id: int):  # type: ignore[no-untyped-def]
-    return jsonify(sale_json(sales.void_sale(_known_id(sale_id), api_user().id)))
+    return _sale_response(sales.void_sale(_known_id(sale_id), api_user().id))
 
 
 _LINE = obj(["id", "name", "quantity", "unit_price_cents", "subtotal_cents", "discount_cents",
@@ -129,9 +170,12 @@ _PAYMENT = obj(["id", "method", "amount_cents", "status", "tip_cents"],
                id=INT, method={"enum": [m.value for m in PaymentMethod]}, amount_cents=INT,
                status={"enum": [s.value for s in PaymentStatus]}, card_brand=STR, last4=STR,
                tip_cents=INT)
-SALE = obj(["id", "status", "subtotal_cents", "discount_cents", "tax_cents", "total_cents",
-            "lines", "receipt_number", "client_id", "payment_method", "paid_at", "payments"],
+SALE = obj(["id", "status", "refund_status", "cashier", "subtotal_cents", "discount_cents",
+            "tax_cents", "total_cents", "lines", "receipt_number", "client_id", "payment_method",
+            "paid_at", "payments"],
            id=INT, status={"enum": [s.value for s in SaleStatus]},
+           refund_status={"enum": [s.value for s in SaleRefundStatus]},
+           cashier={"oneOf": [{"type": "null"}, obj(["id", "name"], id=INT, name=STR)]},
            client_id=_NULL_INT, payment_method={"enum": [m.value for m in PaymentMethod]},
            subtotal_cents=INT, discount_cents=INT, tax_cents=INT, total_cents=INT,
            discount_code=_NULL_STR, receipt_number=_NULL_INT,
@@ -147,6 +191,11 @@ _SALE_ID = path_param("sale_id", ID)
 
 SALES_PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/sales": {
+        "get": op("The transactions list, newest first; q: a receipt number or a client's name",
+                  "front_desk", {**ok(obj(["items", "page", "per_page", "total"],
+                                          items=array(SALE), page=INT, per_page=INT,
+                                          total=INT)), **errors(422)},
+                  params=query_params(SalesQuery)),
         "post": op("Sell: cash is paid at once; card is awaiting_payment with a checkout url",
                    "front_desk", {**ok(SALE, "201", "Created"), **errors(409, 422, 503)},
                    body=SaleIn, idempotent=True),
@@ -161,6 +210,15 @@ SALES_PATHS: dict[str, dict[str, Any]] = {
                              tax_cents=INT, status=STR, receipt_number=_NULL_INT),
                          "201", "Created"), **errors(404, 409, 422, 503)},
                    body=RefundIn, params=[_SALE_ID], idempotent=True),
+    },
+    "/api/v1/sales/{sale_id}/cancel": {
+        "post": op("Cancel an awaiting_payment sale: its checkout expired, its hold released",
+                   "front_desk", {**ok(SALE), **errors(404, 409)}, params=[_SALE_ID]),
+    },
+    "/api/v1/sales/{sale_id}/receipt-email": {
+        "post": op("Email the receipt again, to the client's own address only", "front_desk",
+                   {**ok(obj(["sale_id", "queued", "to"], sale_id=INT, queued=BOOL, to=STR),
+                         "202", "Queued"), **errors(404, 409, 422)}, params=[_SALE_ID]),
     },
     "/api/v1/sales/{sale_id}/void": {
         "post": op("Void an unpaid sale: its held stock is released", "manager",

@@ -6,11 +6,9 @@ the API's shape, so the checkout can show them beside the cart.
 """
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
-import segno
 from flask import (
     Blueprint,
     abort,
@@ -23,16 +21,15 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from markupsafe import Markup
 from sqlalchemy import select
 
-from pos.domain.errors import NotFound, PosError, ValidationFailed
+from pos.domain.errors import PosError, ValidationFailed
 from pos.domain.limits import MAX_DATE, MAX_ID, MIN_DATE
 from pos.domain.money import format_cents, parse_cents
 from pos.extensions import db
-from pos.models import Client, Item, Location, Package, Refund, Sale, User
+from pos.models import Client, Item, Location, Package, Sale, User
 from pos.models.inventory import DEFAULT_LOCATION_CODE
-from pos.services import carts, cash_day, clients, clock, refunds, sales
+from pos.services import carts, cash_day, clients, clock, sales
 from pos.services.stock import list_items
 from pos.web import current_settings
 from pos.web.access import role_required
@@ -41,13 +38,14 @@ from pos.web.api.schemas.clients import NewClientIn
 from pos.web.api.schemas.queries import ClientsQuery
 from pos.web.api.schemas.sales import DeskCartIn
 from pos.web.desk.desk_key import desk_key
-from pos.web.desk.forms import CloseDayForm, NewClientForm, OpeningFloatForm, RefundForm
+from pos.web.desk.forms import CloseDayForm, NewClientForm, OpeningFloatForm
 
 desk_bp = Blueprint("desk", __name__)
 
 SELLABLE_KINDS = ("retail", "bundle")
 STATUS_LABELS = {"awaiting_payment": "Awaiting payment", "paid": "Paid", "expired": "Expired",
-                 "failed": "Payment failed", "void": "Void"}
+                 "failed": "Payment failed", "void": "Void",
+                 "cancelled": "Cancelled"}
 
 
 def _money(cents: int) -> str:
@@ -230,86 +228,6 @@ def create_sale():  # type: ignore[no-untyped-def]
     carts.clear_desk_cart(desk_key())  # sold: the desk starts a new cart
     return jsonify({"id": sale.id, "status": sale.status,
                     "url": url_for("desk.sale_page", sale_id=sale.id)}), 201
-
-
-# -- a sale, its payment, its receipt, its refunds ---------------------------------------
-
-def _qr_svg(url: str) -> Markup:
-    # segno writes plain SVG elements and attributes (no inline style or script), which
-    # the Content-Security-Policy allows as markup in the page.
-    svg = segno.make(url, error="m").svg_inline(scale=4, svgclass="qr", title="Payment page")
-    return Markup(svg)  # noqa: S704 - segno's own output, the url only as QR modules
-
-
-@desk_bp.get("/sales/<int:sale_id>")
-@role_required("front_desk")
-def sale_page(sale_id: int):  # type: ignore[no-untyped-def]
-    sale = _sale_or_404(sale_id)
-    return _render_sale(sale, RefundForm(formdata=None), 200)
-
-
-def _render_sale(sale: Sale, form: RefundForm, status: int, refund_error: str | None = None):  # type: ignore[no-untyped-def]
-    qr = _qr_svg(sale.checkout_url) if sale.status == "awaiting_payment" and \
-        sale.checkout_url else None
-    sale_refunds = list(db.session.scalars(select(Refund).where(Refund.sale_id == sale.id)
-                                           .order_by(Refund.id)))
-    return render_template("desk/sale.html", sale=sale, qr=qr, form=form,
-                           refunds=sale_refunds, refund_error=refund_error,
-                           status_label=STATUS_LABELS.get(sale.status, sale.status),
-                           can_refund=current_user.has_role("manager")
-                           and sale.status == "paid"), status
-
-
-@desk_bp.get("/desk/sales/<int:sale_id>/status.json")
-@role_required("front_desk")
-def sale_status(sale_id: int):  # type: ignore[no-untyped-def]
-    sale = db.session.get(Sale, sale_id) if 0 < sale_id <= MAX_ID else None
-    if sale is None:
-        return _json_error(NotFound(f"There is no sale {sale_id}.", {"sale_id": sale_id}))
-    return jsonify({"id": sale.id, "status": sale.status,
-                    "label": STATUS_LABELS.get(sale.status, sale.status),
-                    "receipt_number": sale.receipt_number, "card_last4": sale.card_last4,
-                    "flag": sale.flag,
-                    "receipt_url": url_for("desk.receipt", sale_id=sale.id)
-                    if sale.status == "paid" else None})
-
-
-@desk_bp.get("/sales/<int:sale_id>/receipt")
-@role_required("front_desk")
-def receipt(sale_id: int):  # type: ignore[no-untyped-def]
-    sale = _sale_or_404(sale_id)
-    if sale.status != "paid":
-        return render_template("desk/receipt.html", sale=sale, paid=False), 409
-    return render_template("desk/receipt.html", sale=sale, paid=True,
-                           change_cents=sale.cash_tendered_cents - sale.total_cents
-                           if sale.cash_tendered_cents is not None else None)
-
-
-@desk_bp.post("/sales/<int:sale_id>/refunds")
-@role_required("manager")
-def refund(sale_id: int):  # type: ignore[no-untyped-def]
-    sale = _sale_or_404(sale_id)
-    form = RefundForm()
-    if not form.validate_on_submit():
-        return _render_sale(sale, form, 422)
-    lines: list[tuple[int, int]] = []
-    for line in sale.lines:
-        text = (request.form.get(f"qty-{line.id}") or "0").strip()
-        if not re.fullmatch(r"[0-9]{1,7}", text):
-            return _render_sale(sale, form, 422,
-                                f"The quantity for {line.name} must be a whole number.")
-        if int(text) > 0:
-            lines.append((line.id, int(text)))
-    if not lines:
-        return _render_sale(sale, form, 422, "Choose how many of which line to refund.")
-    try:
-        made = refunds.refund_sale(sale.id, lines, restock=bool(form.restock.data),
-                                   reason=form.reason.data or "", user_id=current_user.id)
-    except PosError as error:
-        db.session.rollback()
-        return _render_sale(_sale_or_404(sale_id), form, error.status, error.message)
-    flash(f"Refunded {_money(made.amount_cents)} (refund receipt #{made.receipt_number}).")
-    return redirect(url_for("desk.sale_page", sale_id=sale_id))
 
 
 # -- the cash day ---------------------------------------------------------------------------

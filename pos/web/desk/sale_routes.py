@@ -1,0 +1,173 @@
+"""A sale's page, its payment status (polled while the client pays), its receipt and the
+actions on it: refund [manager], cancel an unpaid card sale or take its cart in cash
+instead, email the receipt again [front_desk]. On the desk blueprint (url names
+`desk.*`), kept apart from the checkout; each action is the twin of an API endpoint
+(POST /api/v1/sales/{id}/refunds, /cancel, /receipt-email)."""
+from __future__ import annotations
+
+import re
+
+import segno
+from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+
+from pos.domain.errors import NotFound, PosError
+from pos.domain.limits import MAX_ID
+from pos.domain.statuses import SaleStatus
+from pos.extensions import db
+from pos.models import Sale
+from pos.services import refunds
+from pos.services.sales import cancelling
+from pos.services.sales import receipt as receipts
+from pos.services.sales.receipt import load_receipt, tender_label
+from pos.web import current_settings
+from pos.web.access import role_required
+from pos.web.desk.forms import RefundForm
+from pos.web.desk.routes import STATUS_LABELS, _json_error, _money, _sale_or_404, desk_bp
+from pos.web.transactions.forms import CancelSaleForm, EmailReceiptForm, TakeCashForm
+
+# -- a sale, its payment, its receipt, its refunds ---------------------------------------
+
+def _qr_svg(url: str) -> Markup:
+    # segno writes plain SVG elements and attributes (no inline style or script), which
+    # the Content-Security-Policy allows as markup in the page.
+    svg = segno.make(url, error="m").svg_inline(scale=4, svgclass="qr", title="Payment page")
+    return Markup(svg)  # noqa: S704 - segno's own output, the url only as QR modules
+
+
+@desk_bp.get("/sales/<int:sale_id>")
+@role_required("front_desk")
+def sale_page(sale_id: int):  # type: ignore[no-untyped-def]
+    sale = _sale_or_404(sale_id)
+    return _render_sale(sale, RefundForm(formdata=None), 200)
+
+
+def _render_sale(sale: Sale, form: RefundForm, status: int, refund_error: str | None = None,  # type: ignore[no-untyped-def]
+                 *, cash_form: TakeCashForm | None = None, action_error: str | None = None):
+    awaiting = sale.status == SaleStatus.AWAITING_PAYMENT
+    qr = _qr_svg(sale.checkout_url) if awaiting and sale.checkout_url else None
+    details = load_receipt(db.session(), sale)
+    client = sale.client
+    return render_template(
+        "desk/sale.html", sale=sale, qr=qr, form=form, receipt=details,
+        refunds=details.refunds, refund_error=refund_error, action_error=action_error,
+        status_label=STATUS_LABELS.get(sale.status, sale.status), tender_label=tender_label,
+        can_refund=current_user.has_role("manager") and sale.status == SaleStatus.PAID,
+        cancel_form=CancelSaleForm(formdata=None, prefix="cancel") if awaiting else None,
+        cash_form=(cash_form or TakeCashForm(formdata=None, prefix="cash"))
+        if awaiting else None,
+        # Also while awaiting: the page turns to paid in place, offering it then.
+        email_form=EmailReceiptForm(formdata=None, prefix="email")
+        if sale.status in (SaleStatus.PAID, SaleStatus.AWAITING_PAYMENT) else None,
+        client_email=client.email if client is not None else None), status
+
+
+@desk_bp.get("/desk/sales/<int:sale_id>/status.json")
+@role_required("front_desk")
+def sale_status(sale_id: int):  # type: ignore[no-untyped-def]
+    sale = db.session.get(Sale, sale_id) if 0 < sale_id <= MAX_ID else None
+    if sale is None:
+        return _json_error(NotFound(f"There is no sale {sale_id}.", {"sale_id": sale_id}))
+    return jsonify({"id": sale.id, "status": sale.status,
+                    "label": STATUS_LABELS.get(sale.status, sale.status),
+                    "receipt_number": sale.receipt_number, "card_last4": sale.card_last4,
+                    "flag": sale.flag,
+                    "receipt_url": url_for("desk.receipt", sale_id=sale.id)
+                    if sale.status == "paid" else None})
+
+
+@desk_bp.get("/sales/<int:sale_id>/receipt")
+@role_required("front_desk")
+def receipt(sale_id: int):  # type: ignore[no-untyped-def]
+    sale = _sale_or_404(sale_id)
+    if sale.status != "paid":
+        return render_template("desk/receipt.html", sale=sale, paid=False), 409
+    return render_template("desk/receipt.html", sale=sale, paid=True,
+                           receipt=load_receipt(db.session(), sale), tender_label=tender_label,
+                           change_cents=sale.cash_tendered_cents - sale.total_cents
+                           if sale.cash_tendered_cents is not None else None)
+
+
+@desk_bp.post("/sales/<int:sale_id>/refunds")
+@role_required("manager")
+def refund(sale_id: int):  # type: ignore[no-untyped-def]
+    sale = _sale_or_404(sale_id)
+    form = RefundForm()
+    if not form.validate_on_submit():
+        return _render_sale(sale, form, 422)
+    lines: list[tuple[int, int]] = []
+    for line in sale.lines:
+        text = (request.form.get(f"qty-{line.id}") or "0").strip()
+        if not re.fullmatch(r"[0-9]{1,7}", text):
+            return _render_sale(sale, form, 422,
+                                f"The quantity for {line.name} must be a whole number.")
+        if int(text) > 0:
+            lines.append((line.id, int(text)))
+    if not lines:
+        return _render_sale(sale, form, 422, "Choose how many of which line to refund.")
+    try:
+        made = refunds.refund_sale(sale.id, lines, restock=bool(form.restock.data),
+                                   reason=form.reason.data or "", user_id=current_user.id)
+    except PosError as error:
+        db.session.rollback()
+        return _render_sale(_sale_or_404(sale_id), form, error.status, error.message)
+    flash(f"Refunded {_money(made.amount_cents)} (refund receipt #{made.receipt_number}).")
+    return redirect(url_for("desk.sale_page", sale_id=sale_id))
+
+
+# -- ending an unpaid card sale, sending the receipt again ---------------------------------
+
+def _refused(sale_id: int, error: PosError):  # type: ignore[no-untyped-def]
+    db.session.rollback()
+    return _render_sale(_sale_or_404(sale_id), RefundForm(formdata=None), error.status,
+                        action_error=error.message)
+
+
+@desk_bp.post("/sales/<int:sale_id>/cancel")
+@role_required("front_desk")
+def cancel(sale_id: int):  # type: ignore[no-untyped-def]
+    _sale_or_404(sale_id)
+    if not CancelSaleForm(prefix="cancel").validate_on_submit():
+        return _render_sale(_sale_or_404(sale_id), RefundForm(formdata=None), 400,
+                            action_error="The form expired: try again.")
+    try:
+        cancelling.cancel_sale(sale_id, current_user.id)
+    except PosError as error:
+        return _refused(sale_id, error)
+    flash("The card payment was cancelled and the items are back on the shelf.")
+    return redirect(url_for("desk.sale_page", sale_id=sale_id))
+
+
+@desk_bp.post("/sales/<int:sale_id>/take-cash")
+@role_required("front_desk")
+def take_cash(sale_id: int):  # type: ignore[no-untyped-def]
+    _sale_or_404(sale_id)
+    form = TakeCashForm(prefix="cash")
+    if not form.validate_on_submit():
+        return _render_sale(_sale_or_404(sale_id), RefundForm(formdata=None), 422,
+                            cash_form=form)
+    try:
+        cash_sale = cancelling.switch_to_cash(sale_id, current_user.id,
+                                              settings=current_settings(),
+                                              cash_tendered_cents=form.cash_tendered.cents)
+    except PosError as error:
+        return _refused(sale_id, error)
+    flash(f"Card payment cancelled; sale #{cash_sale.id} paid in cash.")
+    return redirect(url_for("desk.sale_page", sale_id=cash_sale.id))
+
+
+@desk_bp.post("/sales/<int:sale_id>/receipt-email")
+@role_required("front_desk")
+def email_receipt(sale_id: int):  # type: ignore[no-untyped-def]
+    _sale_or_404(sale_id)
+    if not EmailReceiptForm(prefix="email").validate_on_submit():
+        return _render_sale(_sale_or_404(sale_id), RefundForm(formdata=None), 400,
+                            action_error="The form expired: try again.")
+    try:
+        sent_to = receipts.email_receipt(sale_id, current_user.id,
+                                         current_settings().currency)
+    except PosError as error:
+        return _refused(sale_id, error)
+    flash(f"The receipt is on its way to {sent_to}.")
+    return redirect(url_for("desk.sale_page", sale_id=sale_id))

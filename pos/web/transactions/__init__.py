@@ -1,0 +1,1 @@
+"""The transactions desk: every sale, searchable, each opening its sale page."""
