@@ -13,7 +13,7 @@ from pos.extensions import db
 from pos.models import Client, DeskCart
 from pos.services import catalog, clock
 from pos.services.transaction import write_transaction
-from tests.factories import make_item
+from tests.factories import make_item, signed_in
 
 SERUM_AND_SERIES = [{"sku": "SERUM-1OZ", "quantity": 2}, {"package_code": "FACE-3", "quantity": 1}]
 
@@ -54,9 +54,7 @@ def page_cart(client) -> dict:  # type: ignore[no-untyped-def,type-arg]
 @pytest.fixture
 def desk(app, client, users):  # type: ignore[no-untyped-def]
     """The test client signed in as the front desk: one browser, one desk."""
-    with client.session_transaction() as session:
-        session["_user_id"] = str(users.get("front_desk").id)
-        session["_fresh"] = True
+    signed_in(client, users.get("front_desk"))
     return client
 
 
@@ -64,9 +62,7 @@ def desk(app, client, users):  # type: ignore[no-untyped-def]
 def other_desk(app, users):  # type: ignore[no-untyped-def]
     """A second browser (its own cookies, so its own desk), signed in as a manager."""
     second = app.test_client()
-    with second.session_transaction() as session:
-        session["_user_id"] = str(users.get("manager").id)
-        session["_fresh"] = True
+    signed_in(second, users.get("manager"))
     return second
 
 
