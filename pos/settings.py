@@ -97,6 +97,10 @@ class Settings:
     # Failed logins allowed per email or per address within the window before a pause.
     login_max_failures: int = 5
     login_window_seconds: int = 15 * 60
+    # Need-to-know: more client record reads than this by one user within the window tell
+    # the admins (pos/services/need_to_know.py).
+    bulk_read_limit: int = 100
+    bulk_read_window_seconds: int = 60
     # argon2-cffi's defaults (RFC 9106 low-memory); the test configuration lowers them.
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536

@@ -19,14 +19,23 @@ from pos.models.sales import (
     Sale,
     SaleLine,
 )
-from pos.models.staff import ApiToken, AuditEntry, LoginFailure, Setting, User
+from pos.models.staff import (
+    ApiToken,
+    AuditEntry,
+    BulkReadBurst,
+    ClientRecordRead,
+    LoginFailure,
+    PasswordLink,
+    Setting,
+    User,
+)
 
 __all__ = [
-    "Alert", "ApiToken", "AuditEntry", "CashDay", "Client", "ClinicSettingsRow", "DiscountCode",
-    "IdempotencyRecord",
+    "Alert", "ApiToken", "AuditEntry", "BulkReadBurst", "CashDay", "Client", "ClientRecordRead",
+    "ClinicSettingsRow", "DiscountCode", "IdempotencyRecord",
     "Item", "ItemStock", "Location", "Lot", "LotStock", "LoginFailure", "OutboxMessage",
-    "Package", "PackageLiabilitySnapshot", "PackagePurchase", "PackageSupply", "Payment",
-    "ProcessedEvent", "ReceiptCounter",
+    "Package", "PackageLiabilitySnapshot", "PackagePurchase", "PackageSupply", "PasswordLink",
+    "Payment", "ProcessedEvent", "ReceiptCounter",
     "Refund", "RefundLine", "Sale", "SaleLine", "Setting", "StockMovement", "Treatment",
     "TreatmentSupply", "User",
 ]

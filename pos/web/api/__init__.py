@@ -69,4 +69,5 @@ from pos.web.api import (  # noqa: E402,F401
     sales,
     settings,
     treatments,
+    users,
 )
