@@ -12,6 +12,7 @@ from wtforms import (
     StringField,
     SubmitField,
 )
+from wtforms.fields import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -28,7 +29,8 @@ from pos.domain.roles import ROLE_ORDER
 from pos.services.staff import MIN_PASSWORD_LENGTH
 from pos.web.form_rules import SafeText, strip
 
-ROLE_CHOICES = [(r.value, r.value.replace("_", " ").capitalize()) for r in ROLE_ORDER]
+ROLE_CHOICES = [SelectChoice(r.value, r.value.replace("_", " ").capitalize())
+                for r in ROLE_ORDER]
 
 
 class RolesField(SelectMultipleField):
