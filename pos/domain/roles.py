@@ -98,3 +98,13 @@ def role_sets_holding(role: Role | str) -> list[RoleSet]:
 
 def is_admin(held: Iterable[Role]) -> bool:
     return Role.ADMIN in frozenset(held)
+
+
+def requirement_text(requirement: str | Role) -> str:
+    """What a refusal says is needed: clinical rights are no rung of the business ladder."""
+    needed = requirement_roles(requirement)
+    if needed == (CLINICAL_ROLE,):
+        return "This needs the provider role: clinical records are for providers only."
+    if len(needed) > 1:
+        return f"This needs all of these roles: {', '.join(r.value for r in needed)}."
+    return f"This needs the {needed[0].value} role or above."

@@ -50,3 +50,12 @@ def test_the_stored_text_is_canonical_and_reads_back():
 def test_unknown_roles_and_the_empty_set_are_refused(names):
     with pytest.raises(UnknownRole):
         parse_roles(names)
+
+
+def test_a_refusal_says_what_is_needed_without_calling_provider_a_rung():
+    from pos.domain.roles import requirement_text
+
+    assert "providers only" in requirement_text("provider")
+    assert "or above" not in requirement_text("provider")
+    assert requirement_text("manager") == "This needs the manager role or above."
+    assert "provider, manager" in requirement_text("provider+manager")

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     EmailField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectMultipleField,
@@ -84,6 +85,7 @@ class AuditFilterForm(FlaskForm):
 
 
 class SetPasswordForm(FlaskForm):
+    token = HiddenField()
     password = PasswordField("New password", validators=[
         DataRequired("Choose a password."),
         Length(min=MIN_PASSWORD_LENGTH, max=200,

@@ -188,12 +188,14 @@ def audit_trail():  # type: ignore[no-untyped-def]
                            page=page, pages=pages, args=args), 200 if not form.errors else 422
 
 
-@accounts_bp.route("/set-password/<token>", methods=["GET", "POST"])
-def set_password(token: str):  # type: ignore[no-untyped-def]
-    secret = token[:100]
-    if not accounts.link_is_usable(db.session, secret):
+@accounts_bp.route("/set-password", methods=["GET", "POST"])
+def set_password():  # type: ignore[no-untyped-def]
+    # The link's secret rides in the query string, then in the form's hidden field: never in
+    # the path, which the access log records.
+    form = SetPasswordForm(token=request.args.get("token", ""))
+    secret = (form.token.data or "")[:100]
+    if not secret or not accounts.link_is_usable(db.session, secret):
         return render_template("admin/set_password.html", form=None), 410
-    form = SetPasswordForm()
     if form.validate_on_submit():
         try:
             with write_transaction() as session:

@@ -32,7 +32,7 @@ from pos.web.api.schemas.users import AuditQuery, NewTokenIn, NewUserIn, UserPat
 
 def set_password_url(secret: str) -> str:
     """The set-password page's address for an emailed link (PUBLIC_BASE_URL when set)."""
-    path = url_for("accounts.set_password", token=secret)
+    path = url_for("accounts.set_password", token=secret)  # ?token=: kept out of the path
     base = current_settings().public_base_url or request.host_url
     return base.rstrip("/") + path
 
