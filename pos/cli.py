@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from pos.domain.errors import PosError
+from pos.domain.roles import sorted_roles
 
 pos_cli = AppGroup("pos", help="Clinic point of sale commands.")
 
@@ -35,7 +36,7 @@ def seed_demo_command(if_empty: bool) -> None:
         raise click.ClickException("The database already has users; seed an empty one.")
     logins = seed_demo(app_settings(current_app))
     lines = ["Demo logins (role, email, password):"]
-    lines += [f"  {login.role:<11} {login.email:<28} {login.password}" for login in logins]
+    lines += [f"  {login.role:<16} {login.email:<28} {login.password}" for login in logins]
     text = "\n".join(lines)
     click.echo(text)
     # Kept beside the database so `make run` can show them again on every start.
@@ -46,11 +47,14 @@ def seed_demo_command(if_empty: bool) -> None:
 
 @pos_cli.command("create-user")
 @click.argument("email")
-@click.option("--role", required=True,
-              type=click.Choice(["front_desk", "provider", "manager", "admin"]))
+@click.option("--role", "roles", required=True, multiple=True,
+              type=click.Choice(["front_desk", "provider", "manager", "admin"]),
+              help="A role the user holds; repeat it for several (--role provider "
+                   "--role manager).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--name", default=None)
-def create_user_command(email: str, role: str, password_stdin: bool, name: str | None) -> None:
+def create_user_command(email: str, roles: tuple[str, ...], password_stdin: bool,
+                        name: str | None) -> None:
     """Create a staff account."""
     from pos.services.staff import create_user
 
@@ -59,10 +63,41 @@ def create_user_command(email: str, role: str, password_stdin: bool, name: str |
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = create_user(email, role, password, name=name)
+        user = create_user(email, roles, password, name=name)
     except PosError as error:
         fail(error)
-    click.echo(f"Created {user.email} ({user.role}).")
+    click.echo(f"Created {user.email} ({', '.join(sorted_roles(user.roles))}).")
+
+
+@pos_cli.command("deactivate-user")
+@click.argument("email")
+def deactivate_user_command(email: str) -> None:
+    """Deactivate a staff account: its sign-ins, sessions and tokens stop at once."""
+    from pos.services.accounts import deactivate_by_email
+    from pos.services.transaction import write_transaction
+
+    try:
+        with write_transaction() as session:
+            user = deactivate_by_email(session, email)
+            shown = user.email
+    except PosError as error:
+        fail(error)
+    click.echo(f"Deactivated {shown}.")
+
+
+@pos_cli.command("revoke-token")
+@click.argument("token_id", type=click.IntRange(1, 2**31 - 1))
+def revoke_token_command(token_id: int) -> None:
+    """Revoke an API token by its id (`GET /api/v1/users/<id>/tokens` lists them)."""
+    from pos.services.accounts import revoke_token
+    from pos.services.transaction import write_transaction
+
+    try:
+        with write_transaction() as session:
+            revoke_token(session, token_id, by_user=None)
+    except PosError as error:
+        fail(error)
+    click.echo(f"Revoked token {token_id}.")
 
 
 @pos_cli.command("create-token")

@@ -93,10 +93,11 @@ def seed_demo(settings: Settings) -> list[DemoLogin]:
                discount_code=None, payment="cash", user_id=None, cash_tendered_cents=79500,
                settings=settings)
     logins = []
-    for role in Role:
-        email = f"{role.value.replace('_', '-')}@clinic.example"
+    # One user per role, and a provider who is also the manager (a common small clinic).
+    for roles in [*(r.value for r in Role), f"{Role.PROVIDER}+{Role.MANAGER}"]:
+        email = f"{roles.replace('_', '-').replace('+', '-')}@clinic.example"
         password = secrets.token_urlsafe(9)
-        staff.create_user(email, role.value, password, name=role.value.replace("_", " ")
-                          .title())
-        logins.append(DemoLogin(email, role.value, password))
+        staff.create_user(email, roles, password,
+                          name=roles.replace("_", " ").replace("+", " and ").title())
+        logins.append(DemoLogin(email, roles, password))
     return logins

@@ -108,6 +108,10 @@ class Settings:
     # Who signed in fully on a desk (a browser) may unlock it by PIN for this long: a long
     # clinic day, so each morning starts with a password again.
     desk_membership_hours: int = 12
+    # Need-to-know: more client record reads than this by one user within the window tell
+    # the admins (pos/services/need_to_know.py).
+    bulk_read_limit: int = 100
+    bulk_read_window_seconds: int = 60
     # argon2-cffi's defaults (RFC 9106 low-memory); the test configuration lowers them.
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536

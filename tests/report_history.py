@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from pos.domain.money import allocate
 from pos.domain.pricing import Discount, LineInput, price_sale, refund_amounts
+from pos.domain.roles import Role
 from pos.extensions import db
 from pos.models import (
     Client,
@@ -74,8 +75,8 @@ class History:
         self.location = Location(code="main", name="Main")
         session.add(self.location)
         self.sellers = [User(email=f"seller{i}@test.example", name=f"Seller {i}",
-                             role="front_desk", password_hash="x") for i in (1, 2)]
-        self.manager = User(email="boss@test.example", name="Boss", role="manager",
+                             roles=frozenset({Role.FRONT_DESK}), password_hash="x") for i in (1, 2)]
+        self.manager = User(email="boss@test.example", name="Boss", roles=frozenset({Role.MANAGER}),
                             password_hash="x")
         session.add_all([*self.sellers, self.manager])
         self.client = Client(first_name="Ada", last_name="Client")

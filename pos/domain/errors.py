@@ -46,3 +46,10 @@ class Conflict(PosError):
 
     code = "conflict"
     status = 409
+
+
+class Forbidden(PosError):
+    """Signed in, but this is not yours to do (another user's token, say)."""
+
+    code = "forbidden"
+    status = 403

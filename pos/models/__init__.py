@@ -21,14 +21,22 @@ from pos.models.sales import (
     SaleLine,
 )
 from pos.models.sessions import LoginThrottle, StaffPin, StaffSession
-from pos.models.staff import ApiToken, AuditEntry, Setting, User
+from pos.models.staff import (
+    ApiToken,
+    AuditEntry,
+    BulkReadBurst,
+    ClientRecordRead,
+    PasswordLink,
+    Setting,
+    User,
+)
 
 __all__ = [
-    "Alert", "ApiToken", "AuditEntry", "CashDay", "Client", "ClinicSettingsRow", "DeskCart",
-    "DiscountCode", "IdempotencyRecord",
+    "Alert", "ApiToken", "AuditEntry", "BulkReadBurst", "CashDay", "Client", "ClientRecordRead",
+    "ClinicSettingsRow", "DeskCart", "DiscountCode", "IdempotencyRecord",
     "Item", "ItemStock", "Location", "Lot", "LotStock", "LoginThrottle", "OutboxMessage",
-    "Package", "PackageLiabilitySnapshot", "PackagePurchase", "PackageSupply", "Payment",
-    "ProcessedEvent", "ReceiptCounter", "StaffPin", "StaffSession",
+    "Package", "PackageLiabilitySnapshot", "PackagePurchase", "PackageSupply", "PasswordLink",
+    "Payment", "ProcessedEvent", "ReceiptCounter", "StaffPin", "StaffSession",
     "Refund", "RefundLine", "Sale", "SaleLine", "Setting", "StockMovement", "Treatment",
     "TreatmentSupply", "User",
 ]

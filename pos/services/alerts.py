@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, joinedload
 from pos.domain import reorder
 from pos.domain.errors import NotFound
 from pos.domain.reorder import COVER_WINDOW_DAYS, OUTGOING_REASONS, suggested_order_quantity
+from pos.domain.roles import Role, role_sets_holding
 from pos.domain.stock import reorder_crossing, stock_status
 from pos.extensions import db
 from pos.models import Alert, Item, ItemStock, Lot, LotStock, OutboxMessage, StockMovement, User
@@ -134,7 +135,8 @@ def alert_recipients(session: Session, alert_email_to: str | None) -> str:
     addresses = [a.strip() for a in configured.split(",") if a.strip()]
     if not addresses:
         addresses = list(session.scalars(
-            select(User.email).where(User.role == "manager", User.active.is_(True))
+            select(User.email).where(User.roles.in_(role_sets_holding(Role.MANAGER)),
+                                     User.active.is_(True))
             .order_by(User.id)))
     return ", ".join(addresses)
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from pos.domain.errors import Conflict, NotFound, ValidationFailed
-from pos.domain.roles import Role
+from pos.domain.roles import Role, RoleSet, UnknownRole, parse_roles, roles_text
 from pos.models import ApiToken, User
-from pos.services import audit, clinic
+from pos.services import audit, clinic, clock
 from pos.services.transaction import write_transaction
 from pos.settings import settings_for
 
@@ -43,11 +44,20 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def create_user(email: str, role: str, password: str, *, name: str | None = None,
-                by_user_id: int | None = None) -> User:
-    if role not in {r.value for r in Role}:
-        raise ValidationFailed(f"Role must be one of {', '.join(r.value for r in Role)}.",
-                               {"fields": {"role": "unknown role"}})
+def role_set(roles: str | Iterable[str]) -> RoleSet:
+    """The roles given as a list, or as one text ("manager", "provider+manager")."""
+    names = roles.split("+") if isinstance(roles, str) else list(roles)
+    try:
+        return parse_roles(names)
+    except UnknownRole:
+        raise ValidationFailed(
+            f"Roles must be one or more of {', '.join(r.value for r in Role)}.",
+            {"fields": {"roles": "unknown role"}}) from None
+
+
+def create_user(email: str, roles: str | Iterable[str], password: str, *,
+                name: str | None = None, by_user_id: int | None = None) -> User:
+    held = role_set(roles)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.",
                                {"fields": {"password": "too short"}})
@@ -55,15 +65,16 @@ def create_user(email: str, role: str, password: str, *, name: str | None = None
     with write_transaction() as session:
         if session.scalar(select(User.id).where(User.email == email)) is not None:
             raise Conflict("A user with that email already exists.")
-        user = User(email=email, name=name or email.split("@")[0], role=role,
+        user = User(email=email, name=name or email.split("@")[0], roles=held,
                     password_hash=hash_password(session, password))
         session.add(user)
         session.flush()
-        audit.record(session, by_user_id, "user.create", "user", user.id, role=role)
+        audit.record(session, by_user_id, "user.create", "user", user.id,
+                     roles=roles_text(held))
         return user
 
 
-def _token_digest(token: str) -> str:
+def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -74,7 +85,7 @@ def create_token(email: str, by_user_id: int | None = None) -> str:
         user = session.scalar(select(User).where(User.email == normalise_email(email)))
         if user is None:
             raise NotFound("No user with that email.")
-        session.add(ApiToken(user_id=user.id, token_hash=_token_digest(token)))
+        session.add(ApiToken(user_id=user.id, token_hash=token_digest(token)))
         audit.record(session, by_user_id, "token.create", "user", user.id)
     return token
 
@@ -83,7 +94,8 @@ def _token_lookup() -> Select[tuple[User, int]]:
     # The clinic settings' version rides on this lookup (see pos/services/clinic.py).
     return (select(User, clinic.with_version()).join(ApiToken, ApiToken.user_id == User.id)
             .where(ApiToken.token_hash == bindparam("token_hash"),
-                   ApiToken.revoked_at.is_(None), User.active.is_(True)))
+                   ApiToken.revoked_at.is_(None), User.active.is_(True),
+                   or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > bindparam("now"))))
 
 
 # Every API request runs it: built once (building it again cost a tenth of a millisecond
@@ -92,7 +104,8 @@ _TOKEN_LOOKUP = _token_lookup()
 
 
 def user_for_token(session: Session, token: str) -> User | None:
-    found = session.execute(_TOKEN_LOOKUP, {"token_hash": _token_digest(token)}).first()
+    found = session.execute(_TOKEN_LOOKUP, {"token_hash": token_digest(token),
+                                            "now": clock.now()}).first()
     if found is None:
         return None
     user, version = found

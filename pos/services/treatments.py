@@ -38,8 +38,9 @@ from pos.models import (
     User,
 )
 from pos.models.catalog import AREAS
-from pos.services import audit, clock, ledger
+from pos.services import audit, clock, ledger, need_to_know
 from pos.services.transaction import write_transaction
+from pos.settings import Settings
 
 # A clock a few minutes fast on a tablet must not refuse a treatment as "in the future".
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -221,7 +222,7 @@ def perform_treatment(
 def _require_role(session: Session, user_id: int | None, role: str) -> User:
     user = session.get(User, user_id) if user_id is not None else None
     if user is None or not user.active or not user.has_role(role):
-        raise NotAllowed(f"This needs the {role} role or above.")
+        raise NotAllowed(f"This needs the {role} role.")
     return user
 
 
@@ -239,7 +240,7 @@ def void_treatment(treatment_id: int, user_id: int | None) -> VoidResult:
     the balance and every supply (and the bundle) goes back to its own lot as a new ledger
     line. Nothing is deleted."""
     with write_transaction() as session:
-        _require_role(session, user_id, "manager")
+        _require_role(session, user_id, "provider")
         found = session.scalar(select(Treatment).where(Treatment.id == treatment_id)) \
             if 0 < treatment_id <= MAX_ID else None
         if found is None:
@@ -401,16 +402,17 @@ class ScreeningView:
     acknowledged_cautions: tuple[str, ...]
 
 
-def view_screening(treatment_id: int, user: User) -> ScreeningView:
-    """The screening answers of a treatment, for provider, manager and admin; each view is
-    written to the audit log (ids only) in the same transaction that reads them."""
+def view_screening(treatment_id: int, user: User, settings: Settings) -> ScreeningView:
+    """The screening answers of a treatment, for providers only (need-to-know); each view
+    is written to the audit log (ids only) in the same transaction that reads them."""
     with write_transaction() as session:
         _require_role(session, user.id, "provider")
         treatment = session.get(Treatment, treatment_id) if 0 < treatment_id <= MAX_ID \
             else None
         if treatment is None:
             raise NotFound(f"No treatment {treatment_id}.", {"treatment_id": treatment_id})
-        audit.record(session, user.id, "screening.view", "treatment", treatment.id,
-                     client_id=treatment.client_id)
+        need_to_know.note_client_read(session, user_id=user.id, client_id=treatment.client_id,
+                                      settings=settings, clinical="screening",
+                                      record_id=treatment.id)
         return ScreeningView(treatment.id, treatment.client_id, treatment.performed_at,
                              dict(treatment.screening), tuple(treatment.acknowledged_cautions))

@@ -154,6 +154,13 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(reports_bp)
     add_nav(app, "Reports", "reports.monthly", "manager")
 
+    from pos.web.admin.routes import accounts_bp, admin_bp
+
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(accounts_bp)
+    add_nav(app, "Users", "admin.users", "admin")
+    add_nav(app, "Audit", "admin.audit_trail", "admin")
+
     currency = app_settings(app).currency  # cannot change while the app runs
     app.jinja_env.filters["money"] = lambda cents: format_cents(int(cents or 0), currency)
     app.jinja_env.filters["clinic_time"] = _clinic_time

@@ -8,6 +8,8 @@ from typing import Any
 from flask import abort
 from flask_login import current_user, login_required
 
+from pos.domain.roles import requirement_text
+
 
 def role_required(minimum: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Anonymous users go to the login page; signed-in users without the role get 403."""
@@ -17,7 +19,7 @@ def role_required(minimum: str) -> Callable[[Callable[..., Any]], Callable[..., 
         @login_required
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not current_user.has_role(minimum):
-                abort(403, "Your role does not allow this page.")
+                abort(403, f"Your roles do not allow this page. {requirement_text(minimum)}")
             return view(*args, **kwargs)
 
         wrapped.minimum_role = minimum  # type: ignore[attr-defined]  # read by the role-matrix test

@@ -25,6 +25,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from pos import create_app
+from pos.domain.roles import sorted_roles
 from pos.extensions import db
 from tests import factories
 
@@ -75,7 +76,7 @@ class LiveServer:
         if role not in self._users:
             with self.context():
                 user = factories.UserPool().get(role)
-                self._users[role] = {"id": user.id, "email": user.email, "role": user.role}
+                self._users[role] = {"id": user.id, "email": user.email, "role": "+".join(sorted_roles(user.roles))}
         return self._users[role]
 
 

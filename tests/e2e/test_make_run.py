@@ -192,7 +192,7 @@ def test_make_run_serves_the_demo_clinic_and_keeps_its_data_across_restarts(
 
     database = instance / "pos.sqlite3"
     users, movements = count_rows(database, "users"), count_rows(database, "stock_movements")
-    assert users == 4
+    assert users == 5  # one per role, and a provider who is also the manager
 
     second = MakeRun(fresh_clone, instance, tmp_path / "second.log")
     try:

@@ -11,6 +11,7 @@ from freezegun import freeze_time
 from sqlalchemy import event, select
 
 from pos import update_settings
+from pos.domain.roles import Role
 from pos.extensions import db
 from pos.models import Alert, Lot, OutboxMessage, User
 from pos.notify.outbox import deliver_pending
@@ -133,7 +134,7 @@ def test_alert_mail_goes_to_the_active_managers_when_no_alert_address_is_set(app
     users.get("manager")
     users.get("admin")
     with write_transaction() as session:
-        session.add(User(email="former@test.example", name="Former", role="manager",
+        session.add(User(email="former@test.example", name="Former", roles=frozenset({Role.MANAGER}),
                          password_hash="x", active=False))
     make_item("SERUM", reorder_point=3, lots=[("L-1", 4, 200)])
     sell_one("SERUM")

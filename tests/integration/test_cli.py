@@ -6,9 +6,10 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from pos.domain.roles import Role
 from pos.extensions import db
-from pos.models import Client, Item, Lot, Package, StockMovement, User
-from pos.services import clock, signin, stock
+from pos.models import ApiToken, Client, Item, Lot, Package, StockMovement, User
+from pos.services import clock, signin, staff, stock
 from pos.services.clients import client_summary
 from tests import factories
 from tests.factories import PASSWORD
@@ -37,7 +38,7 @@ def count(model) -> int:  # type: ignore[no-untyped-def]
 def demo_logins(output: str) -> dict[str, tuple[str, str]]:
     """{role: (email, password)} from the printed demo logins."""
     logins = {}
-    for role, email, password in re.findall(r"^\s+(\w+)\s+(\S+@\S+)\s+(\S+)\s*$", output,
+    for role, email, password in re.findall(r"^\s+([\w+]+)\s+(\S+@\S+)\s+(\S+)\s*$", output,
                                             re.M):
         logins[role] = (email, password)
     return logins
@@ -54,7 +55,7 @@ def test_create_user_reads_the_password_from_stdin_and_stores_only_its_argon2id_
     assert result.exit_code == 0, result.output
     assert "nurse@clinic.example" in result.output and "provider" in result.output
     user = db.session.scalar(select(User).where(User.email == "nurse@clinic.example"))
-    assert user.role == "provider"
+    assert user.roles == {Role.PROVIDER}
     assert user.password_hash.startswith("$argon2id$")
     assert "a-long-enough-password" not in user.password_hash
     assert signs_in("nurse@clinic.example", "a-long-enough-password")
@@ -154,11 +155,11 @@ def test_seed_demo_gives_one_client_a_paid_series_ready_for_a_first_treatment(ap
 def test_seed_demo_prints_one_working_login_per_role(cli):
     result = cli("seed-demo")
     logins = demo_logins(result.output)
-    assert sorted(logins) == sorted(ROLES)
-    assert len({password for _, password in logins.values()}) == 4
+    assert sorted(logins) == sorted([*ROLES, "provider+manager"])
+    assert len({password for _, password in logins.values()}) == 5
     for role, (email, password) in logins.items():
         user = db.session.scalar(select(User).where(User.email == email))
-        assert user.role == role
+        assert user.roles == set(role.split("+"))
         assert signs_in(email, password), role
 
 
@@ -184,3 +185,36 @@ def test_seed_demo_without_if_empty_refuses_a_database_that_has_users(cli):
     assert result.exit_code != 0
     assert "already has users" in result.output
     assert count(Item) == 0
+
+
+def test_create_user_takes_several_roles(cli):
+    result = cli("create-user", "lead@clinic.example", "--role", "provider", "--role",
+                 "manager", "--password-stdin", input="a-long-enough-password\n")
+    assert result.exit_code == 0, result.output
+    assert "provider, manager" in result.output
+    user = db.session.scalar(select(User).where(User.email == "lead@clinic.example"))
+    assert user.roles == {Role.PROVIDER, Role.MANAGER}
+    assert user.has_role("provider") and user.has_role("manager")
+    assert not user.has_role("admin")
+
+
+def test_deactivate_user_stops_the_users_token_at_once(cli, api, users):
+    front_desk = api("front_desk")
+    assert front_desk.get("/api/v1/items").status_code == 200
+    result = cli("deactivate-user", "FRONT_DESK@test.example")
+    assert result.exit_code == 0, result.output
+    assert db.session.get(User, users.get("front_desk").id).active is False
+    assert front_desk.get("/api/v1/items").status_code == 401
+    unknown = cli("deactivate-user", "nobody@test.example")
+    assert unknown.exit_code != 0 and "No user" in unknown.output
+
+
+def test_revoke_token_by_id_refuses_the_token_from_then_on(cli, users):
+    user = users.get("manager")
+    text = staff.create_token(user.email)
+    token = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)).one()
+    assert staff.user_for_token(db.session, text) is not None
+    result = cli("revoke-token", str(token.id))
+    assert result.exit_code == 0, result.output
+    assert staff.user_for_token(db.session, text) is None
+    assert cli("revoke-token", "999999").exit_code != 0

@@ -13,6 +13,7 @@ from freezegun import freeze_time
 from sqlalchemy import select
 
 from pos import app_settings
+from pos.domain.roles import Role
 from pos.extensions import db
 from pos.models import OutboxMessage, User
 from pos.services import clock
@@ -299,7 +300,7 @@ def test_the_monthly_email_is_queued_once_with_the_csv_attached(app, users):
     clinic_history()
     manager = users.get("manager")
     users.get("front_desk")
-    db.session.add(User(email="gone@test.example", name="Former", role="manager",
+    db.session.add(User(email="gone@test.example", name="Former", roles=frozenset({Role.MANAGER}),
                         password_hash="x", active=False))
     db.session.commit()
     # DIGEST_HOUR is 7, clinic time: 1 April 06:59 in New York is too early.

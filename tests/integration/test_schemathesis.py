@@ -31,6 +31,10 @@ def test_no_generated_request_makes_the_api_answer_with_a_server_error(clinic, a
     api_schema = schemathesis.openapi.from_wsgi("/api/openapi.json", clinic)
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 10
+    # Revoking a token may revoke this test's own (a generated id of 1): that operation runs
+    # last, and its answers stay out of the "the token works" check below.
+    revoke = ("DELETE", "/api/v1/tokens/{token_id}")
+    operations.sort(key=lambda o: (o.method.upper(), o.full_path) == revoke)
     server_errors: list[tuple[str, str, int]] = []
     seen: list[int] = []
     for operation in operations:
@@ -39,7 +43,8 @@ def test_no_generated_request_makes_the_api_answer_with_a_server_error(clinic, a
                   suppress_health_check=list(HealthCheck))
         def fuzz(case):  # type: ignore[no-untyped-def]
             response = case.call(headers={"Authorization": f"Bearer {admin_token}"})
-            seen.append(response.status_code)
+            if (case.method.upper(), case.operation.full_path) != revoke:
+                seen.append(response.status_code)
             if response.status_code >= 500:
                 server_errors.append((case.method, case.formatted_path, response.status_code))
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from pos.domain.reporting import Month
+from pos.domain.roles import Role, role_sets_holding
 from pos.models import OutboxMessage, User
 from pos.services.reports.monthly import clinic_timezone, monthly_report
 from pos.services.reports.rendering import report_csv, report_summary
@@ -46,7 +47,8 @@ def queue_monthly_report(settings: Settings, now: datetime | None = None) -> int
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
         return None
     recipients = list(session.scalars(
-        select(User.email).where(User.role == "manager", User.active.is_(True))
+        select(User.email).where(User.roles.in_(role_sets_holding(Role.MANAGER)),
+                                 User.active.is_(True))
         .order_by(User.email)))
     if not recipients:
         return None

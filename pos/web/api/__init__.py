@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, g, request
 
+from pos.domain.roles import requirement_text
 from pos.extensions import csrf, db
 from pos.models import User
 from pos.services.staff import user_for_token
@@ -49,8 +50,7 @@ def requires(minimum: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not api_user().has_role(minimum):
-                return error_response(403, "forbidden",
-                                      f"This needs the {minimum} role or above.")
+                return error_response(403, "forbidden", requirement_text(minimum))
             return view(*args, **kwargs)
 
         wrapped.minimum_role = minimum  # type: ignore[attr-defined]
@@ -71,4 +71,5 @@ from pos.web.api import (  # noqa: E402,F401
     sales,
     settings,
     treatments,
+    users,
 )

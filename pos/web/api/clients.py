@@ -7,8 +7,10 @@ from flask import jsonify
 
 from pos.extensions import db
 from pos.models import Client
-from pos.services import clients
+from pos.services import clients, need_to_know
 from pos.services.clients import ClientSummary
+from pos.services.transaction import write_transaction
+from pos.web import current_settings
 from pos.web.api import api_bp, api_user, idempotent, requires
 from pos.web.api.openapi import (
     BOOL,
@@ -71,7 +73,11 @@ def search_clients(query: ClientsQuery):  # type: ignore[no-untyped-def]
 @api_bp.get("/v1/clients/<int:client_id>")
 @requires("front_desk")
 def get_client(client_id: int):  # type: ignore[no-untyped-def]
-    return jsonify(summary_json(clients.client_summary(db.session, client_id)))
+    summary = clients.client_summary(db.session, client_id)
+    with write_transaction() as session:
+        need_to_know.note_client_read(session, user_id=api_user().id, client_id=summary.client.id,
+                                      settings=current_settings())
+    return jsonify(summary_json(summary))
 
 
 NULLABLE_STR = {"type": ["string", "null"]}

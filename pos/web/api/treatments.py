@@ -52,7 +52,7 @@ def create_treatment(body: TreatmentIn):  # type: ignore[no-untyped-def]
 
 
 @api_bp.post("/v1/treatments/<int:treatment_id>/void")
-@requires("manager")
+@requires("provider")
 def void(treatment_id: int):  # type: ignore[no-untyped-def]
     result = treatments.void_treatment(treatment_id, api_user().id)
     return jsonify({
@@ -62,6 +62,17 @@ def void(treatment_id: int):  # type: ignore[no-untyped-def]
                      for c in result.returned],
         "first_visit_bundle_returned": result.bundle_returned,
     })
+
+
+@api_bp.get("/v1/treatments/<int:treatment_id>/screening")
+@requires("provider")
+def screening(treatment_id: int):  # type: ignore[no-untyped-def]
+    """The screening answers a treatment was recorded with: providers only, each read
+    audited (the page's twin: /clients/<id>/treatments/<id>/screening)."""
+    view = treatments.view_screening(treatment_id, api_user(), current_settings())
+    return jsonify({"treatment_id": view.treatment_id, "client_id": view.client_id,
+                    "performed_at": view.performed_at.isoformat(), "answers": view.answers,
+                    "acknowledged_cautions": list(view.acknowledged_cautions)})
 
 
 @api_bp.get("/v1/lots/<lot>/treatments")
@@ -94,12 +105,24 @@ TREATMENT_PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/v1/treatments/{treatment_id}/void": {
         "post": op(
-            "Void a treatment recorded by mistake, the same clinic day", "manager",
+            "Void a treatment recorded by mistake, the same clinic day", "provider",
             {**ok(obj(["id", "purchase_id", "sessions_left", "returned",
                        "first_visit_bundle_returned"],
                       id=INT, purchase_id=INT, sessions_left=INT, returned=array(CONSUMED),
                       first_visit_bundle_returned=BOOL)),
              **errors(404, 409, 422)},
+            params=[path_param("treatment_id", ID)]),
+    },
+    "/api/v1/treatments/{treatment_id}/screening": {
+        "get": op(
+            "The screening answers of a treatment (providers only; each read is audited)",
+            "provider",
+            {**ok(obj(["treatment_id", "client_id", "performed_at", "answers",
+                       "acknowledged_cautions"],
+                      treatment_id=INT, client_id=INT,
+                      performed_at={"type": "string", "format": "date-time"},
+                      answers={"type": "object"}, acknowledged_cautions=array(STR))),
+             **errors(404)},
             params=[path_param("treatment_id", ID)]),
     },
     "/api/v1/lots/{lot}/treatments": {

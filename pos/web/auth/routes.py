@@ -43,14 +43,8 @@ LANDING_ENDPOINTS = {Landing.ALERTS: "alerts.index", Landing.TODAY: "today.index
                      Landing.CHECKOUT: "desk.checkout"}
 
 
-def role_names(user) -> set[str]:  # type: ignore[no-untyped-def]
-    """The user's roles as names: a set once roles are a set, today the one `role`."""
-    roles = getattr(user, "roles", None)
-    return {str(getattr(r, "value", r)) for r in roles} if roles else {user.role}
-
-
 def landing_url(user) -> str:  # type: ignore[no-untyped-def]
-    return url_for(LANDING_ENDPOINTS[landing_for(role_names(user))])
+    return url_for(LANDING_ENDPOINTS[landing_for(role.value for role in user.roles)])
 
 
 def _safe_next(target: str | None, default: str) -> str:

@@ -15,7 +15,8 @@ from pos.domain.limits import MAX_ID
 from pos.domain.screening import AVOID_AREAS, BOOLEAN_KEYS, CONDITIONS_BY_KEY
 from pos.extensions import db
 from pos.models import Client, Item, Package, Treatment
-from pos.services import catalog, treatments
+from pos.services import catalog, need_to_know, treatments
+from pos.services.transaction import write_transaction
 from pos.web import current_settings
 from pos.web.access import role_required
 from pos.web.clinical.forms import (
@@ -81,7 +82,13 @@ def client_treatments(client_id: int):  # type: ignore[no-untyped-def]
             return redirect(url_for("clinical.client_treatments", client_id=client.id))
     elif form.is_submitted():
         status = 422
-    elif progress:
+    if request.method == "GET":
+        # The client's treatment history is clinical: each look is audited.
+        with write_transaction() as session:
+            need_to_know.note_client_read(session, user_id=current_user.id,
+                                          client_id=client.id, settings=current_settings(),
+                                          clinical="treatments")
+    if not form.is_submitted() and progress:
         # Preselect the area of the first package with sessions left.
         open_series = [p for p in progress if p.sessions_left > 0]
         if open_series:
@@ -89,7 +96,7 @@ def client_treatments(client_id: int):  # type: ignore[no-untyped-def]
     return render_template(
         "clinical/client_treatments.html", client=client, progress=progress, form=form,
         groups=QUESTION_GROUPS, refusal=refusal, void_form=VoidForm(),
-        can_void=current_user.has_role("manager"),
+        can_void=current_user.has_role("provider"),
     ), status
 
 
@@ -101,7 +108,7 @@ def screening(client_id: int, treatment_id: int):  # type: ignore[no-untyped-def
         else None
     if treatment is None or treatment.client_id != client.id:
         abort(404, "No such treatment for this client.")
-    view = treatments.view_screening(treatment.id, current_user)
+    view = treatments.view_screening(treatment.id, current_user, current_settings())
     answers = [(CONDITIONS_BY_KEY[key], bool(view.answers.get(key))) for key in BOOLEAN_KEYS]
     return render_template("clinical/screening.html", client=client, view=view,
                            answers=answers, groups=QUESTION_GROUPS,
@@ -111,7 +118,7 @@ def screening(client_id: int, treatment_id: int):  # type: ignore[no-untyped-def
 
 
 @clinical_bp.post("/clients/<int:client_id>/treatments/<int:treatment_id>/void")
-@role_required("manager")
+@role_required("provider")
 def void(client_id: int, treatment_id: int):  # type: ignore[no-untyped-def]
     client = _client_or_404(client_id)
     form = VoidForm()

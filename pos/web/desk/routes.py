@@ -29,8 +29,9 @@ from pos.domain.money import format_cents, parse_cents
 from pos.extensions import db
 from pos.models import Client, Item, Location, Package, Sale, User
 from pos.models.inventory import DEFAULT_LOCATION_CODE
-from pos.services import carts, cash_day, clients, clock, sales
+from pos.services import carts, cash_day, clients, clock, need_to_know, sales
 from pos.services.stock import list_items
+from pos.services.transaction import write_transaction
 from pos.web import current_settings
 from pos.web.access import role_required
 from pos.web.api.schemas import parse_json, parse_query
@@ -139,6 +140,9 @@ def create_client_json():  # type: ignore[no-untyped-def]
 def client_page(client_id: int):  # type: ignore[no-untyped-def]
     summary = clients.client_summary(db.session, client_id)
     history = clients.client_sales(db.session, client_id)
+    with write_transaction() as session:
+        need_to_know.note_client_read(session, user_id=current_user.id,
+                                      client_id=summary.client.id, settings=current_settings())
     return render_template("desk/client.html", summary=summary, client=summary.client,
                            sales=history, status_labels=STATUS_LABELS)
 
