@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from pos.domain.roles import Role
 from pos.extensions import db
-from pos.models import AuditEntry, User
+from pos.models import AuditEntry, StaffSession, User
 from pos.notify.outbox import deliver_pending
 from pos.services import clock, staff
 
@@ -282,3 +282,22 @@ def test_the_audit_trail_filters_by_user_action_and_days(app, api, audit_rows):
               f"&to={today - timedelta(days=1)}")
     assert api("admin").get(window).get_json()["total"] == 3
     assert api("admin").get("/api/v1/audit?from=2026-13-01").status_code == 422
+
+
+@pytest.mark.parametrize("change", [{"active": False}, {"roles": ["front_desk"]}])
+def test_deactivation_or_a_role_change_ends_the_users_sessions_at_once(
+        app, api, users, client, login_as, change):  # type: ignore[no-untyped-def]
+    """The session rows end in the same transaction as the change: reactivating the user
+    or giving the role back does not bring the old cookie back to life."""
+    target = login_as("manager")
+    assert client.get("/stock/").status_code == 200
+
+    assert api("admin").patch(f"/api/v1/users/{target.id}", json=change).status_code == 200
+    ended = db.session.scalars(select(StaffSession.ended_at)
+                               .where(StaffSession.user_id == target.id)).all()
+    assert ended and all(at is not None for at in ended)
+
+    undo = {"active": True} if "active" in change else {"roles": ["manager"]}
+    assert api("admin").patch(f"/api/v1/users/{target.id}", json=undo).status_code == 200
+    page = client.get("/stock/")
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
