@@ -2,12 +2,12 @@
 from pos.models.catalog import Item, Package, PackageSupply
 from pos.models.clinic import ClinicSettingsRow
 from pos.models.clinical import Treatment, TreatmentSupply
+from pos.models.drawers import Drawer, DrawerEntry
 from pos.models.inventory import ItemStock, Location, Lot, LotStock, StockMovement
 from pos.models.notify import Alert, OutboxMessage
 from pos.models.payments import Payment
 from pos.models.reporting import PackageLiabilitySnapshot
 from pos.models.sales import (
-    CashDay,
     Client,
     DiscountCode,
     IdempotencyRecord,
@@ -22,7 +22,8 @@ from pos.models.sales import (
 from pos.models.staff import ApiToken, AuditEntry, LoginFailure, Setting, User
 
 __all__ = [
-    "Alert", "ApiToken", "AuditEntry", "CashDay", "Client", "ClinicSettingsRow", "DiscountCode",
+    "Alert", "ApiToken", "AuditEntry", "Client", "ClinicSettingsRow", "DiscountCode",
+    "Drawer", "DrawerEntry",
     "IdempotencyRecord",
     "Item", "ItemStock", "Location", "Lot", "LotStock", "LoginFailure", "OutboxMessage",
     "Package", "PackageLiabilitySnapshot", "PackagePurchase", "PackageSupply", "Payment",

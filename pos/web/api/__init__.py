@@ -64,6 +64,7 @@ from pos.web.api import (  # noqa: E402,F401
     alerts,
     catalog,
     clients,
+    drawers,
     openapi,
     reports,
     sales,

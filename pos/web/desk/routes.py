@@ -7,7 +7,6 @@ the API's shape, so the checkout can show them beside the cart.
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 import segno
@@ -27,12 +26,11 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from pos.domain.errors import NotFound, PosError, ValidationFailed
-from pos.domain.limits import MAX_DATE, MAX_ID, MIN_DATE
+from pos.domain.limits import MAX_ID
 from pos.domain.money import format_cents, parse_cents
 from pos.extensions import db
-from pos.models import Client, Item, Location, Package, Refund, Sale, User
-from pos.models.inventory import DEFAULT_LOCATION_CODE
-from pos.services import cash_day, clients, clock, refunds, sales
+from pos.models import Client, Item, Package, Refund, Sale
+from pos.services import clients, refunds, sales
 from pos.services.stock import list_items
 from pos.web import current_settings
 from pos.web.access import role_required
@@ -40,7 +38,7 @@ from pos.web.api.schemas import parse_json, parse_query
 from pos.web.api.schemas.clients import NewClientIn
 from pos.web.api.schemas.queries import ClientsQuery
 from pos.web.api.schemas.sales import DeskCartIn
-from pos.web.desk.forms import CloseDayForm, NewClientForm, OpeningFloatForm, RefundForm
+from pos.web.desk.forms import NewClientForm, RefundForm
 
 desk_bp = Blueprint("desk", __name__)
 
@@ -316,84 +314,3 @@ def refund(sale_id: int):  # type: ignore[no-untyped-def]
         return _render_sale(_sale_or_404(sale_id), form, error.status, error.message)
     flash(f"Refunded {_money(made.amount_cents)} (refund receipt #{made.receipt_number}).")
     return redirect(url_for("desk.sale_page", sale_id=sale_id))
-
-
-# -- the cash day ---------------------------------------------------------------------------
-
-def _business_date() -> date:
-    text = request.args.get("date") or ""
-    if text:
-        try:
-            day = date.fromisoformat(text[:10])
-        except ValueError:
-            abort(400, "The date must be written YYYY-MM-DD.")
-        if not MIN_DATE <= day <= MAX_DATE:  # 9999-12-31 + 1 day would overflow
-            abort(400, f"The date must be between {MIN_DATE} and {MAX_DATE}.")
-        return day
-    return clock.today()
-
-
-def _summary(business_date: date) -> cash_day.DaySummary:
-    # Read only: the location may not exist yet on a brand-new install (nothing sold).
-    location_id = db.session.scalar(
-        select(Location.id).where(Location.code == DEFAULT_LOCATION_CODE)) or 0
-    return cash_day.day_summary(db.session, location_id, business_date)
-
-
-@desk_bp.route("/cash-day", methods=["GET", "POST"])
-@role_required("front_desk")
-def cash_day_page():  # type: ignore[no-untyped-def]
-    business_date = _business_date()
-    summary = _summary(business_date)
-    float_form = OpeningFloatForm(prefix="float")
-    close_form = CloseDayForm(prefix="close")
-    if request.method == "GET":
-        opening = format_cents(summary.opening_float_cents, "usd").lstrip("$")
-        float_form.opening_float.data = opening
-        close_form.opening_float.data = opening
-    status = 200
-    if request.method == "POST":
-        action = request.form.get("action")
-        form = float_form if action == "float" else close_form
-        if form.validate_on_submit():
-            try:
-                if action == "float":
-                    cash_day.set_opening_float(
-                        business_date=business_date,
-                        opening_float_cents=float_form.opening_float.cents or 0,
-                        user_id=current_user.id)
-                    flash("Opening float saved.")
-                else:
-                    closed = cash_day.close_day(
-                        business_date=business_date,
-                        opening_float_cents=close_form.opening_float.cents or 0,
-                        counted_cents=close_form.counted.cents or 0, user_id=current_user.id)
-                    flash(f"Day closed. Expected {_money(closed.expected_cash_cents)}, "
-                          f"counted {_money(closed.counted_cents or 0)}, difference "
-                          f"{_money(closed.difference_cents or 0)}.")
-            except PosError as error:
-                db.session.rollback()
-                form.opening_float.errors = [*form.opening_float.errors, error.message]
-                status = error.status
-            else:
-                return redirect(url_for("desk.cash_day_page", **(
-                    {"date": business_date.isoformat()} if request.args.get("date") else {})))
-        else:
-            status = 422
-        summary = _summary(business_date)
-    return render_template("desk/cash_day.html", summary=summary, float_form=float_form,
-                           close_form=close_form, closed_by=_user_name(summary.closed_by_id),
-                           is_today=business_date == clock.today()), status
-
-
-def _user_name(user_id: int | None) -> str | None:
-    user = db.session.get(User, user_id) if user_id is not None else None
-    return user.name if user is not None else None
-
-
-@desk_bp.get("/cash-day/summary")
-@role_required("front_desk")
-def day_summary_page():  # type: ignore[no-untyped-def]
-    summary = _summary(_business_date())
-    return render_template("desk/day_summary.html", summary=summary,
-                           closed_by=_user_name(summary.closed_by_id))

@@ -49,3 +49,17 @@ class MonthlyReportQuery(QueryModel):
 
     month: Annotated[str | None, WithJsonSchema(
         {"type": "string", "pattern": r"^2[01][0-9]{2}-(0[1-9]|1[0-2])$"})] = None
+
+
+MAX_PER_PAGE = 200
+
+
+class PageQuery(QueryModel):
+    """`?page=` (from 1) and `?per_page=` (default 50, at most 200) of a list that grows."""
+
+    page: Annotated[int, Interval(ge=1, le=1_000_000)] = 1
+    per_page: Annotated[int, Interval(ge=1, le=MAX_PER_PAGE)] = 50
+
+
+class AlertsPageQuery(PageQuery):
+    open: Literal["0", "1", "true", "false"] | None = None
