@@ -332,6 +332,20 @@ def list_alerts(session: Session, *, open_only: bool = False, limit: int = 200) 
     return list(session.scalars(query))
 
 
+def alerts_page(session: Session, *, open_only: bool, page: int,
+                per_page: int) -> tuple[list[Alert], int]:
+    """One page of alerts, newest first, and how many there are in all."""
+    count = select(func.count(Alert.id))
+    if open_only:
+        count = count.where(Alert.acknowledged_at.is_(None))
+    query = (select(Alert).options(joinedload(Alert.item), joinedload(Alert.lot))
+             .order_by(Alert.created_at.desc(), Alert.id.desc())
+             .offset((page - 1) * per_page).limit(per_page))
+    if open_only:
+        query = query.where(Alert.acknowledged_at.is_(None))
+    return list(session.scalars(query)), int(session.scalar(count) or 0)
+
+
 def acknowledge(alert_id: int, user_id: int | None) -> Alert:
     """Mark an alert as seen; acknowledging it again keeps the first acknowledgement."""
     with write_transaction() as session:

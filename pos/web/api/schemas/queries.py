@@ -35,11 +35,6 @@ class ClientsQuery(QueryModel):
     limit: Annotated[int, Interval(ge=1, le=100)] = 20
 
 
-class AlertsQuery(QueryModel):
-    open: Literal["0", "1", "true", "false"] | None = None
-    limit: Annotated[int, Interval(ge=1, le=1000)] = 200
-
-
 class MonthlyReportQuery(QueryModel):
     """`month` is checked by pos.domain.reporting.parse_month, exactly (no stripping: a
     month is a format, not text); absent, it is refused there as not YYYY-MM."""
