@@ -76,6 +76,7 @@ def test_the_drawer_is_closed_on_the_page_and_the_next_cash_sale_opens_a_new_one
     page.get_by_label("Counted cash ($)").fill("155.20")
     page.get_by_role("button", name="Count and close").click()
     expect(page.locator("#close-note-error")).to_contain_text("$10.00 short")
+    expect(page.locator("#error-summary")).to_be_focused()
     page.get_by_label("Note").fill("A ten went to the bank bag")
     page.get_by_role("button", name="Count and close").click()
     expect(page).to_have_url(re.compile(r"/drawers/\d+/report$"))
