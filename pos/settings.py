@@ -75,6 +75,8 @@ class Settings:
     alert_webhook_url: str | None = None
     # Lots expiring within this many days raise an `expiring_lot` alert.
     expiry_warning_days: int = 30
+    # A drawer counted over or short by more than this needs a note to close.
+    drawer_tolerance_cents: int = 500
     # A reorder suggestion covers at least this many days at the last 30 days' rate of use.
     reorder_cover_days: int = 30
     # Hour (clinic time) of the daily stock digest and of the monthly report email.

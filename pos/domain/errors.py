@@ -31,6 +31,14 @@ class UnknownItem(PosError):
     status = 422
 
 
+class NotForSale(PosError):
+    """A line whose price is 0: given away only by a rule (the first-visit bundle at a
+    client's first treatment), never sold."""
+
+    code = "not_for_sale"
+    status = 422
+
+
 class InsufficientStock(PosError):
     code = "insufficient_stock"
     status = 409

@@ -82,6 +82,23 @@ def format_cents(cents: int, currency: str = "usd") -> str:
     return f"{sign}{number} {currency.upper()}"
 
 
+def dollars_text(cents: int) -> str:
+    """Cents as plain dollars for a spreadsheet: "1234.50", "-5.00", "0.00" (no sign of
+    currency, no thousands separator)."""
+    sign = "-" if cents < 0 else ""
+    dollars, rest = divmod(abs(cents), 100)
+    return f"{sign}{dollars}.{rest:02d}"
+
+
+def percent_text(basis_points: int | None) -> str:
+    """Basis points as a plain percentage, "12.34" or "-5.00"; empty when there is none."""
+    if basis_points is None:
+        return ""
+    sign = "-" if basis_points < 0 else ""
+    whole, rest = divmod(abs(basis_points), 100)
+    return f"{sign}{whole}.{rest:02d}"
+
+
 def allocate(total: int, weights: Sequence[int]) -> list[int]:
     """Split `total` cents across `weights` in proportion, losing no cent.
 

@@ -1,4 +1,7 @@
-"""Reorder rules: days of cover and how much to order, as functions of figures."""
+"""Reorder rules: days of cover and how much to order, as functions of figures.
+
+The stock these rules are given is what is on the shelf (on_hand): a card checkout's hold
+is not stock gone, so it never makes an item look short (second-wave amendment)."""
 from __future__ import annotations
 
 # Movements that take stock away for good: what "consumption" means for days of cover.

@@ -40,6 +40,20 @@ class RefundStatus(StrEnum):
     FAILED = "failed"
 
 
+class DrawerStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class DrawerEntryKind(StrEnum):
+    """What moved cash in or out of a drawer (pos.domain.drawers adds them up)."""
+
+    CASH_SALE = "cash_sale"
+    CASH_REFUND = "cash_refund"
+    PAID_IN = "paid_in"
+    PAID_OUT = "paid_out"
+
+
 # A sale counts in the month's figures once it is paid; refunds are counted separately, in
 # the month they are made, so a refunded sale stays a paid sale.
 COUNTED_SALE_STATUSES = (SaleStatus.PAID,)

@@ -72,7 +72,7 @@ AlertKind = Literal["low_stock", "out_of_stock"]
 
 
 def reorder_crossing(before: int, after: int, reorder_point: int) -> AlertKind | None:
-    """The alert a change of available stock from `before` to `after` raises, if any.
+    """The alert a change of on-hand stock from `before` to `after` raises, if any.
 
     Only a fall *across* a threshold alerts, so an item already low does not alert again
     until it has risen above its point (re-armed). Reaching zero is `out_of_stock`.

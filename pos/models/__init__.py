@@ -3,12 +3,12 @@ from pos.models.carts import DeskCart
 from pos.models.catalog import Item, Package, PackageSupply
 from pos.models.clinic import ClinicSettingsRow
 from pos.models.clinical import Treatment, TreatmentSupply
+from pos.models.drawers import Drawer, DrawerEntry
 from pos.models.inventory import ItemStock, Location, Lot, LotStock, StockMovement
 from pos.models.notify import Alert, OutboxMessage
 from pos.models.payments import Payment
 from pos.models.reporting import PackageLiabilitySnapshot
 from pos.models.sales import (
-    CashDay,
     Client,
     DiscountCode,
     IdempotencyRecord,
@@ -32,8 +32,8 @@ from pos.models.staff import (
 )
 
 __all__ = [
-    "Alert", "ApiToken", "AuditEntry", "BulkReadBurst", "CashDay", "Client", "ClientRecordRead",
-    "ClinicSettingsRow", "DeskCart", "DiscountCode", "IdempotencyRecord",
+    "Alert", "ApiToken", "AuditEntry", "BulkReadBurst", "Client", "ClientRecordRead",
+    "ClinicSettingsRow", "DeskCart", "DiscountCode", "Drawer", "DrawerEntry", "IdempotencyRecord",
     "Item", "ItemStock", "Location", "Lot", "LotStock", "LoginThrottle", "OutboxMessage",
     "Package", "PackageLiabilitySnapshot", "PackagePurchase", "PackageSupply", "PasswordLink",
     "Payment", "ProcessedEvent", "ReceiptCounter", "StaffPin", "StaffSession",

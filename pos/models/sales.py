@@ -1,4 +1,4 @@
-"""Clients, sales and their lines, package purchases, discounts, refunds and the cash day."""
+"""Clients, sales and their lines, package purchases, discounts and refunds."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -272,22 +272,6 @@ class ReceiptCounter(db.Model):
 
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), primary_key=True)
     next_number: Mapped[int] = mapped_column(default=1)
-
-
-class CashDay(db.Model):
-    """The cash drawer of one business day; once closed, that day can no longer change."""
-
-    __tablename__ = "cash_days"
-    __table_args__ = (UniqueConstraint("location_id", "business_date"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
-    business_date: Mapped[date]
-    opening_float_cents: Mapped[int] = mapped_column(BigInteger, default=0)
-    expected_cents: Mapped[int | None] = mapped_column(BigInteger)
-    counted_cents: Mapped[int | None] = mapped_column(BigInteger)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class ProcessedEvent(db.Model):

@@ -1,9 +1,11 @@
 """Stock alerts: low, out and expiring stock, written to the outbox in the causing transaction.
 
-The ledger records each touched item's available stock *before* the transaction's first
+The ledger records each touched item's on-hand stock *before* the transaction's first
 change in `session.info`; `check_touched_items` runs just before that transaction commits,
 while the stock rows are still locked, and compares before with now. Only the items the
-transaction touched are looked at, so the cost does not grow with the catalog. A movement
+transaction touched are looked at, so the cost does not grow with the catalog. Alerts and
+the reorder list follow on_hand (what is on the shelf), not available: a card checkout's
+hold is not stock leaving, so it raises nothing until the sale is paid and the units go. A movement
 that rolls back takes its alert with it: alert and movement commit together or not at all.
 Delivery happens later, outside any transaction (pos/notify/outbox.py).
 
@@ -73,7 +75,7 @@ def days_of_cover(session: Session, item_ids: Iterable[int],
     out = {}
     for item_id, on_hand, available, used_qty in rows:
         out[item_id] = Cover(item_id, int(on_hand), int(available), int(used_qty),
-                             reorder.days_of_cover(int(available), int(used_qty)))
+                             reorder.days_of_cover(int(on_hand), int(used_qty)))
     for item_id in ids:  # an item without a stock row yet has nothing and used nothing
         out.setdefault(item_id, Cover(item_id, 0, 0, 0, None))
     return out
@@ -81,7 +83,7 @@ def days_of_cover(session: Session, item_ids: Iterable[int],
 
 def suggested_quantity(item: Item, cover: Cover, cover_days: int) -> int:
     """`cover_days`: REORDER_COVER_DAYS, the days an order should last."""
-    return suggested_order_quantity(item.reorder_quantity, cover.available,
+    return suggested_order_quantity(item.reorder_quantity, cover.on_hand,
                                     cover.used_last_30_days, cover_days)
 
 
@@ -100,17 +102,18 @@ class ReorderRow:
 
     @property
     def status(self) -> str:
-        return stock_status(self.available, self.reorder_point)
+        return stock_status(self.on_hand, self.reorder_point)
 
 
 def reorder_list(session: Session, cover_days: int,
                  now: datetime | None = None) -> list[ReorderRow]:
-    """Active items at or below their reorder point, out of stock first, then by name."""
-    available = func.coalesce(func.sum(ItemStock.on_hand - ItemStock.held), 0)
+    """Active items whose on-hand stock is at or below their reorder point (holds do not
+    count: a card checkout is not stock gone), out of stock first, then by name."""
+    on_hand = func.coalesce(func.sum(ItemStock.on_hand), 0)
     items = session.scalars(
         select(Item).outerjoin(ItemStock, ItemStock.item_id == Item.id)
         .where(Item.active.is_(True)).group_by(Item.id)
-        .having(available <= Item.reorder_point)
+        .having(on_hand <= Item.reorder_point)
     ).all()
     covers = days_of_cover(session, [item.id for item in items], now)
     rows = []
@@ -123,7 +126,7 @@ def reorder_list(session: Session, cover_days: int,
             suggested_quantity=suggested_quantity(item, cover, cover_days),
             days_of_cover=cover.days,
             used_last_30_days=cover.used_last_30_days))
-    rows.sort(key=lambda r: (r.available > 0, r.name.lower(), r.sku))
+    rows.sort(key=lambda r: (r.on_hand > 0, r.name.lower(), r.sku))
     return rows
 
 
@@ -172,7 +175,7 @@ def check_touched_items(session: Session) -> None:
         before = touched.get((stock.item_id, stock.location_id))
         if before is None:
             continue
-        kind = reorder_crossing(before, stock.available, item.reorder_point)
+        kind = reorder_crossing(before, stock.on_hand, item.reorder_point)
         if kind is not None:
             crossings.append((stock, item, kind))
     if not crossings:
@@ -329,6 +332,20 @@ def list_alerts(session: Session, *, open_only: bool = False, limit: int = 200) 
     if open_only:
         query = query.where(Alert.acknowledged_at.is_(None))
     return list(session.scalars(query))
+
+
+def alerts_page(session: Session, *, open_only: bool, page: int,
+                per_page: int) -> tuple[list[Alert], int]:
+    """One page of alerts, newest first, and how many there are in all."""
+    count = select(func.count(Alert.id))
+    if open_only:
+        count = count.where(Alert.acknowledged_at.is_(None))
+    query = (select(Alert).options(joinedload(Alert.item), joinedload(Alert.lot))
+             .order_by(Alert.created_at.desc(), Alert.id.desc())
+             .offset((page - 1) * per_page).limit(per_page))
+    if open_only:
+        query = query.where(Alert.acknowledged_at.is_(None))
+    return list(session.scalars(query)), int(session.scalar(count) or 0)
 
 
 def acknowledge(alert_id: int, user_id: int | None) -> Alert:

@@ -20,7 +20,7 @@ from pos.domain.stock import LotOnHand, choose_lots
 from pos.models import ItemStock, Location, Lot, LotStock, StockMovement
 from pos.models.inventory import DEFAULT_LOCATION_CODE
 
-TOUCHED_KEY = "stock_available_before"
+TOUCHED_KEY = "stock_on_hand_before"
 # The on-hand caches are INTEGER columns (32-bit on PostgreSQL).
 MAX_ON_HAND = MAX_STORED_COUNT
 
@@ -68,7 +68,9 @@ def lock_items(session: Session, item_ids: Iterable[int], location_id: int) -> d
 
 def _remember_before(session: Session, stock: ItemStock) -> None:
     before = session.info.setdefault(TOUCHED_KEY, {})
-    before.setdefault((stock.item_id, stock.location_id), stock.available)
+    # Alerts follow what is on the shelf (on_hand), not what is free to sell: a card
+    # checkout's hold moves `held` only, so it never raises an alert.
+    before.setdefault((stock.item_id, stock.location_id), stock.on_hand)
 
 
 def post_movement(

@@ -29,11 +29,10 @@ from sqlalchemy.orm import Session
 
 from pos.domain import pricing
 from pos.domain.errors import NotFound, PosError, ValidationFailed
-from pos.domain.statuses import PaymentMethod, RefundStatus, SaleStatus
+from pos.domain.statuses import DrawerEntryKind, PaymentMethod, RefundStatus, SaleStatus
 from pos.models import Lot, PackagePurchase, Refund, RefundLine, Sale, SaleLine, StockMovement
 from pos.payments.gateway import GatewayError
-from pos.services import audit, clock, ledger
-from pos.services.cash_day import ensure_day_open
+from pos.services import audit, drawers, ledger
 from pos.services.receipts import next_receipt_number
 from pos.services.sales import PaymentGatewayUnavailable
 from pos.services.transaction import write_transaction
@@ -70,7 +69,6 @@ def refund_sale(sale_id: int, lines: Sequence[tuple[int, int]], *, restock: bool
             raise pricing.RefundExceedsSale(
                 f"Sale {sale_id} is {sale.status.replace('_', ' ')}: only a paid sale can be "
                 "refunded.", {"sale_id": sale_id, "status": sale.status})
-        ensure_day_open(session, sale.location_id, clock.today())
         refund = Refund(sale_id=sale.id, location_id=sale.location_id, amount_cents=0,
                         tax_cents=0, reason=reason.strip()[:500], method=sale.payment_method,
                         status=RefundStatus.PENDING, created_by_id=user_id)
@@ -101,6 +99,11 @@ def refund_sale(sale_id: int, lines: Sequence[tuple[int, int]], *, restock: bool
         audit.record(session, user_id, "refund.create", "refund", refund.id, sale_id=sale.id,
                      amount_cents=refund.amount_cents, method=refund.method, restock=restock,
                      lines=[[line_id, q] for line_id, q in wanted.items()])
+        if sale.payment_method == PaymentMethod.CASH and refund.amount_cents > 0:
+            # The cash leaves the open drawer (or one opened for it): after the sale's lock.
+            drawer_id = drawers.drawer_for_cash(session, sale.location_id, user_id)
+            drawers.add_entry(session, drawer_id, DrawerEntryKind.CASH_REFUND,
+                              refund.amount_cents, user_id=user_id, refund_id=refund.id)
         if sale.payment_method == PaymentMethod.CASH or refund.amount_cents == 0:
             _complete(session, refund, user_id, gateway_refund_id=None)
             return refund

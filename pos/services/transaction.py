@@ -46,7 +46,7 @@ def write_transaction() -> Iterator[Session]:
         # so the write transaction below really starts with BEGIN IMMEDIATE on SQLite.
         session.commit()
     # What an earlier, rolled-back transaction touched must not raise alerts in this one.
-    session.info.pop("stock_available_before", None)
+    session.info.pop("stock_on_hand_before", None)
     token = _want_immediate.set(True)
     try:
         session.connection()

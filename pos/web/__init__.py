@@ -124,7 +124,11 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(desk_bp)
     add_nav(app, "Checkout", "desk.checkout", "front_desk")
     add_nav(app, "Clients", "desk.clients_page", "front_desk")
-    add_nav(app, "Cash day", "desk.cash_day_page", "front_desk")
+
+    from pos.web.drawers.routes import drawers_bp
+
+    app.register_blueprint(drawers_bp)
+    add_nav(app, "Drawer", "drawers.index", "front_desk")
 
     from pos.web.transactions.routes import transactions_bp
 

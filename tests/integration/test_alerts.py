@@ -91,13 +91,15 @@ def test_the_alert_re_arms_only_after_stock_rises_above_the_reorder_point(alert_
     assert [k for k, *_ in alert_rows()] == ["low_stock"] * 3
 
 
-def test_holding_stock_for_an_unpaid_card_sale_is_a_fall_of_available_stock(alert_app):
+def test_holding_stock_for_an_unpaid_card_sale_raises_no_alert(alert_app):
+    """Alerts follow on_hand (amended in the second wave): a hold is not stock gone."""
     item = make_item("SERUM", reorder_point=3, lots=[("L-1", 5, 200)])
     with write_transaction() as session:
         location = ledger.default_location(session)
         held = ledger.lock_items(session, [item.id], location.id)[item.id]
         ledger.place_hold(session, held, 2, sku="SERUM")
-    assert alert_rows() == [("low_stock", 5, 3, 3)]
+    assert alert_rows() == []
+    assert outbox() == []
 
 
 def test_a_movement_that_rolls_back_raises_no_alert(alert_app):
@@ -313,7 +315,9 @@ def raise_two_alerts() -> None:
 
 def test_the_api_lists_alerts_newest_first_and_can_show_only_open_ones(alert_app, api):
     raise_two_alerts()
-    body = api("manager").get("/api/v1/alerts").get_json()
+    listed = api("manager").get("/api/v1/alerts").get_json()
+    assert (listed["page"], listed["per_page"], listed["total"]) == (1, 50, 2)
+    body = listed["items"]
     assert [(a["kind"], a["sku"], a["lot"], a["on_hand"], a["reorder_point"]) for a in body] \
         == [("expiring_lot", "LIDO", "SOON", 6, 1), ("low_stock", "SERUM", None, 3, 3)]
     assert body[0]["created_at"].endswith("+00:00")
@@ -326,7 +330,10 @@ def test_the_api_lists_alerts_newest_first_and_can_show_only_open_ones(alert_app
     again = api("manager").post(f"/api/v1/alerts/{body[1]['id']}/acknowledge").get_json()
     assert again["acknowledged_at"] == first_ack  # acknowledging twice changes nothing
     open_only = api("manager").get("/api/v1/alerts?open=1").get_json()
-    assert [a["sku"] for a in open_only] == ["LIDO"]
+    assert [a["sku"] for a in open_only["items"]] == ["LIDO"] and open_only["total"] == 1
+    second = api("manager").get("/api/v1/alerts?per_page=1&page=2").get_json()
+    assert [a["sku"] for a in second["items"]] == ["SERUM"] and second["total"] == 2
+    assert api("manager").get("/api/v1/alerts?per_page=201").status_code == 422
 
 
 def test_alerts_are_for_managers_and_an_unknown_alert_is_404(alert_app, api):

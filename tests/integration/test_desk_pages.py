@@ -1,5 +1,5 @@
 """The front desk through the Flask test client: checkout totals, cash and card sales,
-receipts, refunds, and the cash day from opening float to a closed drawer."""
+receipts, refunds, and the drawer from opening float to its Z report."""
 from __future__ import annotations
 
 import re
@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from pos.extensions import db
-from pos.models import CashDay, Client, DiscountCode, ItemStock, PackagePurchase, Sale
-from pos.services import catalog, clock, sales
+from pos.models import Client, DiscountCode, Drawer, ItemStock, PackagePurchase, Sale
+from pos.services import catalog, clock
 from pos.services.transaction import write_transaction
-from tests.factories import make_item, settings
+from tests.factories import make_item
 
 SERUM_PRICE = 6500  # taxable retail, 8 % tax in the test config
 SERIES_PRICE = 79500  # a service: not taxed
@@ -62,18 +62,18 @@ SERIES_AND_SERUMS = [{"package_code": "FACE-3", "quantity": 1},
 # -- pages and their guards -----------------------------------------------------------------
 
 def test_the_desk_pages_need_a_signed_in_user(app, client):
-    for path in ("/clients", "/checkout", "/cash-day", "/sales/1"):
+    for path in ("/clients", "/checkout", "/drawers", "/sales/1"):
         response = client.get(path)
         assert response.status_code == 302
         assert "/login" in response.headers["Location"]
 
 
-def test_the_top_bar_has_checkout_clients_and_cash_day_for_the_front_desk(app, client,
-                                                                          login_as):
+def test_the_top_bar_has_checkout_clients_and_the_drawer_for_the_front_desk(app, client,
+                                                                           login_as):
     login_as("front_desk")
     page = client.get("/checkout").get_data(as_text=True)
     for label, path in (("Checkout", "/checkout"), ("Clients", "/clients"),
-                        ("Cash day", "/cash-day")):
+                        ("Drawer", "/drawers")):
         assert f'href="{path}"' in page and label in page
 
 
@@ -297,171 +297,114 @@ def test_the_front_desk_sees_no_refund_form_and_cannot_post_one(shop, client, lo
     assert refund_form(client, sale_id, {line_id: 1}).status_code == 403
 
 
-# -- the cash day --------------------------------------------------------------------------------
+# -- the drawer ----------------------------------------------------------------------------------
 
-def cash_day_post(client, **fields):  # type: ignore[no-untyped-def]
-    csrf = token(client, "/cash-day")
-    return client.post("/cash-day", data={"float-csrf_token": csrf, "close-csrf_token": csrf,
-                                          **fields})
+def drawer_post(client, path: str, **fields):  # type: ignore[no-untyped-def]
+    csrf = token(client, "/drawers")
+    return client.post(path, data={"open-csrf_token": csrf, "close-csrf_token": csrf,
+                                   "move-csrf_token": csrf, "reopen-csrf_token": csrf,
+                                   **fields})
 
 
-def test_the_cash_day_expects_float_plus_cash_sales_minus_cash_refunds_and_closes(
+def current_drawer() -> Drawer:
+    drawer = db.session.scalar(select(Drawer).where(Drawer.status == "open"))
+    assert drawer is not None
+    return drawer
+
+
+def test_the_drawer_expects_float_plus_cash_sales_minus_refunds_plus_paid_in_minus_out(
         shop, client, login_as):
     login_as("manager")
-    assert cash_day_post(client, action="float",
-                         **{"float-opening_float": "150.00"}).status_code == 302
+    assert drawer_post(client, "/drawers/open",
+                       **{"open-opening_float": "150.00"}).status_code == 302
+    drawer_id = current_drawer().id
     first = cash_sale(client, [{"sku": "SERUM-1OZ", "quantity": 1}], "100")  # 70.20
     cash_sale(client, [{"sku": "SERUM-1OZ", "quantity": 2}])  # 140.40
     refund_form(client, first, {db.session.get(Sale, first).lines[0].id: 1})  # -70.20
     post_json(client, "/desk/sales", {"lines": [{"sku": "SERUM-1OZ", "quantity": 1}],
                                       "payment": "card"})  # unpaid card: not in the drawer
+    assert drawer_post(client, f"/drawers/{drawer_id}/movements", **{
+        "move-kind": "paid_in", "move-amount": "20", "move-note": "change from the bank"}
+    ).status_code == 302
+    assert drawer_post(client, f"/drawers/{drawer_id}/movements", **{
+        "move-kind": "paid_out", "move-amount": "5.50", "move-note": "courier tip"}
+    ).status_code == 302
 
-    page = client.get("/cash-day").get_data(as_text=True)
+    page = client.get("/drawers").get_data(as_text=True)
     assert re.search(r'id="opening-float">\$150\.00<', page)
     assert re.search(r'id="cash-sales">\$210\.60<', page)
     assert re.search(r'id="cash-refunds">\$70\.20<', page)
-    assert re.search(r'id="expected-cash">\$290\.40<', page)
+    assert re.search(r'id="paid-in">\$20\.00<', page)
+    assert re.search(r'id="paid-out">\$5\.50<', page)
+    assert re.search(r'id="expected-cash">\$304\.90<', page)
 
-    response = cash_day_post(client, action="close", **{"close-opening_float": "150",
-                                                        "close-counted": "$288.40"})
+    response = drawer_post(client, f"/drawers/{drawer_id}/close",
+                           **{"close-counted": "$302.90"})
     assert response.status_code == 302
-    page = client.get("/cash-day").get_data(as_text=True)
-    assert "CLOSED" in page
-    assert re.search(r'id="counted-cash">\$288\.40<', page)
-    assert re.search(r'id="cash-difference">-\$2\.00 \(short\)<', page)
-    day = db.session.scalar(select(CashDay))
-    assert (day.expected_cents, day.counted_cents) == (29040, 28840)
-
-    summary = client.get(f"/cash-day/summary?date={clock.today().isoformat()}")
-    text = summary.get_data(as_text=True)
-    assert re.search(r'id="sales-cash">\s*<td>Cash</td><td class="num">2</td>'
-                     r'<td class="num">\$210\.60<', text)
-    assert re.search(r'id="refunds-cash">\s*<td>Cash</td><td class="num">1</td>', text)
-    assert re.search(r'id="day-tax">\$15\.60<', text)
+    report = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Z report" in report
+    assert re.search(r'id="counted-cash">\$302\.90<', report)
+    assert re.search(r'id="over-short">-\$2\.00 \(short\)<', report)
+    assert "courier tip" in report
+    drawer = db.session.get(Drawer, drawer_id)
+    assert (drawer.expected_cents, drawer.counted_cents, drawer.over_short_cents) == \
+        (30490, 30290, -200)
+    assert "NO OPEN DRAWER" in client.get("/drawers").get_data(as_text=True)
 
 
-def test_a_closed_day_refuses_further_sales_and_refunds(shop, client, login_as):
+def test_closing_the_drawer_never_stops_sales_or_refunds(shop, client, login_as):
     login_as("manager")
     sale_id = cash_sale(client, [{"sku": "SERUM-1OZ", "quantity": 1}])
-    assert cash_day_post(client, action="close", **{"close-opening_float": "0",
-                                                    "close-counted": "70.20"}).status_code == 302
-    response = post_json(client, "/desk/sales", {"lines": [{"sku": "SERUM-1OZ", "quantity": 1}],
-                                                 "payment": "cash"})
-    assert response.status_code == 409
-    assert response.get_json()["error"]["code"] == "day_closed"
+    first = current_drawer()
+    assert first.opening_float_cents == 0  # opened by the sale
+    assert drawer_post(client, f"/drawers/{first.id}/close",
+                       **{"close-counted": "70.20"}).status_code == 302
+    assert cash_sale(client, [{"sku": "SERUM-1OZ", "quantity": 1}])
     refused = refund_form(client, sale_id, {db.session.get(Sale, sale_id).lines[0].id: 1})
-    assert refused.status_code == 409
+    assert refused.status_code == 302
+    second = current_drawer()
+    assert second.id != first.id
+    page = client.get("/drawers").get_data(as_text=True)
+    assert re.search(r'id="cash-sales">\$70\.20<', page)
+    assert re.search(r'id="cash-refunds">\$70\.20<', page)
     assert on_hand("SERUM-1OZ") == 4
-    again = cash_day_post(client, action="close", **{"close-opening_float": "0",
-                                                     "close-counted": "1"})
-    assert again.status_code in (200, 409)
-    assert db.session.scalar(select(CashDay)).counted_cents == 7020
 
 
-def test_the_cash_day_refuses_a_counted_amount_that_is_not_money(shop, client, login_as):
+def test_a_count_past_the_tolerance_needs_a_note_on_the_page(shop, client, login_as):
     login_as("front_desk")
+    cash_sale(client, [{"sku": "SERUM-1OZ", "quantity": 1}])
+    drawer_id = current_drawer().id
+    response = drawer_post(client, f"/drawers/{drawer_id}/close", **{"close-counted": "60"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="close-note-error"' in page and "$10.20 short" in page
+    assert current_drawer().id == drawer_id
+    assert drawer_post(client, f"/drawers/{drawer_id}/close", **{
+        "close-counted": "60", "close-note": "a 10 fell behind the till"}).status_code == 302
+    assert db.session.get(Drawer, drawer_id).note == "a 10 fell behind the till"
+
+
+def test_the_drawer_refuses_a_counted_amount_that_is_not_money(shop, client, login_as):
+    login_as("front_desk")
+    drawer_post(client, "/drawers/open", **{"open-opening_float": "0"})
+    drawer_id = current_drawer().id
     for counted in ("-5", "12.345", "abc", "1e3"):
-        response = cash_day_post(client, action="close", **{"close-opening_float": "0",
-                                                            "close-counted": counted})
+        response = drawer_post(client, f"/drawers/{drawer_id}/close",
+                               **{"close-counted": counted})
         assert response.status_code == 422, counted
         assert 'id="close-counted-error"' in response.get_data(as_text=True)
-    assert db.session.scalar(select(CashDay.closed_at)) is None
+    assert current_drawer().closed_at is None
 
 
-def test_the_close_is_written_through_the_service_with_the_difference(shop, app):
-    sales.sell(client_id=None, lines=[sales.CartLine("SERUM-1OZ", None, 1)],
-               discount_code=None, payment="cash", user_id=None, settings=settings())
-    from pos.services import cash_day
-
-    closed = cash_day.close_day(business_date=clock.today(), opening_float_cents=5000,
-                                counted_cents=12020, user_id=None)
-    assert (closed.expected_cash_cents, closed.counted_cents, closed.difference_cents) == \
-        (12020, 12020, 0)
-    assert closed.sales["cash"].count == 1 and closed.tax_cents == 520
-    with pytest.raises(cash_day.DayClosed):
-        cash_day.close_day(business_date=clock.today(), opening_float_cents=0,
-                           counted_cents=0, user_id=None)
-
-
-def test_a_day_in_the_future_cannot_be_closed_ahead_of_time(shop, app):
-    from pos.domain.errors import ValidationFailed
-    from pos.services import cash_day
-
-    with pytest.raises(ValidationFailed):
-        cash_day.close_day(business_date=clock.today() + timedelta(days=1),
-                           opening_float_cents=0, counted_cents=0, user_id=None)
-    assert db.session.scalar(select(func.count(CashDay.id))) == 0
-
-
-def test_the_clinic_day_is_23_or_25_hours_long_when_the_clocks_change(app):
-    from datetime import date
-
-    from pos.services.cash_day import day_bounds
-
-    spring_start, spring_end = day_bounds(date(2026, 3, 8))  # New York springs forward
-    fall_start, fall_end = day_bounds(date(2026, 11, 1))  # and falls back
-    assert spring_end - spring_start == timedelta(hours=23)
-    assert fall_end - fall_start == timedelta(hours=25)
-    assert spring_start.isoformat() == "2026-03-08T05:00:00+00:00"
-
-
-def test_closing_the_day_waits_for_a_sale_already_past_its_check_and_counts_it(pg_app):
-    """PostgreSQL: a sale that found the day open holds it open until it commits."""
-    import threading
-    import time
-
-    from sqlalchemy import text
-
-    from pos.services import cash_day
-    from pos.services.cash_day import ensure_day_open
-    from pos.services.ledger import default_location
-
-    today = clock.today()
-    cash_day.set_opening_float(business_date=today, opening_float_cents=1000, user_id=None)
-    checked, finish = threading.Event(), threading.Event()
-    closed: list[cash_day.DaySummary] = []
-    errors: list[BaseException] = []
-
-    def sale_in_progress() -> None:
-        try:
-            with pg_app.app_context(), write_transaction() as session:
-                location = default_location(session)
-                ensure_day_open(session, location.id, today)
-                checked.set()
-                finish.wait(30)
-                session.add(Sale(location_id=location.id, status="paid", payment_method="cash",
-                                 subtotal_cents=2500, total_cents=2500, paid_at=clock.now()))
-        except BaseException as error:  # noqa: BLE001 - reported by the test below
-            errors.append(error)
-            checked.set()
-
-    def close() -> None:
-        try:
-            with pg_app.app_context():
-                closed.append(cash_day.close_day(business_date=today, opening_float_cents=1000,
-                                                 counted_cents=3500, user_id=None))
-        except BaseException as error:  # noqa: BLE001
-            errors.append(error)
-
-    seller = threading.Thread(target=sale_in_progress)
-    seller.start()
-    assert checked.wait(30)
-    closer = threading.Thread(target=close)
-    closer.start()
-    # Wait until the close is blocked on a lock. Autocommit: PostgreSQL keeps one snapshot of
-    # pg_stat_activity per transaction, so polling inside one would never see the change.
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
-        for _ in range(600):
-            waiting = watcher.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database()")).scalar()
-            if waiting or errors or not closer.is_alive():
-                break
-            time.sleep(0.05)
-    assert waiting == 1 and not closed, errors
-    finish.set()
-    seller.join(30)
-    closer.join(30)
-    assert errors == []
-    assert closed[0].cash_sales_cents == 2500
-    assert (closed[0].expected_cash_cents, closed[0].difference_cents) == (3500, 0)
+def test_only_a_manager_sees_and_uses_reopen(shop, client, login_as):
+    login_as("front_desk")
+    drawer_post(client, "/drawers/open", **{"open-opening_float": "0"})
+    drawer_id = current_drawer().id
+    drawer_post(client, f"/drawers/{drawer_id}/close", **{"close-counted": "0"})
+    assert "Reopen drawer" not in client.get("/drawers").get_data(as_text=True)
+    assert drawer_post(client, f"/drawers/{drawer_id}/reopen").status_code == 403
+    login_as("manager")
+    assert f'aria-label="Reopen drawer {drawer_id}"' in client.get("/drawers").get_data(
+        as_text=True)
+    assert drawer_post(client, f"/drawers/{drawer_id}/reopen").status_code == 302
+    assert current_drawer().id == drawer_id

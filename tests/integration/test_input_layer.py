@@ -320,10 +320,10 @@ def test_a_page_refuses_a_nul_in_the_query_and_does_not_match_one_in_the_path(
     assert client.get("/stock/items/CART").status_code == 200
 
 
-@pytest.mark.parametrize("url", ["/cash-day?date=9999-12-31", "/cash-day/summary?date=0001-01-01"])
-def test_a_cash_day_date_outside_the_range_is_refused_not_overflowed(app, client, login_as,
-                                                                     url):
+def test_a_drawer_page_number_or_id_out_of_range_is_no_error(app, client, login_as):
     login_as("front_desk")
-    response = client.get(url)
-    assert response.status_code == 400
-    assert "between 1900-01-01 and 2199-12-31" in response.get_data(as_text=True)
+    response = client.get("/drawers?page=99999999999999999999999")
+    assert response.status_code == 200
+    assert "No drawer yet." in response.get_data(as_text=True)
+    assert client.get("/drawers/99999999999999/report").status_code == 404
+    assert client.get("/drawers/2147483647/report").status_code == 404

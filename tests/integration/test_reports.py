@@ -18,6 +18,7 @@ from pos.extensions import db
 from pos.models import OutboxMessage, User
 from pos.services import clock
 from pos.services.reports import monthly_report, queue_monthly_report, report_csv
+from pos.services.reports.rendering import TOTAL_ROWS
 from pos.web.api.reports import report_json
 from tests.report_history import History, clinic_instant
 
@@ -72,13 +73,74 @@ def page_figures(body: str) -> Figures:
     return out
 
 
-def csv_figures(text: str) -> Figures:
+def csv_sections_of(text: str) -> dict[str, tuple[list[str], list[list[str]]]]:
+    """{title: (header row, rows)}: sections are separated by a blank row."""
+    sections: dict[str, tuple[list[str], list[list[str]]]] = {}
+    current: list[list[str]] | None = None
+    for row in csv.reader(io.StringIO(text)):
+        if not row:
+            current = None
+        elif current is None:
+            current = []
+            sections[row[0]] = (row, current)
+        else:
+            current.append(row)
+    return sections
+
+
+def csv_figures(text: str, report: Any) -> Figures:
+    """The CSV's figures under the keys of page_figures and api_figures (amounts in cents)."""
     out: Figures = {}
-    for row in csv.DictReader(io.StringIO(text)):
-        if row["value"] == "":
-            continue
-        key = "" if row["section"] in ("previous_month", "same_month_last_year") else row["key"]
-        out[(row["section"], key, row["metric"])] = int(row["value"])
+    sections = csv_sections_of(text)
+    fields = {label: (field, money) for field, label, money in TOTAL_ROWS}
+    for label, *cells in sections["Totals"][1]:
+        field, money = fields[label]
+        value = cents if money else int
+        out[("totals", "", field)] = value(cells[0])
+        for section, (before, change, percent) in (("previous_month", cells[1:4]),
+                                                   ("same_month_last_year", cells[4:7])):
+            out[(section, "", field)] = value(before)
+            out[(section, "", f"{field}_change")] = value(change)
+            if percent:
+                out[(section, "", f"{field}_change_bp")] = cents(percent)
+    metrics = ("quantity", "gross_cents", "discount_cents", "refund_cents", "net_cents",
+               "tax_cents", "sales_count")
+
+    def figures(section: str, key: str, cells: list[str]) -> None:
+        for metric, cell in zip(metrics, cells, strict=True):
+            out[(section, key, metric)] = int(cell) if metric in ("quantity", "sales_count") \
+                else cents(cell)
+
+    for _name, code, _category, *cells in sections["By item and package"][1]:
+        figures("by_item", code, cells)
+    for title, section, groups in (("By category", "by_category", report.by_category),
+                                   ("By payment method", "by_payment_method",
+                                    report.by_payment_method),
+                                   ("By staff member who sold", "by_staff", report.by_staff)):
+        keys = {g.label: g.key for g in groups}
+        for label, *cells in sections[title][1]:
+            figures(section, keys[label], cells)
+    for label, value in sections["Packages"][1]:
+        out[("packages", "", label.lower().replace(" ", "_"))] = int(value)
+    for label, value in sections["Package liability"][1]:
+        metric = label.split(",")[0].lower() + "_cents"
+        out[("package_liability", "", metric)] = cents(value)
+    for name, code, quantity, cost in sections["Supplies"][1]:
+        if code:
+            out[("supplies_consumed", code, "quantity")] = int(quantity)
+            out[("supplies_consumed", code, "cost_cents")] = cents(cost)
+        elif name == "Total":
+            out[("supplies", "", "cost_cents")] = cents(cost)
+        else:
+            out[("supplies", "", "cost_per_treatment_cents")] = cents(cost)
+    for name, code, quantity, cost in sections["Write-offs"][1]:
+        key = f"{name.split(':')[0]}:{code}" if code else name.lower()
+        out[("write_offs", key, "quantity")] = int(quantity)
+        out[("write_offs", key, "cost_cents")] = cents(cost)
+    for day, sales, refunds, net in sections["By day"][1]:
+        out[("by_day", day, "sales_cents")] = cents(sales)
+        out[("by_day", day, "refund_cents")] = cents(refunds)
+        out[("by_day", day, "net_cents")] = cents(net)
     return out
 
 
@@ -143,9 +205,10 @@ def test_the_csv_the_api_and_the_page_show_the_same_numbers(app, client, login_a
     assert 'filename="report-2026-03.csv"' in download.headers["Content-Disposition"]
 
     on_page = page_figures(page.get_data(as_text=True))
-    in_csv = csv_figures(download.get_data(as_text=True))
+    in_csv = csv_figures(download.get_data(as_text=True), monthly_report(db.session, 2026, 3))
     in_api = api_figures(response.get_json())
-    assert in_csv == in_api
+    assert len(in_csv) > 100
+    assert {key: in_api[key] for key in in_csv} == in_csv
     assert len(on_page) > 100
     assert {key: in_csv[key] for key in on_page} == on_page
     # The figures themselves: SERUM x2 + FACE3 with 10 % off, MIST x3 + BUNDLE on 31 March
@@ -366,5 +429,34 @@ def test_managers_receive_last_months_report_by_email_once_with_the_csv(mail_app
     [attachment] = list(message.iter_attachments())
     assert attachment.get_filename() == "report-2026-03.csv"
     assert attachment.get_content_type() == "text/csv"
-    assert csv_figures(attachment.get_content()) == csv_figures(
-        report_csv(monthly_report(db.session, 2026, 3)))
+    assert attachment.get_content().replace("\r\n", "\n") == \
+        report_csv(monthly_report(db.session, 2026, 3)).replace("\r\n", "\n")
+
+
+def test_the_csv_has_one_section_per_table_of_the_page_with_dollar_amounts(
+        app, client, login_as):
+    clinic_history()
+    login_as("manager")
+    text = client.get(f"/reports/monthly.csv?month={MARCH}").get_data(as_text=True)
+    sections = csv_sections_of(text)
+    assert list(sections) == ["Totals", "By item and package", "By category",
+                              "By payment method", "By staff member who sold", "Packages",
+                              "Package liability", "Supplies", "Write-offs", "By day"]
+    head, totals = sections["Totals"]
+    assert head == ["Totals", "2026-03", "Previous month 2026-02", "Change", "Change %",
+                    "Same month last year 2025-03", "Change", "Change %"]
+    assert totals[0] == ["Gross sales", "1244.51", "65.00", "1179.51", "1814.63", "0.00",
+                         "1244.51", ""]
+    assert totals[5][:2] == ["Number of sales", "2"]
+    head, items = sections["By item and package"]
+    assert head == ["By item and package", "Code", "Category", "Qty sold", "Gross",
+                    "Discounts", "Refunds", "Net", "Tax", "Sales"]
+    assert ["Face, series of 3", "FACE3", "package", "1", "900.01", "90.00", "0.00",
+            "810.01", "0.00", "1"] in items
+    assert ["Cash", "4", "214.50", "0.00", "65.00", "149.50", "17.16", "1"] in \
+        sections["By payment method"][1]
+    assert sections["Package liability"][1][-1] == ["Closing, 2026-04-01", "540.01"]
+    assert ["Total", "", "", "42.73"] in sections["Supplies"][1]
+    assert ["2026-03-02", "0.00", "65.00", "-65.00"] in sections["By day"][1]
+    assert len(sections["By day"][1]) == 31
+    assert "$" not in text and '"1,244' not in text  # no currency sign, no thousands commas

@@ -18,6 +18,7 @@ from sqlalchemy import event, func, select, update
 from pos.extensions import db
 from pos.models import (
     AuditEntry,
+    DrawerEntry,
     ItemStock,
     Lot,
     LotStock,
@@ -31,9 +32,9 @@ from tests.factories import make_item
 from tests.fixtures_payments import make_client, make_package, stock_of
 
 BUDGET = 10
-# What the short path takes today (pos/services/sales/cash_pg.py): sign-in, read, lock and
-# take, number and lots, write, COMMIT. The rest of the budget is for the wave's drawer row
-# (a CTE of the write: no statement more) and what later issues add.
+# What the short path takes today (pos/services/sales/cash_pg.py): sign-in, read (the open
+# drawer with it), lock and take, number and lots, write (the drawer entry is a CTE of it),
+# COMMIT. The rest of the budget is for what later issues add.
 CASH_SALE_STATEMENTS_PG = 6
 
 CART = [{"package_code": "FACE3", "quantity": 1}, {"sku": "SERUM", "quantity": 1},
@@ -133,6 +134,11 @@ def test_a_cash_sale_takes_at_most_ten_statements(app, api, counter):
     assert "Cashier: " in mail.body and "Client: Ana " in mail.body
     assert "sessions left: 3" in mail.body
     assert mail.recipients == "ana.lopez@example.org"
+    # The cash is in the drawer the first sale opened, both sales in the same one.
+    entries = db.session.scalars(select(DrawerEntry).order_by(DrawerEntry.id)).all()
+    assert [(e.sale_id, e.kind, e.amount_cents) for e in entries] == \
+        [(first.json["id"], "cash_sale", 55260), (sale["id"], "cash_sale", 55260)]
+    assert len({e.drawer_id for e in entries}) == 1
 
     listing = "\n".join(f"{i + 1}. {s[:200]}" for i, s in enumerate(statements))
     print(f"{db.engine.dialect.name}: {len(statements)} statements\n{listing}")

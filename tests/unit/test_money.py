@@ -11,9 +11,11 @@ from pos.domain.money import (
     MAX_CENTS,
     InvalidAmount,
     allocate,
+    dollars_text,
     format_cents,
     parse_cents,
     percent_of,
+    percent_text,
 )
 
 # parse_cents
@@ -261,3 +263,13 @@ def test_percent_of_agrees_with_decimal_round_half_up(amount: int, basis_points:
         Decimal(1), rounding=ROUND_HALF_UP
     )
     assert percent_of(amount, basis_points) == int(expected)
+
+
+@pytest.mark.parametrize(("cents", "text"), [(0, "0.00"), (5, "0.05"), (123450, "1234.50"),
+                                             (-500, "-5.00"), (100000000, "1000000.00")])
+def test_dollars_text_is_plain_dollars_for_a_spreadsheet(cents, text):
+    assert dollars_text(cents) == text
+
+
+def test_percent_text_is_plain_and_empty_when_there_is_none():
+    assert (percent_text(1234), percent_text(-500), percent_text(None)) == ("12.34", "-5.00", "")

@@ -74,7 +74,7 @@ and ix_stock_movements_at; bench/report_bench.py measures a report on a 1-year a
 """
 from pos.services.reports.facts import month_totals
 from pos.services.reports.monthly import clinic_timezone, monthly_report
-from pos.services.reports.rendering import CSV_HEADER, report_csv, report_rows, report_summary
+from pos.services.reports.rendering import csv_sections, report_csv, report_summary
 from pos.services.reports.scheduling import month_to_send, queue_monthly_report
 from pos.services.reports.shapes import (
     CATEGORIES,
@@ -97,9 +97,10 @@ from pos.services.reports.shapes import (
 )
 
 __all__ = [
-    "CATEGORIES", "CSV_HEADER", "PAYMENT_METHODS", "TOTAL_FIELDS", "WRITE_OFF_REASONS",
+    "CATEGORIES", "PAYMENT_METHODS", "TOTAL_FIELDS", "WRITE_OFF_REASONS",
     "Comparison", "DayRow", "Figures", "GroupRow", "ItemRow", "Liability", "MonthlyReport",
-    "Packages", "Supplies", "SupplyRow", "WriteOffRow", "clinic_timezone", "figures_dict",
+    "Packages", "Supplies", "SupplyRow", "WriteOffRow", "clinic_timezone", "csv_sections",
+    "figures_dict",
     "month_to_send", "month_totals", "monthly_report", "queue_monthly_report", "report_csv",
-    "report_rows", "report_summary", "totals_dict",
+    "report_summary", "totals_dict",
 ]

@@ -1,81 +1,105 @@
-"""The report as CSV rows and as a few lines of text (the CLI and the monthly email)."""
+"""The report as CSV (one section per table of the page) and as a few lines of text (the
+CLI and the monthly email)."""
 from __future__ import annotations
 
 import csv
 import io
+import re
 
-from pos.domain.money import format_cents
+from pos.domain.money import dollars_text, format_cents, percent_text
 from pos.domain.reporting import format_change_bp
-from pos.services.reports.shapes import TOTAL_FIELDS, Figures, MonthlyReport, figures_dict
+from pos.services.reports.shapes import Figures, MonthlyReport
 
-CSV_HEADER = ("month", "section", "key", "name", "metric", "value")
+# The totals table of the page: (field, label, money?).
+TOTAL_ROWS = (("gross_cents", "Gross sales", True), ("discount_cents", "Discounts", True),
+              ("tax_cents", "Tax collected", True), ("refund_cents", "Refunds", True),
+              ("net_cents", "Net sales", True), ("sales_count", "Number of sales", False),
+              ("average_sale_cents", "Average sale", True),
+              ("refund_tax_cents", "Refund tax", True))
+FIGURE_HEAD = ("Qty sold", "Gross", "Discounts", "Refunds", "Net", "Tax", "Sales")
+
+_NUMBER = re.compile(r"-?[0-9]+\.[0-9]{2}")
+
+Section = tuple[tuple[str, ...], list[tuple[object, ...]]]
 
 
-def report_rows(report: MonthlyReport) -> list[tuple[str, str, str, str, int | None]]:
-    """Every figure as (section, key, name, metric, value): one number per row, integers
-    (cents for *_cents metrics), so a spreadsheet can pivot it and a program parse it."""
-    rows: list[tuple[str, str, str, str, int | None]] = []
-    t = report.totals
-    for field in TOTAL_FIELDS:
-        rows.append(("totals", "", "", field, getattr(t, field)))
+def _figure_cells(f: Figures) -> tuple[object, ...]:
+    return (f.quantity, dollars_text(f.gross_cents), dollars_text(f.discount_cents),
+            dollars_text(f.refund_cents), dollars_text(f.net_cents), dollars_text(f.tax_cents),
+            f.sales_count)
 
-    def figures(section: str, key: str, name: str, f: Figures) -> None:
-        for metric, value in figures_dict(f).items():
-            rows.append((section, key, name, metric, value))
 
-    for row in report.by_item:
-        figures("by_item", row.code, row.name, row.figures)
-    for g in report.by_category:
-        figures("by_category", g.key, g.label, g.figures)
-    for g in report.by_payment_method:
-        figures("by_payment_method", g.key, g.label, g.figures)
-    for g in report.by_staff:
-        figures("by_staff", g.key, g.label, g.figures)
-    for d in report.by_day:
-        for metric in ("sales_cents", "refund_cents", "net_cents"):
-            rows.append(("by_day", d.day.isoformat(), "", metric, getattr(d, metric)))
-    p, liability = report.packages, report.packages.liability
-    for metric, value in (("sessions_sold", p.sessions_sold),
-                          ("sessions_performed", p.sessions_performed),
-                          ("sessions_refunded", p.sessions_refunded)):
-        rows.append(("packages", "", "", metric, value))
-    for metric, value in (("opening_cents", liability.opening_cents),
-                          ("sold_cents", liability.sold_cents),
-                          ("performed_cents", liability.performed_cents),
-                          ("refunded_cents", liability.refunded_cents),
-                          ("closing_cents", liability.closing_cents)):
-        rows.append(("package_liability", "", "", metric, value))
-    s = report.supplies
-    for r in s.consumed:
-        rows.append(("supplies_consumed", r.sku, r.name, "quantity", r.quantity))
-        rows.append(("supplies_consumed", r.sku, r.name, "cost_cents", r.cost_cents))
-    rows.append(("supplies", "", "", "cost_cents", s.cost_cents))
-    rows.append(("supplies", "", "", "cost_per_treatment_cents", s.cost_per_treatment_cents))
-    for reason, (quantity, cost) in s.write_offs_by_reason.items():
-        rows.append(("write_offs", reason, "", "quantity", quantity))
-        rows.append(("write_offs", reason, "", "cost_cents", cost))
-    for w in s.write_offs:
-        key = f"{w.reason}:{w.sku}"
-        rows.append(("write_offs", key, w.name, "quantity", w.quantity))
-        rows.append(("write_offs", key, w.name, "cost_cents", w.cost_cents))
-    for section, c in (("previous_month", report.previous_month),
-                       ("same_month_last_year", report.same_month_last_year)):
-        for field in TOTAL_FIELDS:
+def _totals(report: MonthlyReport) -> Section:
+    t, prev, last = report.totals, report.previous_month, report.same_month_last_year
+    head = ("Totals", str(report.month), f"Previous month {prev.month}", "Change", "Change %",
+            f"Same month last year {last.month}", "Change", "Change %")
+    rows: list[tuple[object, ...]] = []
+    for field, label, is_money in TOTAL_ROWS:
+        def shown(value: int, money: bool = is_money) -> object:
+            return dollars_text(value) if money else value
+
+        cells: list[object] = [label, shown(getattr(t, field))]
+        for c in (prev, last):
             diff, bp = c.change(t, field)
-            rows.append((section, str(c.month), "", field, getattr(c.totals, field)))
-            rows.append((section, str(c.month), "", f"{field}_change", diff))
-            rows.append((section, str(c.month), "", f"{field}_change_bp", bp))
-    return rows
+            cells += [shown(getattr(c.totals, field)), shown(diff), percent_text(bp)]
+        rows.append(tuple(cells))
+    return head, rows
+
+
+def csv_sections(report: MonthlyReport) -> list[Section]:
+    """The monthly page's tables, in its order: each a header row (its first cell the
+    table's title) and its rows; amounts in dollars ("1234.50"), counts as integers."""
+    p, liability, s = report.packages, report.packages.liability, report.supplies
+    groups = [(title, [(g.label, *_figure_cells(g.figures)) for g in rows])
+              for title, rows in (("By category", report.by_category),
+                                  ("By payment method", report.by_payment_method),
+                                  ("By staff member who sold", report.by_staff))]
+    write_offs: list[tuple[object, ...]] = [
+        (reason.capitalize(), "", quantity, dollars_text(cost))
+        for reason, (quantity, cost) in s.write_offs_by_reason.items()]
+    write_offs += [(f"{w.reason}: {w.name}", w.sku, w.quantity, dollars_text(w.cost_cents))
+                   for w in s.write_offs]
+    return [
+        _totals(report),
+        (("By item and package", "Code", "Category", *FIGURE_HEAD),
+         [(row.name, row.code, row.category, *_figure_cells(row.figures))
+          for row in report.by_item]),
+        *(((title, *FIGURE_HEAD), rows) for title, rows in groups),
+        (("Packages", "Sessions"),
+         [("Sessions sold", p.sessions_sold), ("Sessions performed", p.sessions_performed),
+          ("Sessions refunded", p.sessions_refunded)]),
+        (("Package liability", "Amount"),
+         [(f"Opening, {report.month.first_day.isoformat()}",
+           dollars_text(liability.opening_cents)),
+          ("Sold", dollars_text(liability.sold_cents)),
+          ("Performed", dollars_text(liability.performed_cents)),
+          ("Refunded", dollars_text(liability.refunded_cents)),
+          (f"Closing, {report.month.next.first_day.isoformat()}",
+           dollars_text(liability.closing_cents))]),
+        (("Supplies", "Code", "Quantity", "Cost"),
+         [*((r.name, r.sku, r.quantity, dollars_text(r.cost_cents)) for r in s.consumed),
+          ("Total", "", "", dollars_text(s.cost_cents)),
+          (f"Cost per treatment ({s.treatments} treatments)", "", "",
+           dollars_text(s.cost_per_treatment_cents))]),
+        (("Write-offs", "Code", "Quantity", "Cost"), write_offs),
+        (("By day", "Sales", "Refunds", "Net"),
+         [(d.day.isoformat(), dollars_text(d.sales_cents), dollars_text(d.refund_cents),
+           dollars_text(d.net_cents)) for d in report.by_day]),
+    ]
 
 
 def report_csv(report: MonthlyReport) -> str:
+    """One section per table of the monthly page, a header row each, a blank row between
+    sections; amounts in dollars as 1234.50 (API.md, second wave)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    month = str(report.month)
-    for section, key, name, metric, value in report_rows(report):
-        writer.writerow((month, section, key, _csv_safe(name), metric,
-                         "" if value is None else value))
+    for index, (head, rows) in enumerate(csv_sections(report)):
+        if index:
+            writer.writerow(())
+        writer.writerow(head)
+        for row in rows:
+            writer.writerow(tuple(_csv_safe(cell) if isinstance(cell, str)
+                                  and not _NUMBER.fullmatch(cell) else cell for cell in row))
     return out.getvalue()
 
 

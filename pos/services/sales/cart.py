@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from pos.domain import pricing
-from pos.domain.errors import UnknownItem, ValidationFailed
+from pos.domain.errors import NotForSale, UnknownItem, ValidationFailed
 from pos.models import (
     DiscountCode,
     Item,
@@ -122,7 +122,8 @@ def resolve_lines(session: Session, lines: Sequence[CartLine]) -> list[CartProdu
 def match_catalog(merged: dict[tuple[str, str], int], items: Sequence[Item],
                   packages: Sequence[Package]) -> list[CartProduct]:
     """The merged cart matched to the catalog rows found (items in id order): a sku is
-    matched before a barcode; unknown, inactive or clinical-only products are refused.
+    matched before a barcode; unknown, inactive or clinical-only products are refused, and
+    an unpriced one is 422 `not_for_sale`.
     Both sale paths (ORM and PostgreSQL's few statements) go through this one rule."""
     by_sku: dict[str, Item] = {}
     by_barcode: dict[str, Item] = {}
@@ -140,6 +141,10 @@ def match_catalog(merged: dict[tuple[str, str], int], items: Sequence[Item],
             if item.kind == "supply":
                 raise UnknownItem(f"{item.sku} is a clinical supply; it is not sold at the desk.",
                                   {"sku": item.sku})
+            if item.price_cents == 0:
+                raise NotForSale(f"{item.sku} has no price: it is not sold (a first-visit "
+                                 "bundle leaves stock only through a treatment).",
+                                 {"sku": item.sku})
             resolved.append(CartProduct(
                 sku=item.sku, package_code=None, name=item.name, category=item.kind,
                 item_id=item.id, package_id=None, sessions=None, taxable=item.taxable,
@@ -148,6 +153,9 @@ def match_catalog(merged: dict[tuple[str, str], int], items: Sequence[Item],
             package = by_code.get(code)
             if package is None or not package.active:
                 raise UnknownItem(f"No package {code!r} is for sale.", {"package_code": code})
+            if package.price_cents == 0:
+                raise NotForSale(f"{package.code} has no price: it is not sold.",
+                                 {"package_code": package.code})
             # Treatments are services: not taxed.
             resolved.append(CartProduct(
                 sku=None, package_code=package.code, name=package.name, category="package",

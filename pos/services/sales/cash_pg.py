@@ -6,7 +6,7 @@ same rows, through the same rules (`cart.merge_lines`, `cart.match_catalog`, `ca
 `pos.domain.stock.choose_lots`, `pos.domain.money.allocate`, `reorder_crossing`), with
 Core statements and no unit of work:
 
-1. read: the location, the day's drawer (FOR SHARE, as `ensure_day_open`), the client,
+1. read: the location, its open drawer (FOR SHARE, as `drawers.drawer_for_cash`), the client,
    the cart's items and packages, and the new sale's id (its sequence), in one SELECT;
 2. lock and take: one UPDATE of the stock rows, locked in item-id order by its
    `SELECT ... ORDER BY item_id FOR UPDATE` (the lock order of `ledger.lock_items`), that
@@ -16,10 +16,10 @@ Core statements and no unit of work:
    with stock, read after the stock rows were locked (a fresh snapshot: a sale that
    committed while we waited has its lots counted);
 4. write: sale, tender, lines, package purchases, ledger rows, lot caches, audit row and
-   the receipt e-mail, in one statement of data-modifying CTEs. A drawer row (a later
-   issue) is one more CTE here, not one more statement.
+   the drawer's cash entry and the receipt e-mail, in one statement of data-modifying
+   CTEs.
 
-Anything unusual (no location or stock row yet, a closed day, an unknown product or
+Anything unusual (no location or stock row yet, no open drawer, an unknown product or
 client, not enough stock, no receipt counter) rolls back and returns `Fallback`: the ORM
 path then raises the very error the API documents (or creates the missing row), so the
 errors and their texts have one source. Alerts: when an item crosses its reorder point,
@@ -57,8 +57,8 @@ class Fallback(Exception):  # noqa: N818 - not an error: "use the ORM path for t
 
 _READ = text("""
 SELECT l.id AS location_id,
-  (SELECT c.closed_at FROM cash_days c
-    WHERE c.location_id = l.id AND c.business_date = :today FOR SHARE) AS closed_at,
+  (SELECT d.id FROM drawers d
+    WHERE d.location_id = l.id AND d.status = 'open' FOR SHARE) AS drawer_id,
   (SELECT json_build_object('id', c.id, 'email', c.email,
                            'name', c.first_name || ' ' || c.last_name)
      FROM clients c WHERE c.id = :client_id) AS client,
@@ -82,8 +82,7 @@ FROM (SELECT id FROM item_stock WHERE item_id = ANY(:item_ids) AND location_id =
       ORDER BY item_id FOR UPDATE) AS locked,
      unnest(CAST(:item_ids AS integer[]), CAST(:qtys AS integer[])) AS w(item_id, qty)
 WHERE s.id = locked.id AND s.item_id = w.item_id AND s.on_hand - s.held >= w.qty
-RETURNING s.item_id, s.on_hand + w.qty - s.held AS available_before,
-          s.on_hand - s.held AS available_after
+RETURNING s.item_id, s.on_hand + w.qty AS on_hand_before, s.on_hand AS on_hand_after
 """)
 
 _NUMBER_AND_LOTS = text("""
@@ -141,6 +140,9 @@ lots AS (
   UPDATE lot_stock SET on_hand = lot_stock.on_hand - u.qty
   FROM json_to_recordset(CAST(:moves AS json)) AS u(lot_id integer, qty integer)
   WHERE lot_stock.lot_id = u.lot_id AND lot_stock.location_id = :location_id),
+dr AS (
+  INSERT INTO drawer_entries (drawer_id, kind, amount_cents, sale_id, user_id, at)
+  SELECT :drawer_id, 'cash_sale', :total, s.id, :user_id, :now FROM s),
 au AS (
   INSERT INTO audit_log (at, user_id, action, entity, entity_id, details)
   SELECT :now, :user_id, 'sale.paid', 'sale', CAST(s.id AS varchar), CAST(:details AS json)
@@ -185,10 +187,10 @@ def _sell(session: Session, *, client_id: int | None, lines: Sequence[CartLine],
     today = clock.clinic_date(now, zone)
     conn = session.connection()
     read = conn.execute(_READ, {
-        "today": today, "client_id": client_id, "codes": codes_of(merged, "sku"),
+        "client_id": client_id, "codes": codes_of(merged, "sku"),
         "package_codes": codes_of(merged, "package"),
         "location_code": DEFAULT_LOCATION_CODE, "user_id": user_id}).mappings().first()
-    if read is None or read["closed_at"] is not None or read["sale_id"] is None \
+    if read is None or read["drawer_id"] is None or read["sale_id"] is None \
             or (client_id is not None and read["client"] is None):
         raise Fallback
     reorder_points = {row["id"]: row.pop("reorder_point") for row in read["items"]}
@@ -237,7 +239,7 @@ def _sell(session: Session, *, client_id: int | None, lines: Sequence[CartLine],
         "method": PaymentMethod.CASH.value, "tender_status": PaymentStatus.SUCCEEDED.value,
         "subtotal": quote.subtotal_cents, "discount": quote.discount_cents,
         "tax": quote.tax_cents, "total": quote.total_cents, "tendered": cash_tendered_cents,
-        "now": now, "receipt_number": receipt_number,
+        "now": now, "receipt_number": receipt_number, "drawer_id": read["drawer_id"],
         # The rows go as JSON documents: dumping one string costs far less CPU than
         # dumping an array per column.
         "lines": json.dumps([

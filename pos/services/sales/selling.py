@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from pos.domain.errors import NotFound, ValidationFailed
 from pos.domain.money import format_cents
-from pos.domain.statuses import PaymentMethod, PaymentStatus, SaleStatus
+from pos.domain.statuses import DrawerEntryKind, PaymentMethod, PaymentStatus, SaleStatus
 from pos.extensions import db
 from pos.models import (
     Client,
@@ -36,8 +36,7 @@ from pos.payments.gateway import (
     CheckoutRequest,
     GatewayError,
 )
-from pos.services import audit, clock, ledger
-from pos.services.cash_day import ensure_day_open
+from pos.services import audit, clock, drawers, ledger
 from pos.services.clinic import clinic_settings
 from pos.services.sales import cash_pg
 from pos.services.sales.cart import CartLine, Quote, find_discount, price, resolve_lines
@@ -156,7 +155,8 @@ def _sell_cash(*, client_id: int | None, lines: Sequence[CartLine], discount_cod
     with _keeping_sale_loaded() as kept, write_transaction() as session:
         location = ledger.default_location(session)
         today = clock.today()
-        ensure_day_open(session, location.id, today)
+        # The drawer first (FOR SHARE), then the stock: pos/services/drawers.py.
+        drawer_id = drawers.drawer_for_cash(session, location.id, user_id)
         sale, stocks, _quote = _create_sale(
             session, client_id=client_id, lines=lines, discount_code=discount_code,
             payment=PaymentMethod.CASH, user_id=user_id, location_id=location.id,
@@ -174,6 +174,8 @@ def _sell_cash(*, client_id: int | None, lines: Sequence[CartLine], discount_cod
                                 sku=stocks[line.item_id].item.sku,
                                 reference=f"sale:{sale.id}", user_id=user_id,
                                 lots=lots[line.item_id])
+        drawers.add_entry(session, drawer_id, DrawerEntryKind.CASH_SALE, sale.total_cents,
+                          user_id=user_id, sale_id=sale.id)
         audit.record(session, user_id, "sale.paid", "sale", sale.id, method=PaymentMethod.CASH,
                      total_cents=sale.total_cents)
         mark_paid(session, sale)  # the receipt number: the transaction's last write
@@ -215,7 +217,6 @@ def _sell_card(*, client_id: int | None, lines: Sequence[CartLine], discount_cod
     root = (base_url or settings.public_base_url or "http://localhost:5000").rstrip("/")
     with write_transaction() as session:
         location = ledger.default_location(session)
-        ensure_day_open(session, location.id, clock.today())
         sale, stocks, _quote = _create_sale(
             session, client_id=client_id, lines=lines, discount_code=discount_code,
             payment=PaymentMethod.CARD, user_id=user_id, location_id=location.id,

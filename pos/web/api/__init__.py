@@ -65,6 +65,7 @@ from pos.web.api import (  # noqa: E402,F401
     carts,
     catalog,
     clients,
+    drawers,
     me,
     openapi,
     reports,

@@ -23,7 +23,7 @@ from pos.web.api.openapi import (
     query_params,
 )
 from pos.web.api.schemas import validate_query
-from pos.web.api.schemas.queries import AlertsQuery
+from pos.web.api.schemas.queries import AlertsPageQuery
 
 
 def _at(value: Any) -> str | None:
@@ -44,10 +44,12 @@ def alert_json(alert: Alert) -> dict[str, Any]:
 
 @api_bp.get("/v1/alerts")
 @requires("manager")
-@validate_query(AlertsQuery)
-def list_alerts(query: AlertsQuery):  # type: ignore[no-untyped-def]
-    return jsonify([alert_json(a) for a in alerts.list_alerts(
-        db.session, open_only=query.open in {"1", "true"}, limit=query.limit)])
+@validate_query(AlertsPageQuery)
+def list_alerts(query: AlertsPageQuery):  # type: ignore[no-untyped-def]
+    rows, total = alerts.alerts_page(db.session, open_only=query.open in {"1", "true"},
+                                     page=query.page, per_page=query.per_page)
+    return jsonify({"items": [alert_json(a) for a in rows], "page": query.page,
+                    "per_page": query.per_page, "total": total})
 
 
 @api_bp.post("/v1/alerts/<int:alert_id>/acknowledge")
@@ -69,8 +71,10 @@ ALERT = obj(["id", "kind", "sku", "lot", "on_hand", "reorder_point", "created_at
 
 ALERT_PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/alerts": {
-        "get": op("Stock alerts, newest first", "manager", {**ok(array(ALERT)), **errors()},
-                  params=query_params(AlertsQuery)),
+        "get": op("Stock alerts, newest first, a page at a time", "manager",
+                  {**ok(obj(["items", "page", "per_page", "total"], items=array(ALERT),
+                            page=INT, per_page=INT, total=INT)), **errors(422)},
+                  params=query_params(AlertsPageQuery)),
     },
     "/api/v1/alerts/{alert_id}/acknowledge": {
         "post": op("Acknowledge an alert (again: no change)", "manager",

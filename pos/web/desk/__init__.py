@@ -1,1 +1,1 @@
-"""The front desk: clients, checkout, sales and receipts, refunds, and the cash day."""
+"""The front desk: clients, checkout, sales, receipts and refunds (the drawer: pos/web/drawers)."""

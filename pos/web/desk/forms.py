@@ -2,12 +2,11 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Optional, ValidationError
 
 from pos.domain.errors import PosError
 from pos.services import clients
 from pos.web.form_rules import SafeText, strip
-from pos.web.stock.forms import MoneyField
 
 
 class NewClientForm(FlaskForm):
@@ -44,16 +43,3 @@ class RefundForm(FlaskForm):
         DataRequired("Say why the sale is refunded."), SafeText(500)], filters=[strip])
     submit = SubmitField("Refund")
 
-
-class OpeningFloatForm(FlaskForm):
-    opening_float = MoneyField("Opening float ($)", validators=[
-        DataRequired("Type the cash the drawer started with."), Length(max=20)])
-    submit = SubmitField("Save opening float")
-
-
-class CloseDayForm(FlaskForm):
-    opening_float = MoneyField("Opening float ($)", validators=[
-        DataRequired("Type the cash the drawer started with."), Length(max=20)])
-    counted = MoneyField("Counted cash ($)", validators=[
-        DataRequired("Type the cash counted in the drawer."), Length(max=20)])
-    submit = SubmitField("Close the day")

@@ -6,7 +6,6 @@ the API's shape, so the checkout can show them beside the cart.
 """
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import (
@@ -24,12 +23,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from pos.domain.errors import PosError, ValidationFailed
-from pos.domain.limits import MAX_DATE, MAX_ID, MIN_DATE
+from pos.domain.limits import MAX_ID
 from pos.domain.money import format_cents, parse_cents
 from pos.extensions import db
-from pos.models import Client, Item, Location, Package, Sale, User
-from pos.models.inventory import DEFAULT_LOCATION_CODE
-from pos.services import carts, cash_day, clients, clock, need_to_know, sales
+from pos.models import Client, Item, Package, Sale
+from pos.services import carts, clients, need_to_know, sales
 from pos.services.stock import list_items
 from pos.services.transaction import write_transaction
 from pos.web import current_settings
@@ -39,7 +37,7 @@ from pos.web.api.schemas.clients import NewClientIn
 from pos.web.api.schemas.queries import ClientsQuery
 from pos.web.api.schemas.sales import DeskCartIn
 from pos.web.desk.desk_key import desk_key
-from pos.web.desk.forms import CloseDayForm, NewClientForm, OpeningFloatForm
+from pos.web.desk.forms import NewClientForm
 
 desk_bp = Blueprint("desk", __name__)
 
@@ -234,82 +232,3 @@ def create_sale():  # type: ignore[no-untyped-def]
                     "url": url_for("desk.sale_page", sale_id=sale.id)}), 201
 
 
-# -- the cash day ---------------------------------------------------------------------------
-
-def _business_date() -> date:
-    text = request.args.get("date") or ""
-    if text:
-        try:
-            day = date.fromisoformat(text[:10])
-        except ValueError:
-            abort(400, "The date must be written YYYY-MM-DD.")
-        if not MIN_DATE <= day <= MAX_DATE:  # 9999-12-31 + 1 day would overflow
-            abort(400, f"The date must be between {MIN_DATE} and {MAX_DATE}.")
-        return day
-    return clock.today()
-
-
-def _summary(business_date: date) -> cash_day.DaySummary:
-    # Read only: the location may not exist yet on a brand-new install (nothing sold).
-    location_id = db.session.scalar(
-        select(Location.id).where(Location.code == DEFAULT_LOCATION_CODE)) or 0
-    return cash_day.day_summary(db.session, location_id, business_date)
-
-
-@desk_bp.route("/cash-day", methods=["GET", "POST"])
-@role_required("front_desk")
-def cash_day_page():  # type: ignore[no-untyped-def]
-    business_date = _business_date()
-    summary = _summary(business_date)
-    float_form = OpeningFloatForm(prefix="float")
-    close_form = CloseDayForm(prefix="close")
-    if request.method == "GET":
-        opening = format_cents(summary.opening_float_cents, "usd").lstrip("$")
-        float_form.opening_float.data = opening
-        close_form.opening_float.data = opening
-    status = 200
-    if request.method == "POST":
-        action = request.form.get("action")
-        form = float_form if action == "float" else close_form
-        if form.validate_on_submit():
-            try:
-                if action == "float":
-                    cash_day.set_opening_float(
-                        business_date=business_date,
-                        opening_float_cents=float_form.opening_float.cents or 0,
-                        user_id=current_user.id)
-                    flash("Opening float saved.")
-                else:
-                    closed = cash_day.close_day(
-                        business_date=business_date,
-                        opening_float_cents=close_form.opening_float.cents or 0,
-                        counted_cents=close_form.counted.cents or 0, user_id=current_user.id)
-                    flash(f"Day closed. Expected {_money(closed.expected_cash_cents)}, "
-                          f"counted {_money(closed.counted_cents or 0)}, difference "
-                          f"{_money(closed.difference_cents or 0)}.")
-            except PosError as error:
-                db.session.rollback()
-                form.opening_float.errors = [*form.opening_float.errors, error.message]
-                status = error.status
-            else:
-                return redirect(url_for("desk.cash_day_page", **(
-                    {"date": business_date.isoformat()} if request.args.get("date") else {})))
-        else:
-            status = 422
-        summary = _summary(business_date)
-    return render_template("desk/cash_day.html", summary=summary, float_form=float_form,
-                           close_form=close_form, closed_by=_user_name(summary.closed_by_id),
-                           is_today=business_date == clock.today()), status
-
-
-def _user_name(user_id: int | None) -> str | None:
-    user = db.session.get(User, user_id) if user_id is not None else None
-    return user.name if user is not None else None
-
-
-@desk_bp.get("/cash-day/summary")
-@role_required("front_desk")
-def day_summary_page():  # type: ignore[no-untyped-def]
-    summary = _summary(_business_date())
-    return render_template("desk/day_summary.html", summary=summary,
-                           closed_by=_user_name(summary.closed_by_id))

@@ -35,11 +35,6 @@ class ClientsQuery(QueryModel):
     limit: Annotated[int, Interval(ge=1, le=100)] = 20
 
 
-class AlertsQuery(QueryModel):
-    open: Literal["0", "1", "true", "false"] | None = None
-    limit: Annotated[int, Interval(ge=1, le=1000)] = 200
-
-
 class MonthlyReportQuery(QueryModel):
     """`month` is checked by pos.domain.reporting.parse_month, exactly (no stripping: a
     month is a format, not text); absent, it is refused there as not YYYY-MM."""
@@ -49,3 +44,17 @@ class MonthlyReportQuery(QueryModel):
 
     month: Annotated[str | None, WithJsonSchema(
         {"type": "string", "pattern": r"^2[01][0-9]{2}-(0[1-9]|1[0-2])$"})] = None
+
+
+MAX_PER_PAGE = 200
+
+
+class PageQuery(QueryModel):
+    """`?page=` (from 1) and `?per_page=` (default 50, at most 200) of a list that grows."""
+
+    page: Annotated[int, Interval(ge=1, le=1_000_000)] = 1
+    per_page: Annotated[int, Interval(ge=1, le=MAX_PER_PAGE)] = 50
+
+
+class AlertsPageQuery(PageQuery):
+    open: Literal["0", "1", "true", "false"] | None = None
