@@ -7,7 +7,20 @@ import pytest
 from sqlalchemy import func, select
 
 from pos.extensions import db
-from pos.models import Client, Item, Lot, Package, StockMovement, User
+from pos.models import (
+    Alert,
+    AuditEntry,
+    Client,
+    Item,
+    Lot,
+    OutboxMessage,
+    Package,
+    Refund,
+    Sale,
+    StockMovement,
+    Treatment,
+    User,
+)
 from pos.services import clock, staff, stock
 from pos.services.clients import client_summary
 from tests.factories import PASSWORD
@@ -137,7 +150,7 @@ def test_seed_demo_creates_the_clinic_of_the_domain_brief(app, cli):
 
     rows = {row.item.sku: row for row in stock.list_items(db.session)}
     assert [sku for sku, row in rows.items() if row.status != "ok"] == ["GF-MASK"]
-    assert rows["GF-MASK"].available == rows["GF-MASK"].item.reorder_point
+    assert 0 < rows["GF-MASK"].available < rows["GF-MASK"].item.reorder_point
     assert rows["GF-MASK"].status == "low"
     assert all(row.on_hand > 0 for row in rows.values())
 
@@ -164,16 +177,20 @@ def test_seed_demo_prints_one_working_login_per_role(cli):
 def test_seed_demo_if_empty_twice_keeps_the_data_and_does_not_seed_again(cli):
     first = cli("seed-demo", "--if-empty")
     assert first.exit_code == 0, first.output
+    seeded_cartridges = stock.item_row(db.session, "CART-36").on_hand
     stock.receive_stock(sku="CART-36", quantity=10, lot_code="C-NEW", expires_on=None,
                         unit_cost_cents=None, user_id=None)
-    counts = (count(User), count(Item), count(Lot), count(StockMovement))
+    every = (User, Item, Lot, StockMovement, Client, Sale, Treatment, Refund, Alert,
+             OutboxMessage, AuditEntry)
+    counts = [count(model) for model in every]
+    assert counts[every.index(Sale)] > 100 and counts[every.index(Treatment)] > 50
     passwords = set(db.session.scalars(select(User.password_hash)))
     second = cli("seed-demo", "--if-empty")
     assert second.exit_code == 0, second.output
     assert "not loaded again" in second.output
-    assert (count(User), count(Item), count(Lot), count(StockMovement)) == counts
+    assert [count(model) for model in every] == counts
     assert set(db.session.scalars(select(User.password_hash))) == passwords
-    assert stock.item_row(db.session, "CART-36").on_hand == 150
+    assert stock.item_row(db.session, "CART-36").on_hand == seeded_cartridges + 10
 
 
 def test_seed_demo_without_if_empty_refuses_a_database_that_has_users(cli):
