@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -36,23 +37,33 @@ from pos.models import (
     StockMovement,
     Treatment,
     TreatmentSupply,
+    User,
 )
-from pos.services import clock, staff
+from pos.services import clock, staff, stock
+from pos.services.clients import client_summary
 from pos.services.reports import monthly_report
 from tests.conftest import create_database, drop_database, make_app
+from tests.integration.test_cli import DEMO_SKUS, ROLES, demo_logins, signs_in
 
 pytestmark = pytest.mark.xdist_group("seed-history")
 
 
-def _seed(app: Flask) -> None:
+def _seed(app: Flask) -> str:
     result = app.test_cli_runner().invoke(args=["pos", "seed-demo"])
     assert result.exit_code == 0, result.output
     db.session.rollback()
+    return result.output
+
+
+@dataclass(frozen=True)
+class Seeded:
+    app: Flask
+    output: str  # what `pos seed-demo` printed
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql",
                                                                marks=pytest.mark.postgres)])
-def seeded(request, tmp_path_factory) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
+def seeded(request, tmp_path_factory) -> Iterator[Seeded]:  # type: ignore[no-untyped-def]
     """One demo clinic per backend, seeded once for the module's read-only tests."""
     if request.param == "sqlite":
         url, name = f"sqlite:///{tmp_path_factory.mktemp('seed') / 'pos.sqlite3'}", None
@@ -63,17 +74,16 @@ def seeded(request, tmp_path_factory) -> Iterator[Flask]:  # type: ignore[no-unt
     app = make_app(url)
     with app.app_context():
         db.create_all()
-        _seed(app)
-        yield app
+        yield Seeded(app, _seed(app))
         db.session.remove()
         db.engine.dispose()
     if name is not None:
         drop_database(request.getfixturevalue("pg_server_url"), name)
 
 
-def _api(app: Flask, role_email: str, path: str) -> Any:
+def _api(seeded: Seeded, role_email: str, path: str) -> Any:
     token = staff.create_token(role_email)
-    response = app.test_client().get(path, headers={"Authorization": f"Bearer {token}"})
+    response = seeded.app.test_client().get(path, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.get_data(as_text=True)
     body = response.get_json()
     return body["items"] if isinstance(body, dict) and "items" in body else body
@@ -85,6 +95,60 @@ def _months_before(today: date, count: int) -> list[tuple[int, int]]:
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
         months.append((year, month))
     return months
+
+
+def test_seed_demo_creates_the_clinic_of_the_domain_brief(seeded):
+    assert set(db.session.scalars(select(Item.sku))) == DEMO_SKUS
+    kinds = {sku: kind for sku, kind in db.session.execute(select(Item.sku, Item.kind))}
+    assert kinds["BUNDLE-FV"] == "bundle"
+    assert kinds["SERUM-1OZ"] == kinds["MIST-RET"] == "retail"
+    assert kinds["CART-36"] == kinds["LIDO-23"] == kinds["GF-MASK"] == "supply"
+
+    packages = {p.code: p for p in db.session.scalars(select(Package))}
+    assert set(packages) == {"FACE-1", "FACE-3", "SCALP-4"}
+    assert (packages["FACE-3"].sessions, packages["FACE-3"].min_days_between,
+            packages["FACE-3"].max_days_between) == (3, 28, 42)
+    assert packages["FACE-1"].sessions == 1 and packages["FACE-1"].area == "face"
+    assert packages["SCALP-4"].area == "scalp" and packages["SCALP-4"].sessions == 4
+    for package in packages.values():
+        supplies = {s.item.sku: s.quantity for s in package.supplies}
+        assert supplies["CART-36"] == 1 and supplies["GF-MASK"] == 1
+        assert {"LIDO-23", "HA-CLIN", "MIST-CLIN"} <= set(supplies)
+
+    today = clock.today()
+    lots = {}
+    for item in db.session.scalars(select(Item)):
+        lots[item.sku] = stock.item_lots(db.session, item)
+    with_expiry = [r for rows in lots.values() for r in rows if r.lot.expires_on]
+    assert len({r.lot.expires_on for r in with_expiry}) >= 5
+    assert any(len({r.lot.expires_on for r in rows}) >= 2 for rows in lots.values())
+    assert not any(r.expired for r in with_expiry)
+    warning = seeded.app.config["EXPIRY_WARNING_DAYS"]
+    assert any((r.lot.expires_on - today).days <= warning for r in with_expiry), \
+        "one lot near expiry"
+
+    rows = {row.item.sku: row for row in stock.list_items(db.session)}
+    assert [sku for sku, row in rows.items() if row.status != "ok"] == ["GF-MASK"]
+    assert 0 < rows["GF-MASK"].available < rows["GF-MASK"].item.reorder_point
+    assert rows["GF-MASK"].status == "low"
+    assert all(row.on_hand > 0 for row in rows.values())
+
+
+def test_seed_demo_gives_one_client_a_paid_series_ready_for_a_first_treatment(seeded):
+    ava = db.session.scalar(select(Client).where(Client.email == "ava.martinez@example.com"))
+    summary = client_summary(db.session, ava.id)
+    assert [(p.code, p.sessions_left) for p in summary.packages] == [("FACE-3", 3)]
+    assert summary.first_visit_bundle_given is False
+
+
+def test_seed_demo_prints_one_working_login_per_role(seeded):
+    logins = demo_logins(seeded.output)
+    assert sorted(logins) == sorted(ROLES)
+    assert len({password for _, password in logins.values()}) == 4
+    for role, (email, password) in logins.items():
+        user = db.session.scalar(select(User).where(User.email == email))
+        assert user.role == role
+        assert signs_in(email, password), role
 
 
 def test_last_month_and_the_month_before_have_sales_and_the_report_compares_them(seeded):
@@ -168,8 +232,8 @@ def test_refunds_were_made_and_stock_never_went_below_zero(seeded):
     ledger = dict(db.session.execute(
         select(StockMovement.item_id, func.sum(StockMovement.qty_delta))
         .group_by(StockMovement.item_id)).all())
-    for stock in db.session.scalars(select(ItemStock)):
-        assert stock.on_hand == ledger[stock.item_id] >= 0
+    for item_stock in db.session.scalars(select(ItemStock)):
+        assert item_stock.on_hand == ledger[item_stock.item_id] >= 0
     assert all(row.on_hand >= 0 for row in db.session.scalars(select(LotStock)))
     # Never negative at any moment either: every lot's running sum, in ledger order.
     running: dict[int, int] = defaultdict(int)
