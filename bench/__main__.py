@@ -16,7 +16,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import alerts_bench, checkout_bench, memory_bench, report_bench, search_bench
+from bench import (
+    alerts_bench,
+    checkout_bench,
+    memory_bench,
+    report_bench,
+    search_bench,
+    seed_bench,
+)
 from bench.common import pg_server_url
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -54,6 +61,7 @@ def main() -> int:
     _report_and_memory(results)
     _guarded("search", results, search_bench.run)
     _guarded("alerts", results, alerts_bench.run)
+    _guarded("seed", results, seed_bench.run)
     results["machine"]["load_average_at_end"] = list(os.getloadavg())
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
@@ -150,7 +158,13 @@ def table(results: dict[str, Any]) -> str:
                          _fmt(sizes[large].get("hook_ms_median_with_alert"), " ms"),
                          _fmt(sizes[small].get("hook_ms_median_with_alert"), " ms")
                          + f" at {int(small)}", "equal within noise", ""))
-    for name in ("checkout", "report", "memory", "search", "alerts"):
+    seed_sqlite = _get(r, "seed", "sqlite", "seconds")
+    rows.append(("Demo seed (seed-demo, a year), SQLite",
+                 _fmt(seed_sqlite, " s") + " (" + _fmt(_get(r, "seed", "sqlite", "cpu_seconds"),
+                                                      " s CPU") + ")",
+                 _fmt(_get(r, "seed", "postgresql", "seconds"), " s") + " PostgreSQL",
+                 "a few seconds (< 5 s)", _verdict(_lt(seed_sqlite, 5))))
+    for name in ("checkout", "report", "memory", "search", "alerts", "seed"):
         problem = (r.get(name) or {}).get("error") or (r.get(name) or {}).get("skipped")
         if problem:
             first_line = str(problem).splitlines()[0] if str(problem) else ""

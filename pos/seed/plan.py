@@ -38,11 +38,11 @@ SEASON = {1: 0.8, 2: 0.85, 3: 1.15, 4: 1.35, 5: 1.3, 6: 1.0, 7: 0.8, 8: 0.75, 9:
           10: 1.1, 11: 1.2, 12: 1.45}
 # Walk-in retail sales on an average open day. Each sale costs the services some 15-30 ms
 # of CPU on SQLite, so the year is kept sparse enough to seed in a few seconds.
-RETAIL_SALES_PER_DAY = 0.3
+RETAIL_SALES_PER_DAY = 0.25
 CLIENTS_IN_THE_YEAR = len(FIRST_NAMES)
-PACKAGE_MIX = (("FACE-1", 0.35), ("FACE-3", 0.45), ("SCALP-4", 0.2))
-CARD_SHARE = 0.4
-COMES_BACK = 0.25  # after the last session, buys another package
+PACKAGE_MIX = (("FACE-1", 0.4), ("FACE-3", 0.42), ("SCALP-4", 0.18))
+CARD_SHARE = 0.35
+COMES_BACK = 0.2  # after the last session, buys another package
 # Sessions of a series: MIN_DAYS_BETWEEN..SPACING_UP_TO days apart, then moved to the next
 # open day (at most 2 days later), so never past the 42 days of the recommended rhythm.
 SPACING_UP_TO = 38
