@@ -34,8 +34,8 @@ from pos.seed.catalog import (
 
 SEED = 2026
 # How busy each month is, relative to the year (spring and December peak, summer dips).
-SEASON = {1: 0.8, 2: 0.85, 3: 1.15, 4: 1.35, 5: 1.3, 6: 1.0, 7: 0.8, 8: 0.75, 9: 1.0,
-          10: 1.1, 11: 1.2, 12: 1.45}
+SEASON = {1: 0.6, 2: 0.65, 3: 1.2, 4: 1.5, 5: 1.4, 6: 1.0, 7: 0.7, 8: 0.65, 9: 1.0,
+          10: 1.1, 11: 1.2, 12: 1.6}
 # Walk-in retail sales on an average open day. Each sale costs the services some 15-30 ms
 # of CPU on SQLite, so the year is kept sparse enough to seed in a few seconds.
 RETAIL_SALES_PER_DAY = 0.25
@@ -190,9 +190,7 @@ class _Sales:
 # -- clients and their series ------------------------------------------------------------
 
 def _clients(plan: Plan, rng: random.Random, open_days: list[date], sales: _Sales) -> None:
-    joinable = [day for day in open_days if day <= plan.last_day - timedelta(days=10)]
-    join_days = sorted(rng.choices(joinable, [SEASON[d.month] for d in joinable],
-                                   k=CLIENTS_IN_THE_YEAR))
+    join_days = _join_days(plan, rng, open_days)
     refunders = set(rng.sample(range(3, CLIENTS_IN_THE_YEAR - 5), PACKAGE_REFUNDS))
     for n, (day, first, last) in enumerate(zip(join_days, FIRST_NAMES, LAST_NAMES,
                                                strict=True)):
@@ -214,6 +212,24 @@ def _clients(plan: Plan, rng: random.Random, open_days: list[date], sales: _Sale
             if again > plan.last_day:
                 break
             at = _at(again, rng)
+
+
+def _join_days(plan: Plan, rng: random.Random, open_days: list[date]) -> list[date]:
+    """New clients spread over the months by season (largest remainder, so a few dozen
+    clients still show the shape), each on a random open day of its month."""
+    by_month: dict[tuple[int, int], list[date]] = defaultdict(list)
+    for day in open_days:
+        if day <= plan.last_day - timedelta(days=10):
+            by_month[(day.year, day.month)].append(day)
+    weight = {month: SEASON[month[1]] * len(days) for month, days in by_month.items()}
+    share = {month: CLIENTS_IN_THE_YEAR * w / sum(weight.values())
+             for month, w in weight.items()}
+    count = {month: int(s) for month, s in share.items()}
+    for month in sorted(share, key=lambda m: count[m] - share[m])[
+            :CLIENTS_IN_THE_YEAR - sum(count.values())]:
+        count[month] += 1
+    return sorted(day for month, days in by_month.items()
+                  for day in rng.choices(days, k=count[month]))
 
 
 def _choose_package(rng: random.Random) -> str:

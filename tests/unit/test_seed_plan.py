@@ -111,3 +111,21 @@ def test_travel_to_sets_the_clock_and_the_column_defaults_then_gives_real_time_b
     assert abs(clock.now() - datetime.now(UTC)) < timedelta(minutes=1)
     with pytest.raises(ValueError), clock.travel_to(datetime(2025, 3, 4, 15, 30)):
         pass
+
+
+@settings(max_examples=10, deadline=None)
+@given(todays)
+def test_spring_and_december_sell_more_per_open_day_than_winter_and_summer(today):
+    plan = plan_history(today)
+    peak, trough = {3, 4, 5, 12}, {1, 2, 7, 8}
+    sales: dict[bool, int] = defaultdict(int)
+    days: dict[bool, int] = defaultdict(int)
+    for event in plan.events:
+        if isinstance(event, Sell) and event.at.month in peak | trough:
+            sales[event.at.month in peak] += 1
+    day = plan.first_day
+    while day <= plan.last_day:
+        if is_open(day) and day.month in peak | trough:
+            days[day.month in peak] += 1
+        day += timedelta(days=1)
+    assert sales[True] / days[True] > 1.3 * sales[False] / days[False]
