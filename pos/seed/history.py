@@ -22,7 +22,7 @@ from pos.models import Item, Package, PackagePurchase, SaleLine
 from pos.payments.demo import DemoGateway
 from pos.payments.gateway import EVENT_CHECKOUT_COMPLETED, PaymentEvent
 from pos.seed.catalog import COST
-from pos.seed.plan import (
+from pos.seed.events import (
     CheckExpiry,
     Event,
     NewClient,

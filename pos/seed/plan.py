@@ -5,32 +5,41 @@ Pure (no database, no clock): `plan_history(today)` draws everything from one
 `random.Random(SEED)`, so a given day always gives the same year. Times are the clinic's
 wall-clock times (naive); pos/seed/history.py plays the plan through the services.
 
-The stock policy sees the demand the plan has already fixed, so the seeding never runs
-short: every week each item is topped up to cover the next two weeks above its reorder
-point (no low-stock alert in the past year), except the growth-factor masks, whose last
-delivery falls short so that they end the year just below their reorder point.
+The deliveries come last (pos/seed/deliveries.py): they see the demand fixed here, so the
+seeding never runs short. The events are in pos/seed/events.py (re-exported here).
 """
 from __future__ import annotations
 
 import math
 import random
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from pos.seed.catalog import (
-    BUNDLE_SKU,
     FIRST_NAMES,
     LAST_NAMES,
-    LOT_PREFIX,
     MIN_DAYS_BETWEEN,
     PACKAGE_AREA,
     PACKAGE_SESSIONS,
-    REORDER,
     RETAIL_SKUS,
-    SESSION_SUPPLIES,
-    SHELF_LIFE_DAYS,
 )
+from pos.seed.deliveries import LATE_SKU, LATE_SKU_END_BELOW_POINT, plan_deliveries
+from pos.seed.events import (
+    CheckExpiry,
+    Event,
+    Line,
+    NewClient,
+    Plan,
+    Receive,
+    Refund,
+    Sell,
+    Treat,
+    WriteOff,
+)
+
+__all__ = ["LATE_SKU", "LATE_SKU_END_BELOW_POINT", "SEED", "CheckExpiry", "Event", "Line",
+           "NewClient", "Plan", "Receive", "Refund", "Sell", "Treat", "WriteOff", "is_open",
+           "next_open_day", "plan_history"]
 
 SEED = 2026
 # How busy each month is, relative to the year (spring and December peak, summer dips).
@@ -48,91 +57,7 @@ COMES_BACK = 0.2  # after the last session, buys another package
 SPACING_UP_TO = 38
 PACKAGE_REFUNDS = 2  # series refunded before any session was used
 RETAIL_REFUNDS = 4
-LATE_SKU = "GF-MASK"  # the item whose last delivery falls short
-LATE_SKU_END_BELOW_POINT = 3
-TAIL_DAYS = 24  # the short delivery comes on the first restock day this close to the end
 CLOSED_DATES = ((1, 1), (7, 4), (12, 25))  # besides Sundays
-
-
-@dataclass(frozen=True)
-class NewClient:
-    at: datetime
-    client: int  # the plan's client number
-    first_name: str
-    last_name: str
-    email: str
-    phone: str
-
-
-@dataclass(frozen=True)
-class Line:
-    sku: str | None
-    package_code: str | None
-    quantity: int
-
-
-@dataclass(frozen=True)
-class Sell:
-    at: datetime
-    sale: int  # the plan's sale number
-    client: int | None
-    lines: tuple[Line, ...]
-    payment: str  # "cash" or "card"
-
-
-@dataclass(frozen=True)
-class Treat:
-    at: datetime
-    client: int
-    sale: int  # the sale of the package (one package unit per sale)
-    area: str
-
-
-@dataclass(frozen=True)
-class Refund:
-    at: datetime
-    sale: int
-    line: Line  # which line, and how many units of it
-    reason: str
-
-
-@dataclass(frozen=True)
-class Receive:
-    at: datetime
-    sku: str
-    lot: str | None
-    expires_on: date | None
-    quantity: int
-
-
-@dataclass(frozen=True)
-class WriteOff:
-    at: datetime
-    sku: str
-    lot: str | None
-    quantity: int
-    reason: str  # an adjustment reason: "expired" or "damaged"
-    note: str
-
-
-@dataclass(frozen=True)
-class CheckExpiry:
-    """The worker's daily look for lots near expiry (here on each delivery day)."""
-    at: datetime
-
-
-Event = NewClient | Sell | Treat | Refund | Receive | WriteOff | CheckExpiry
-
-
-@dataclass
-class Plan:
-    first_day: date
-    last_day: date
-    events: list[Event] = field(default_factory=list)
-
-    def sorted_events(self) -> list[Event]:
-        # Stable: events at the same minute keep the order they were planned in.
-        return sorted(self.events, key=lambda event: event.at)
 
 
 def is_open(day: date) -> bool:
@@ -169,7 +94,7 @@ def plan_history(today: date, seed: int = SEED) -> Plan:
     sales = _Sales(plan)
     _clients(plan, rng, open_days, sales)
     _retail(plan, rng, open_days, sales)
-    _stock(plan, open_days)
+    plan_deliveries(plan, open_days)
     plan.events = plan.sorted_events()
     return plan
 
@@ -294,125 +219,3 @@ def _retail(plan: Plan, rng: random.Random, open_days: list[date], sales: _Sales
         line = sale.lines[0]
         plan.events.append(Refund(_at(day, rng), sale.sale, Line(line.sku, None, 1),
                                   "Opened bottle returned; not resold"))
-
-
-# -- stock -----------------------------------------------------------------------------
-
-@dataclass
-class _Lot:
-    code: str | None
-    expires_on: date | None
-    quantity: int
-
-
-def _demand(plan: Plan) -> dict[date, dict[str, int]]:
-    """What each day takes from the shelf: retail lines sold, and each session's supplies
-    (with the first-visit bundle on a client's first session)."""
-    by_day: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    treated: set[int] = set()
-    for event in plan.sorted_events():
-        day = by_day[event.at.date()]
-        if isinstance(event, Sell):
-            for line in event.lines:
-                if line.sku is not None:
-                    day[line.sku] += line.quantity
-        elif isinstance(event, Treat):
-            for sku, quantity in SESSION_SUPPLIES:
-                day[sku] += quantity
-            if event.client not in treated:
-                treated.add(event.client)
-                day[BUNDLE_SKU] += 1
-    return by_day
-
-
-def _stock(plan: Plan, open_days: list[date]) -> None:
-    demand = _demand(plan)
-
-    def needed(sku: str, since: date, days: int) -> int:
-        return sum(demand[since + timedelta(days=n)][sku] for n in range(days)
-                   if since + timedelta(days=n) in demand)
-
-    restock_days = {open_days[0]} | {day for prev, day in zip(open_days, open_days[1:],
-                                                              strict=False)
-                                     if day.isocalendar()[:2] != prev.isocalendar()[:2]}
-    tail_day = min(day for day in restock_days if day >= plan.last_day - timedelta(TAIL_DAYS))
-    lots: dict[str, list[_Lot]] = {sku: [] for sku in REORDER}
-    for day in open_days:
-        morning = datetime.combine(day, time(8, 15))
-        for sku, held in lots.items():
-            for lot in held:
-                if lot.quantity and lot.expires_on is not None and lot.expires_on < day:
-                    plan.events.append(WriteOff(morning, sku, lot.code, lot.quantity,
-                                                "expired", "Expired on the shelf"))
-                    lot.quantity = 0
-        if day in restock_days:
-            delivery = datetime.combine(day, time(8, 30))
-            for sku, (point, batch) in REORDER.items():
-                level = sum(lot.quantity for lot in lots[sku])
-                if sku == LATE_SKU and day >= tail_day:
-                    if day == tail_day:
-                        _short_delivery(plan, lots[sku], delivery, sku,
-                                        point - LATE_SKU_END_BELOW_POINT + needed(
-                                            sku, day, (plan.last_day - day).days + 1) - level)
-                    continue
-                # Cover the days until the next delivery (at most 9 away) above the point,
-                # with what will not have expired by then.
-                level = sum(lot.quantity for lot in lots[sku] if lot.expires_on is None
-                            or lot.expires_on >= day + timedelta(days=9))
-                if level - needed(sku, day, 9) > point:
-                    continue
-                short = point + 1 + needed(sku, day, 14) - level
-                quantity = batch * max(1, math.ceil(short / batch))
-                _receive(plan, lots[sku], delivery, sku, quantity)
-            plan.events.append(CheckExpiry(datetime.combine(day, time(8, 45))))
-        for sku, quantity in demand.get(day, {}).items():
-            _take(lots[sku], quantity, day, sku)
-    # The year ends with nothing expired on the shelf: what expires before today goes
-    # after the last day's work.
-    evening = datetime.combine(open_days[-1], time(18, 30))
-    for sku, held in lots.items():
-        for lot in held:
-            if lot.quantity and lot.expires_on is not None and lot.expires_on <= plan.last_day:
-                plan.events.append(WriteOff(evening, sku, lot.code, lot.quantity, "expired",
-                                            "Expires before the next open day"))
-
-
-def _receive(plan: Plan, lots: list[_Lot], at: datetime, sku: str, quantity: int) -> None:
-    prefix, shelf_life = LOT_PREFIX[sku], SHELF_LIFE_DAYS[sku]
-    code = None if prefix is None else f"{prefix}{at:%y%m%d}"
-    expires_on = None if shelf_life is None else at.date() + timedelta(days=shelf_life)
-    existing = [lot for lot in lots if lot.code == code]
-    if existing:
-        existing[0].quantity += quantity
-    else:
-        lots.append(_Lot(code, expires_on, quantity))
-    plan.events.append(Receive(at, sku, code, expires_on, quantity))
-
-
-def _short_delivery(plan: Plan, lots: list[_Lot], at: datetime, sku: str,
-                    change: int) -> None:
-    """The last delivery before the end: only `change` units (a crushed carton written off
-    when there were more on the shelf than the rest of the year needs)."""
-    if change > 0:
-        _receive(plan, lots, at, sku, change)
-        return
-    excess = -change
-    for lot in reversed(lots):
-        take = min(lot.quantity, excess)
-        if take:
-            plan.events.append(WriteOff(at, sku, lot.code, take, "damaged",
-                                        "Carton crushed in delivery"))
-            lot.quantity -= take
-            excess -= take
-
-
-def _take(lots: list[_Lot], quantity: int, day: date, sku: str) -> None:
-    """Soonest expiry first, never an expired lot: what the ledger will do."""
-    usable = sorted((lot for lot in lots if lot.expires_on is None or lot.expires_on >= day),
-                    key=lambda lot: lot.expires_on or date.max)
-    for lot in usable:
-        take = min(lot.quantity, quantity)
-        lot.quantity -= take
-        quantity -= take
-    if quantity:
-        raise AssertionError(f"the plan runs short of {sku} on {day}")
