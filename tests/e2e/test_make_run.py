@@ -84,8 +84,8 @@ class MakeRun:
                 response = requests.get(f"{self.url}/login", timeout=5)
                 if response.status_code == 200:
                     return response
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not up yet: gunicorn listens before its workers have booted
             time.sleep(0.5)
         pytest.fail(f"make run did not serve the login page in time:\n{self.output()[-4000:]}")
 
