@@ -22,6 +22,7 @@ from bench import (
     memory_bench,
     report_bench,
     search_bench,
+    seed_bench,
     signin_bench,
 )
 from bench.common import pg_server_url
@@ -62,6 +63,7 @@ def main() -> int:
     _guarded("search", results, search_bench.run)
     _guarded("alerts", results, alerts_bench.run)
     _guarded("signin", results, signin_bench.run)
+    _guarded("seed", results, seed_bench.run)
     results["machine"]["load_average_at_end"] = list(os.getloadavg())
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
@@ -162,7 +164,13 @@ def table(results: dict[str, Any]) -> str:
                  _fmt(_get(r, "signin", "wrong_email_ms_median"), " ms"),
                  _fmt(_get(r, "signin", "wrong_password_ms_median"), " ms") + " wrong password",
                  "the same within noise", ""))
-    for name in ("checkout", "report", "memory", "search", "alerts", "signin"):
+    seed_sqlite = _get(r, "seed", "sqlite", "seconds")
+    rows.append(("Demo seed (seed-demo, a year), SQLite",
+                 _fmt(seed_sqlite, " s") + " (" + _fmt(_get(r, "seed", "sqlite", "cpu_seconds"),
+                                                      " s CPU") + ")",
+                 _fmt(_get(r, "seed", "postgresql", "seconds"), " s") + " PostgreSQL",
+                 "a few seconds (< 5 s)", _verdict(_lt(seed_sqlite, 5))))
+    for name in ("checkout", "report", "memory", "search", "alerts", "signin", "seed"):
         problem = (r.get(name) or {}).get("error") or (r.get(name) or {}).get("skipped")
         if problem:
             first_line = str(problem).splitlines()[0] if str(problem) else ""

@@ -1,15 +1,23 @@
 """Column types shared by every model."""
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+# Set only by `pos.services.clock.travel_to` (the demo seeding writes a year of history as
+# the app would have written it then). It lives here, the lowest layer, because the
+# column defaults below (created_at, a movement's `at`...) must read the same clock as
+# the services do. A ContextVar: a request served meanwhile on another thread keeps the
+# real time.
+simulated_now: ContextVar[datetime | None] = ContextVar("simulated_now", default=None)
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return simulated_now.get() or datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

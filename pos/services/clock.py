@@ -7,14 +7,33 @@ database session (cached per process: no statement on a signed-in request).
 """
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from pos.extensions import db
+from pos.models.types import simulated_now, utcnow
 
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    return utcnow()
+
+
+@contextmanager
+def travel_to(at: datetime) -> Iterator[None]:
+    """Inside, `now()` and every timestamp column's default read `at` (aware UTC).
+
+    For writing history through the services as they would have written it then (the
+    demo clinic's past year, pos/seed/); the services themselves never call it.
+    """
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("travel_to needs an aware datetime")
+    token = simulated_now.set(at)
+    try:
+        yield
+    finally:
+        simulated_now.reset(token)
 
 
 def clinic_zone() -> ZoneInfo:
