@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from pos.domain.drawers import NoOpenDrawer
 from pos.domain.screening import ALL_KEYS, BOOLEAN_KEYS
 from pos.domain.statuses import PaymentMethod
 from pos.extensions import db
@@ -33,12 +34,15 @@ from pos.seed.events import (
     Treat,
     WriteOff,
 )
-from pos.services import alerts, clients, clock, refunds, sales, stock, treatments
+from pos.services import alerts, clients, clock, drawers, refunds, sales, stock, treatments
 from pos.settings import Settings
 
 # Nothing to report: every condition answered "no", no Botox.
 CLEAN_SCREENING: dict[str, Any] = {key: (False if key in BOOLEAN_KEYS else None)
                                    for key in ALL_KEYS}
+
+
+DRAWER_COUNTED_AFTER = timedelta(minutes=20)
 
 
 @dataclass(frozen=True)
@@ -64,11 +68,23 @@ def play(plan: Plan, *, settings: Settings, zone: ZoneInfo, staff: Staff) -> Pla
         NewClient: player.new_client, Sell: player.sell, Treat: player.treat,
         Refund: player.refund, Receive: player.receive, WriteOff: player.write_off,
         CheckExpiry: player.check_expiry}
+
+    def count_the_drawer_after(last: Event) -> None:
+        # The desk counts its drawer after the day's last client; today's stays open.
+        with clock.travel_to(_utc(last, zone) + DRAWER_COUNTED_AFTER):
+            player.close_the_drawer()
+
+    last: Event | None = None
     for event in plan.events:
+        if last is not None and event.at.date() != last.at.date():
+            count_the_drawer_after(last)
         with clock.travel_to(_utc(event, zone)):
             handlers[type(event)](event)
         player.played[type(event).__name__] = player.played.get(type(event).__name__, 0) + 1
         db.session.remove()  # a year of rows must not pile up in one identity map
+        last = event
+    if last is not None and last.at.date() < clock.today():
+        count_the_drawer_after(last)
     return Played(player.clients, player.sales, player.played)
 
 
@@ -85,6 +101,19 @@ class _Player:
         self.sales: dict[int, int] = {}
         self.purchases: dict[int, int] = {}
         self.played: dict[str, int] = {}
+
+    def close_the_drawer(self) -> None:
+        """Count the day's drawer as expected (a year of right counts) and close it."""
+        try:
+            drawer = drawers.current_drawer(db.session)
+        except NoOpenDrawer:
+            return  # no cash that day
+        expected = drawer.figures.expected_cents
+        # A day of cash refunds only (no float in the demo) was paid from the safe.
+        drawers.close_drawer(drawer.drawer.id, counted_cents=max(expected, 0),
+                             note=None if expected >= 0 else "Refund paid from the safe.",
+                             user_id=self.staff.front_desk,
+                             tolerance_cents=self.settings.drawer_tolerance_cents)
 
     def new_client(self, event: NewClient) -> None:
         client = clients.create_client(first_name=event.first_name, last_name=event.last_name,

@@ -11,7 +11,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -23,6 +23,7 @@ from pos.extensions import db
 from pos.models import (
     Alert,
     Client,
+    Drawer,
     Item,
     ItemStock,
     Lot,
@@ -304,3 +305,17 @@ def test_two_runs_on_fresh_databases_give_the_same_year(tmp_path):
             db.engine.dispose()
     assert figures[0] == figures[1]
     assert sum(month[0] for month in figures[0]["months"].values()) > 0
+
+
+def test_each_past_day_of_cash_was_counted_and_closed_in_its_own_drawer(seeded):
+    """The desk counts its drawer at the end of each day: the year's cash lands in one
+    closed drawer per day with cash, each counted as expected, never in one drawer a year
+    long."""
+    drawers = db.session.scalars(select(Drawer).order_by(Drawer.id)).all()
+    past = [d for d in drawers if d.opened_at.date() < clock.today() - timedelta(days=1)]
+    assert len(past) > 30
+    assert [d.id for d in past if d.status != "closed"] == []
+    assert [(d.id, d.over_short_cents) for d in past
+            if d.over_short_cents != 0 and not d.note] == []
+    assert len({d.opened_at.date() for d in past}) == len(past), "one drawer a day"
+    assert sum(1 for d in drawers if d.status == "open") <= 1
