@@ -94,6 +94,7 @@ def _libpq(database_url: str) -> str:
 
 def _reference_rows(app: Any) -> dict[str, Any]:
     """Location, staff, clients, catalog and lots, through the models."""
+    from pos.domain.roles import Role
     from pos.extensions import db
     from pos.models import Client, Item, Location, Lot, Package, User
 
@@ -101,7 +102,8 @@ def _reference_rows(app: Any) -> dict[str, Any]:
         db.create_all()
         session = db.session
         location = Location(code="main", name="Main")
-        users = [User(email=f"staff{i}@bench.example", name=f"Staff {i}", role="front_desk",
+        users = [User(email=f"staff{i}@bench.example", name=f"Staff {i}",
+                      roles=frozenset({Role.FRONT_DESK}),
                       password_hash="x") for i in range(6)]
         clients = [Client(first_name="Client", last_name=f"N{i}") for i in range(CLIENTS)]
         items = {sku: Item(sku=sku, name=name, kind=kind, unit="unit", price_cents=price,
