@@ -5,7 +5,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, g, request
+from flask import Blueprint, g, jsonify, request
 
 from pos.domain.roles import requirement_text
 from pos.extensions import csrf, db
@@ -43,6 +43,11 @@ def _authenticate():  # type: ignore[no-untyped-def]
 
 def api_user() -> User:
     return g.api_user
+
+
+def page_json(items: list[Any], page: int, per_page: int, total: int) -> Any:
+    """A page of a list that grows (API.md "Conventions added")."""
+    return jsonify({"items": items, "page": page, "per_page": per_page, "total": total})
 
 
 def requires(minimum: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

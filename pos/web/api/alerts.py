@@ -8,7 +8,7 @@ from flask import jsonify
 from pos.extensions import db
 from pos.models import Alert
 from pos.services import alerts
-from pos.web.api import api_bp, api_user, requires
+from pos.web.api import api_bp, api_user, page_json, requires
 from pos.web.api.openapi import (
     ID,
     INT,
@@ -48,8 +48,7 @@ def alert_json(alert: Alert) -> dict[str, Any]:
 def list_alerts(query: AlertsPageQuery):  # type: ignore[no-untyped-def]
     rows, total = alerts.alerts_page(db.session, open_only=query.open in {"1", "true"},
                                      page=query.page, per_page=query.per_page)
-    return jsonify({"items": [alert_json(a) for a in rows], "page": query.page,
-                    "per_page": query.per_page, "total": total})
+    return page_json([alert_json(a) for a in rows], query.page, query.per_page, total)
 
 
 @api_bp.post("/v1/alerts/<int:alert_id>/acknowledge")

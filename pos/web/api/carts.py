@@ -14,7 +14,7 @@ from pos.extensions import db
 from pos.models import DeskCart
 from pos.services import carts
 from pos.services.carts import CartContents
-from pos.web.api import api_bp, api_user, idempotent, requires
+from pos.web.api import api_bp, api_user, idempotent, page_json, requires
 from pos.web.api.openapi import (
     ID,
     INT,
@@ -29,7 +29,8 @@ from pos.web.api.openapi import (
     query_params,
 )
 from pos.web.api.schemas import validate_body, validate_query
-from pos.web.api.schemas.carts import PageQuery, ParkedSaleIn
+from pos.web.api.schemas.carts import ParkedSaleIn
+from pos.web.api.schemas.queries import PageQuery
 
 
 def _lines_json(contents: CartContents) -> list[dict[str, Any]]:
@@ -61,8 +62,7 @@ def park_sale(body: ParkedSaleIn):  # type: ignore[no-untyped-def]
 @validate_query(PageQuery)
 def list_parked_sales(query: PageQuery):  # type: ignore[no-untyped-def]
     rows, total = carts.parked_sales(db.session, page=query.page, per_page=query.per_page)
-    return jsonify({"items": [parked_json(row) for row in rows], "page": query.page,
-                    "per_page": query.per_page, "total": total})
+    return page_json([parked_json(row) for row in rows], query.page, query.per_page, total)
 
 
 @api_bp.post("/v1/parked-sales/<int:parked_id>/resume")

@@ -12,7 +12,7 @@ from pos.models import Drawer
 from pos.services import drawers
 from pos.services.drawers import DrawerView
 from pos.web import current_settings
-from pos.web.api import api_bp, api_user, idempotent, requires
+from pos.web.api import api_bp, api_user, idempotent, page_json, requires
 from pos.web.api.openapi import (
     ID,
     INT,
@@ -77,8 +77,7 @@ def open_drawer(body: OpenDrawerIn):  # type: ignore[no-untyped-def]
 @validate_query(PageQuery)
 def list_drawers(query: PageQuery):  # type: ignore[no-untyped-def]
     rows, total = drawers.list_drawers(db.session, page=query.page, per_page=query.per_page)
-    return jsonify({"items": [drawer_json(d) for d in rows], "page": query.page,
-                    "per_page": query.per_page, "total": total})
+    return page_json([drawer_json(d) for d in rows], query.page, query.per_page, total)
 
 
 @api_bp.get("/v1/drawers/current")

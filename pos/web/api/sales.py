@@ -14,7 +14,7 @@ from pos.services import refunds, sales
 from pos.services.sales import cancelling, listing, receipt
 from pos.services.sales.listing import Cashier, SaleFacts
 from pos.web import current_clinic, current_settings
-from pos.web.api import api_bp, api_user, idempotent, requires
+from pos.web.api import api_bp, api_user, idempotent, page_json, requires
 from pos.web.api.openapi import (
     BOOL,
     ID,
@@ -115,8 +115,8 @@ def _sale_response(sale: Sale):  # type: ignore[no-untyped-def]
 def list_sales(query: SalesQuery):  # type: ignore[no-untyped-def]
     found = listing.list_sales(db.session(), query.filters(), page=query.page,
                                per_page=query.per_page, zone=current_clinic().zone)
-    return jsonify({"items": [sale_json(sale, found.facts[sale.id]) for sale in found.sales],
-                    "page": found.page, "per_page": found.per_page, "total": found.total})
+    return page_json([sale_json(sale, found.facts[sale.id]) for sale in found.sales],
+                     found.page, found.per_page, found.total)
 
 
 @api_bp.get("/v1/sales/<int:sale_id>")

@@ -11,7 +11,7 @@ from pos.models import ApiToken, AuditEntry, User
 from pos.services import accounts, audit, clock
 from pos.services.transaction import write_transaction
 from pos.web import current_clinic, current_settings
-from pos.web.api import api_bp, api_user, requires
+from pos.web.api import api_bp, api_user, page_json, requires
 from pos.web.api.openapi import (
     BOOL,
     ID,
@@ -130,8 +130,7 @@ def audit_trail(query: AuditQuery):  # type: ignore[no-untyped-def]
                                day_from=query.from_, day_to=query.to)
     rows, total = audit.list_entries(db.session, wanted, current_clinic().zone,
                                      page=query.page, per_page=query.per_page)
-    return jsonify({"items": [audit_json(e) for e in rows], "page": query.page,
-                    "per_page": query.per_page, "total": total})
+    return page_json([audit_json(e) for e in rows], query.page, query.per_page, total)
 
 
 TIME = {"type": "string", "format": "date-time"}

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from annotated_types import Interval, Len
+from annotated_types import Len
 
 from pos.models.carts import LABEL_LENGTH
 from pos.services import sales
 from pos.services.carts import CartContents
-from pos.web.api.schemas.queries import QueryModel
 from pos.web.api.schemas.sales import CartLineIn, DiscountCode, Lines
 from pos.web.api.schemas.types import Id, SafeText, StrictModel
 
@@ -42,8 +41,3 @@ class ParkedSaleIn(StrictModel):
                             lines=tuple(line.cart_line() for line in self.lines))
 
 
-class PageQuery(QueryModel):
-    """`?page=` from 1 and `?per_page=` (default 50, at most 200), API.md "Lists"."""
-
-    page: Annotated[int, Interval(ge=1, le=1_000_000)] = 1
-    per_page: Annotated[int, Interval(ge=1, le=200)] = 50

@@ -1,21 +1,20 @@
 """The transactions list's query string, and the body of "take cash instead"."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from annotated_types import Interval
 from pydantic import Field
 
 from pos.domain.statuses import PaymentMethod, SaleStatus
-from pos.services.sales.listing import DEFAULT_PER_PAGE, MAX_PER_PAGE, SaleFilters
-from pos.web.api.schemas.queries import QueryModel, SearchText
+from pos.services.sales.listing import SaleFilters
+from pos.web.api.schemas.queries import PageQuery, SearchText
 from pos.web.api.schemas.types import Day, Id
 
 SaleStatusText = Literal[tuple(s.value for s in SaleStatus)]  # type: ignore[valid-type]
 MethodText = Literal[tuple(m.value for m in PaymentMethod)]  # type: ignore[valid-type]
 
 
-class SalesQuery(QueryModel):
+class SalesQuery(PageQuery):
     """`from` and `to` are the clinic's days, both included."""
 
     from_day: Day | None = Field(None, alias="from")
@@ -25,8 +24,6 @@ class SalesQuery(QueryModel):
     cashier_id: Id | None = None
     client_id: Id | None = None
     q: SearchText | None = None
-    page: Annotated[int, Interval(ge=1, le=1_000_000)] = 1
-    per_page: Annotated[int, Interval(ge=1, le=MAX_PER_PAGE)] = DEFAULT_PER_PAGE
 
     def filters(self) -> SaleFilters:
         return SaleFilters(from_day=self.from_day, to_day=self.to_day, status=self.status,

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from annotated_types import Interval, Len
+from annotated_types import Len
 from pydantic import Field
 
-from pos.web.api.schemas.queries import QueryModel
+from pos.web.api.schemas.queries import PageQuery
 from pos.web.api.schemas.types import Day, Id, SafeText, StrictModel
 
 RoleName = Literal["front_desk", "provider", "manager", "admin"]
@@ -30,16 +30,6 @@ class UserPatch(StrictModel):
 class NewTokenIn(StrictModel):
     # The token works through this day (clinic time); absent: no expiry.
     expires_on: Day | None = None
-
-
-MAX_PAGE = 1_000_000
-
-
-class PageQuery(QueryModel):
-    """`?page=` (from 1) and `?per_page=` (default 50, max 200) of a growing list."""
-
-    page: Annotated[int, Interval(ge=1, le=MAX_PAGE)] = 1
-    per_page: Annotated[int, Interval(ge=1, le=200)] = 50
 
 
 class AuditQuery(PageQuery):
