@@ -12,6 +12,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    false,
     func,
     text,
 )
@@ -242,6 +243,9 @@ class Refund(db.Model):
     receipt_number: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The refund of everything left on a paid sale voided the same day: when it succeeds,
+    # the sale is `void` (pos/services/refunds.py).
+    voids_sale: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     sale: Mapped[Sale] = relationship()
     lines: Mapped[list[RefundLine]] = relationship(

@@ -22,7 +22,7 @@ Rules a clinic can live with:
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -32,9 +32,9 @@ from pos.domain.errors import NotFound, PosError, ValidationFailed
 from pos.domain.statuses import DrawerEntryKind, PaymentMethod, RefundStatus, SaleStatus
 from pos.models import Lot, PackagePurchase, Refund, RefundLine, Sale, SaleLine, StockMovement
 from pos.payments.gateway import GatewayError
-from pos.services import audit, drawers, ledger
+from pos.services import audit, clock, drawers, ledger
 from pos.services.receipts import next_receipt_number
-from pos.services.sales import PaymentGatewayUnavailable
+from pos.services.sales import PaymentGatewayUnavailable, SaleNotVoidable
 from pos.services.transaction import write_transaction
 
 log = logging.getLogger("pos.refunds")
@@ -60,26 +60,82 @@ def refund_sale(sale_id: int, lines: Sequence[tuple[int, int]], *, restock: bool
                                {"fields": {"lines": "must not be empty"}})
     if not reason.strip():
         raise ValidationFailed("A refund needs a reason.", {"fields": {"reason": "is required"}})
-    with write_transaction() as session:
-        sale = session.scalar(select(Sale).where(Sale.id == sale_id).with_for_update()
-                              .execution_options(populate_existing=True))
-        if sale is None:
-            raise NotFound(f"There is no sale {sale_id}.", {"sale_id": sale_id})
-        if sale.status != SaleStatus.PAID:
-            raise pricing.RefundExceedsSale(
-                f"Sale {sale_id} is {sale.status.replace('_', ' ')}: only a paid sale can be "
-                "refunded.", {"sale_id": sale_id, "status": sale.status})
-        refund = Refund(sale_id=sale.id, location_id=sale.location_id, amount_cents=0,
-                        tax_cents=0, reason=reason.strip()[:500], method=sale.payment_method,
-                        status=RefundStatus.PENDING, created_by_id=user_id)
-        session.add(refund)
-        by_id = {line.id: line for line in sale.lines}
+
+    def chosen(session: Session, sale: Sale) -> dict[int, int]:
+        by_id = {line.id for line in sale.lines}
         wanted: dict[int, int] = {}
         for line_id, quantity in lines:
             if line_id not in by_id:
                 raise ValidationFailed(f"Line {line_id} is not a line of sale {sale_id}.",
                                        {"fields": {"lines": f"unknown line {line_id}"}})
             wanted[line_id] = wanted.get(line_id, 0) + quantity
+        return wanted
+
+    refund = _refund(sale_id, chosen, restock=restock, reason=reason, user_id=user_id,
+                     voids_sale=False)
+    assert refund is not None
+    return refund
+
+
+def void_paid_sale(sale_id: int, *, reason: str, user_id: int | None) -> Refund | None:
+    """Reverse a sale paid today, as if it had not happened: everything not yet refunded
+    is refunded (the card through the gateway, cash out of the drawer), its units go back
+    on the shelf, its unused packages end, and the sale becomes `void`, which the report
+    counts neither as a sale nor as refunds (its earlier refunds included). A package with
+    a session already performed cannot be voided (422 `sessions_already_used`: void the
+    treatment first). Returns the refund, or None when everything was already refunded."""
+
+    def everything_left(session: Session, sale: Sale) -> dict[int, int]:
+        if sale.paid_at is None or clock.clinic_date(sale.paid_at) != clock.today():
+            raise SaleNotVoidable(
+                f"Sale {sale_id} was paid on {_paid_on(sale)}: only a sale paid today can be "
+                "voided. Refund it instead.", {"sale_id": sale_id, "status": sale.status})
+        # A card refund still at the gateway holds its units: voiding now would end the
+        # sale before that money is back.
+        if session.scalar(select(func.count(Refund.id)).where(
+                Refund.sale_id == sale.id, Refund.status == RefundStatus.PENDING)):
+            raise SaleNotVoidable(
+                f"A refund of sale {sale_id} is still being made; void it once it is done.",
+                {"sale_id": sale_id, "status": sale.status})
+        return {line.id: line.quantity - line.refunded_quantity for line in sale.lines
+                if line.quantity > line.refunded_quantity}
+
+    return _refund(sale_id, everything_left, restock=True,
+                   reason=reason.strip() or "Voided the same day", user_id=user_id,
+                   voids_sale=True)
+
+
+def _paid_on(sale: Sale) -> str:
+    return clock.clinic_date(sale.paid_at).isoformat() if sale.paid_at else "no day"
+
+
+def _refund(sale_id: int, choose: Callable[[Session, Sale], dict[int, int]], *, restock: bool,
+            reason: str, user_id: int | None, voids_sale: bool) -> Refund | None:
+    """The refund of what `choose(sale)` names {line id: quantity}, under the sale's lock.
+
+    Cash, or nothing to give back: one transaction. Card: a pending refund first, the
+    gateway after the commit, then the refund completes (see the module's docstring)."""
+    with write_transaction() as session:
+        sale = session.scalar(select(Sale).where(Sale.id == sale_id).with_for_update()
+                              .execution_options(populate_existing=True))
+        if sale is None:
+            raise NotFound(f"There is no sale {sale_id}.", {"sale_id": sale_id})
+        if sale.status != SaleStatus.PAID:
+            error = SaleNotVoidable if voids_sale else pricing.RefundExceedsSale
+            raise error(
+                f"Sale {sale_id} is {sale.status.replace('_', ' ')}: only a paid sale can be "
+                f"{'voided' if voids_sale else 'refunded'}.",
+                {"sale_id": sale_id, "status": sale.status})
+        wanted = choose(session, sale)
+        if voids_sale and not wanted:  # all refunded already: nothing moves but the status
+            _end_voided_sale(session, sale, user_id)
+            return None
+        refund = Refund(sale_id=sale.id, location_id=sale.location_id, amount_cents=0,
+                        tax_cents=0, reason=reason.strip()[:500], method=sale.payment_method,
+                        status=RefundStatus.PENDING, created_by_id=user_id,
+                        voids_sale=voids_sale)
+        session.add(refund)
+        by_id = {line.id: line for line in sale.lines}
         for line_id, quantity in wanted.items():
             line = by_id[line_id]
             amounts = pricing.refund_amounts(_priced(line), line.refunded_quantity, quantity)
@@ -98,6 +154,7 @@ def refund_sale(sale_id: int, lines: Sequence[tuple[int, int]], *, restock: bool
         session.flush()
         audit.record(session, user_id, "refund.create", "refund", refund.id, sale_id=sale.id,
                      amount_cents=refund.amount_cents, method=refund.method, restock=restock,
+                     voids_sale=voids_sale,
                      lines=[[line_id, q] for line_id, q in wanted.items()])
         if sale.payment_method == PaymentMethod.CASH and refund.amount_cents > 0:
             # The cash leaves the open drawer (or one opened for it): after the sale's lock.
@@ -167,6 +224,17 @@ def _complete(session: Session, refund: Refund, user_id: int | None, *,
     session.flush()
     audit.record(session, user_id, "refund.succeeded", "refund", refund.id, sale_id=sale.id,
                  amount_cents=refund.amount_cents, receipt_number=refund.receipt_number)
+    if refund.voids_sale:
+        _end_voided_sale(session, sale, user_id)
+
+
+def _end_voided_sale(session: Session, sale: Sale, user_id: int | None) -> None:
+    """The money is back: the sale is void, out of the report with its refunds."""
+    sale.status = SaleStatus.VOID
+    sale.closed_at = clock.now()
+    session.flush()
+    audit.record(session, user_id, "sale.void", "sale", sale.id, total_cents=sale.total_cents,
+                 paid=True)
 
 
 def _restock(session: Session, sale: Sale, refund: Refund, refund_line: RefundLine,

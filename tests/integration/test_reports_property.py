@@ -184,7 +184,9 @@ class Naive:
         return sale.status == "paid" and sale.paid_at is not None
 
     def counted_refund(self, refund: Refund) -> bool:
-        return refund.status in ("succeeded", "pending")
+        # A voided sale's refunds go with it (the sale never counted).
+        return refund.status in ("succeeded", "pending") and \
+            self.counted_sale(self.sales[refund.sale_id])
 
     def facts(self, month: Month) -> list[dict[str, Any]]:
         out = []

@@ -144,6 +144,7 @@ ROUTE_ROLES: dict[str, str | None] = {
     "POST /sales/<int:sale_id>/receipt-email": "front_desk",
     "POST /sales/<int:sale_id>/refunds": "manager",
     "POST /sales/<int:sale_id>/take-cash": "front_desk",
+    "POST /sales/<int:sale_id>/void": "manager",
     "GET /set-password": None,
     "POST /set-password": None,
     "GET /stock/": "front_desk",

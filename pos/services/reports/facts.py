@@ -94,7 +94,9 @@ def _line_facts(windows: list[tuple[datetime, datetime]]) -> Any:
         .join(SaleLine, SaleLine.id == RefundLine.sale_line_id)
         .join(Sale, Sale.id == SaleLine.sale_id)
         .outerjoin(Package, Package.id == SaleLine.package_id)
-        .where(refund_in, Refund.status.in_(COUNTED_REFUND_STATUSES))
+        # A voided sale's refunds go with it: neither the sale nor they happened.
+        .where(refund_in, Refund.status.in_(COUNTED_REFUND_STATUSES),
+               Sale.status.in_(COUNTED_SALE_STATUSES))
     )
     return sold.union_all(refunded).cte("facts")
 

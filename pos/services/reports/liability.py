@@ -118,9 +118,12 @@ def _flows(session: Session, since: datetime | None, start: datetime,
         .select_from(RefundLine)
         .join(Refund, Refund.id == RefundLine.refund_id)
         .join(SaleLine, SaleLine.id == RefundLine.sale_line_id)
+        # A voided sale was never sold (see _sold): its refunds never gave anything back.
+        .join(Sale, Sale.id == SaleLine.sale_id)
         .where(true() if since is None else Refund.created_at >= since,
                Refund.created_at < end, SaleLine.package_id.is_not(None),
-               Refund.status.in_(COUNTED_REFUND_STATUSES))
+               Refund.status.in_(COUNTED_REFUND_STATUSES),
+               Sale.status.in_(COUNTED_SALE_STATUSES))
         .subquery("refunded"))
     row = session.execute(
         select(sold.c.before, sold.c.within, performed.c.before, performed.c.within,

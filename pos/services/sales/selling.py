@@ -287,7 +287,7 @@ def void_sale(sale_id: int, user_id: int | None) -> Sale:
         if sale.status != SaleStatus.AWAITING_PAYMENT:
             raise SaleNotVoidable(
                 f"Sale {sale_id} is {sale.status.replace('_', ' ')}; only a sale awaiting "
-                "payment can be voided (refund a paid sale instead).",
+                "payment, or paid today, can be voided.",
                 {"sale_id": sale_id, "status": sale.status})
         release_and_close(session, sale, SaleStatus.VOID)
         audit.record(session, user_id, "sale.void", "sale", sale.id,

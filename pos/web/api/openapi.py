@@ -61,7 +61,7 @@ def query_params(model: type[BaseModel]) -> list[dict[str, Any]]:
 
 def op(summary: str, role: str | None, responses: dict[str, Any], *,
        body: type[BaseModel] | None = None, params: list[dict[str, Any]] | None = None,
-       idempotent: bool = False) -> dict[str, Any]:
+       idempotent: bool = False, body_required: bool = True) -> dict[str, Any]:
     operation: dict[str, Any] = {"summary": summary, "responses": responses}
     if role:
         operation["description"] = f"Minimum role: {role}."
@@ -72,7 +72,7 @@ def op(summary: str, role: str | None, responses: dict[str, Any], *,
     if parameters:
         operation["parameters"] = parameters
     if body is not None:
-        operation["requestBody"] = {"required": True, "content": {
+        operation["requestBody"] = {"required": body_required, "content": {
             "application/json": {"schema": model_ref(body)}}}
     return operation
 

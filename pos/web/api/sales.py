@@ -10,7 +10,7 @@ from pos.domain.limits import MAX_ID
 from pos.domain.statuses import PaymentMethod, PaymentStatus, SaleRefundStatus, SaleStatus
 from pos.extensions import db
 from pos.models import Sale
-from pos.services import refunds, sales
+from pos.services import refunds, sales, voids
 from pos.services.sales import cancelling, listing, receipt
 from pos.services.sales.listing import Cashier, SaleFacts
 from pos.web import current_clinic, current_settings
@@ -30,7 +30,8 @@ from pos.web.api.openapi import (
     query_params,
 )
 from pos.web.api.schemas import validate_body, validate_query
-from pos.web.api.schemas.sales import RefundIn, SaleIn
+from pos.web.api.schemas.parsing import parse_json
+from pos.web.api.schemas.sales import RefundIn, SaleIn, VoidIn
 from pos.web.api.schemas.transactions import SalesQuery
 
 
@@ -156,7 +157,9 @@ def refund_sale(sale_id: int, body: RefundIn):  # type: ignore[no-untyped-def]
 @api_bp.post("/v1/sales/<int:sale_id>/void")
 @requires("manager")
 def void_sale(sale_id: int):  # type: ignore[no-untyped-def]
-    return _sale_response(sales.void_sale(_known_id(sale_id), api_user().id))
+    # The body is optional (v1 sent none): a reason, kept with the refund of a paid sale.
+    body = parse_json(VoidIn) if request.get_data(cache=True) else VoidIn()
+    return _sale_response(voids.void_sale(_known_id(sale_id), api_user().id, body.reason))
 
 
 _LINE = obj(["id", "name", "quantity", "unit_price_cents", "subtotal_cents", "discount_cents",
@@ -221,8 +224,10 @@ SALES_PATHS: dict[str, dict[str, Any]] = {
                          "202", "Queued"), **errors(404, 409, 422)}, params=[_SALE_ID]),
     },
     "/api/v1/sales/{sale_id}/void": {
-        "post": op("Void an unpaid sale: its held stock is released", "manager",
-                   {**ok(SALE), **errors(404, 409)}, params=[_SALE_ID]),
+        "post": op("Void a sale: unpaid, its held stock is released; paid today, reversed "
+                   "(money back, units back on the shelf, unused packages ended, out of the "
+                   "report)", "manager", {**ok(SALE), **errors(404, 409, 422, 503)},
+                   body=VoidIn, body_required=False, params=[_SALE_ID]),
     },
 }
 PATH_GROUPS.append(SALES_PATHS)

@@ -1,8 +1,8 @@
 """A sale's page, its payment status (polled while the client pays), its receipt and the
-actions on it: refund [manager], cancel an unpaid card sale or take its cart in cash
-instead, email the receipt again [front_desk]. On the desk blueprint (url names
-`desk.*`), kept apart from the checkout; each action is the twin of an API endpoint
-(POST /api/v1/sales/{id}/refunds, /cancel, /receipt-email)."""
+actions on it: refund and same-day void [manager], cancel an unpaid card sale or take its
+cart in cash instead, email the receipt again [front_desk]. On the desk blueprint (url
+names `desk.*`), kept apart from the checkout; each action is the twin of an API endpoint
+(POST /api/v1/sales/{id}/refunds, /void, /cancel, /receipt-email)."""
 from __future__ import annotations
 
 import re
@@ -17,7 +17,7 @@ from pos.domain.limits import MAX_ID
 from pos.domain.statuses import SaleStatus
 from pos.extensions import db
 from pos.models import Sale
-from pos.services import refunds
+from pos.services import clock, refunds, voids
 from pos.services.sales import cancelling
 from pos.services.sales import receipt as receipts
 from pos.services.sales.receipt import load_receipt, tender_label
@@ -25,7 +25,12 @@ from pos.web import current_settings
 from pos.web.access import role_required
 from pos.web.desk.forms import RefundForm
 from pos.web.desk.routes import STATUS_LABELS, _json_error, _money, _sale_or_404, desk_bp
-from pos.web.transactions.forms import CancelSaleForm, EmailReceiptForm, TakeCashForm
+from pos.web.transactions.forms import (
+    CancelSaleForm,
+    EmailReceiptForm,
+    TakeCashForm,
+    VoidSaleForm,
+)
 
 # -- a sale, its payment, its receipt, its refunds ---------------------------------------
 
@@ -43,8 +48,16 @@ def sale_page(sale_id: int):  # type: ignore[no-untyped-def]
     return _render_sale(sale, RefundForm(formdata=None), 200)
 
 
+def _voidable_today(sale: Sale) -> bool:
+    """Offered to a manager on a sale paid today (the service checks it again)."""
+    return (sale.status == SaleStatus.PAID and sale.paid_at is not None
+            and clock.clinic_date(sale.paid_at) == clock.today()
+            and current_user.has_role("manager"))
+
+
 def _render_sale(sale: Sale, form: RefundForm, status: int, refund_error: str | None = None,  # type: ignore[no-untyped-def]
-                 *, cash_form: TakeCashForm | None = None, action_error: str | None = None):
+                 *, cash_form: TakeCashForm | None = None, action_error: str | None = None,
+                 void_form: VoidSaleForm | None = None):
     awaiting = sale.status == SaleStatus.AWAITING_PAYMENT
     qr = _qr_svg(sale.checkout_url) if awaiting and sale.checkout_url else None
     details = load_receipt(db.session(), sale)
@@ -57,6 +70,8 @@ def _render_sale(sale: Sale, form: RefundForm, status: int, refund_error: str | 
         cancel_form=CancelSaleForm(formdata=None, prefix="cancel") if awaiting else None,
         cash_form=(cash_form or TakeCashForm(formdata=None, prefix="cash"))
         if awaiting else None,
+        void_form=(void_form or VoidSaleForm(formdata=None, prefix="void"))
+        if _voidable_today(sale) else None,
         # Also while awaiting: the page turns to paid in place, offering it then.
         email_form=EmailReceiptForm(formdata=None, prefix="email")
         if sale.status in (SaleStatus.PAID, SaleStatus.AWAITING_PAYMENT) else None,
@@ -136,6 +151,23 @@ def cancel(sale_id: int):  # type: ignore[no-untyped-def]
     except PosError as error:
         return _refused(sale_id, error)
     flash("The card payment was cancelled and the items are back on the shelf.")
+    return redirect(url_for("desk.sale_page", sale_id=sale_id))
+
+
+@desk_bp.post("/sales/<int:sale_id>/void")
+@role_required("manager")
+def void(sale_id: int):  # type: ignore[no-untyped-def]
+    _sale_or_404(sale_id)
+    form = VoidSaleForm(prefix="void")
+    if not form.validate_on_submit():
+        return _render_sale(_sale_or_404(sale_id), RefundForm(formdata=None), 422,
+                            void_form=form)
+    try:
+        sale = voids.void_sale(sale_id, current_user.id, form.reason.data or "")
+    except PosError as error:
+        return _refused(sale_id, error)
+    flash(f"Sale #{sale.id} was voided: {_money(sale.total_cents)} given back and the items "
+          "returned to the shelf." if sale.paid_at else f"Sale #{sale.id} was voided.")
     return redirect(url_for("desk.sale_page", sale_id=sale_id))
 
 

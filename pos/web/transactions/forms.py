@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SubmitField
-from wtforms.validators import Length, Optional
+from wtforms import StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional
 
+from pos.web.form_rules import SafeText, strip
 from pos.web.stock.forms import MoneyField
 
 
@@ -20,3 +21,11 @@ class TakeCashForm(FlaskForm):
 
 class EmailReceiptForm(FlaskForm):
     submit = SubmitField("Email the receipt")
+
+
+class VoidSaleForm(FlaskForm):
+    """A paid sale reversed the same day [manager]; the reason is the confirmation."""
+
+    reason = StringField("Why void it", validators=[
+        DataRequired("Say why the sale is voided."), SafeText(500)], filters=[strip])
+    submit = SubmitField("Void the sale")

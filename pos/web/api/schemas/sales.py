@@ -58,6 +58,11 @@ class RefundIn(StrictModel):
     reason: Annotated[str, SafeText(500)]
 
 
+class VoidIn(StrictModel):
+    """Why a sale is voided; optional (kept with the refund of a paid sale)."""
+    reason: Annotated[str, SafeText(500)] = ""
+
+
 _DIGITS = re.compile(r"[0-9]{1,10}")
 
 
