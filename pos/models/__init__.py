@@ -1,6 +1,6 @@
 """Every model, imported here so metadata (and Alembic) sees them all."""
 from pos.models.carts import DeskCart
-from pos.models.catalog import Item, Package, PackageSupply
+from pos.models.catalog import BundleContent, Item, ItemPriceChange, Package, PackageSupply
 from pos.models.clinic import ClinicSettingsRow
 from pos.models.clinical import Treatment, TreatmentSupply
 from pos.models.drawers import Drawer, DrawerEntry
@@ -32,7 +32,7 @@ from pos.models.staff import (
 )
 
 __all__ = [
-    "Alert", "ApiToken", "AuditEntry", "BulkReadBurst", "Client", "ClientRecordRead",
+    "Alert", "ApiToken", "AuditEntry", "BulkReadBurst", "BundleContent", "ItemPriceChange", "Client", "ClientRecordRead",
     "ClinicSettingsRow", "DeskCart", "DiscountCode", "Drawer", "DrawerEntry", "IdempotencyRecord",
     "Item", "ItemStock", "Location", "Lot", "LotStock", "LoginThrottle", "OutboxMessage",
     "Package", "PackageLiabilitySnapshot", "PackagePurchase", "PackageSupply", "PasswordLink",
