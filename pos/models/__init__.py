@@ -32,11 +32,12 @@ from pos.models.staff import (
 )
 
 __all__ = [
-    "Alert", "ApiToken", "AuditEntry", "BulkReadBurst", "BundleContent", "ItemPriceChange", "Client", "ClientRecordRead",
+    "Alert", "ApiToken", "AuditEntry", "BulkReadBurst", "Client", "ClientRecordRead",
     "ClinicSettingsRow", "DeskCart", "DiscountCode", "Drawer", "DrawerEntry", "IdempotencyRecord",
     "Item", "ItemStock", "Location", "Lot", "LotStock", "LoginThrottle", "OutboxMessage",
     "Package", "PackageLiabilitySnapshot", "PackagePurchase", "PackageSupply", "PasswordLink",
     "Payment", "ProcessedEvent", "ReceiptCounter", "StaffPin", "StaffSession",
     "Refund", "RefundLine", "Sale", "SaleLine", "Setting", "StockMovement", "Treatment",
     "TreatmentSupply", "User",
+    "BundleContent", "ItemPriceChange",
 ]
