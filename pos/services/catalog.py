@@ -37,6 +37,7 @@ class NewItem:
     reorder_quantity: int
     taxable: bool
     barcode: str | None = None
+    active: bool = True
 
 
 def _check_barcode(session: Session, barcode: str | None, item_id: int | None) -> None:
