@@ -177,9 +177,10 @@ def packages():  # type: ignore[no-untyped-def]
 
 
 def _supply_candidates(current: dict[int, int]) -> list[Item]:
+    """What a session may consume: supplies, and retail items used in the chair."""
     return list(db.session.scalars(
-        select(Item).where(((Item.kind == "supply") & Item.active.is_(True))
-                           | Item.id.in_(list(current))).order_by(Item.name)))
+        select(Item).where(((Item.kind != "bundle") & Item.active.is_(True))
+                           | Item.id.in_(list(current))).order_by(Item.kind, Item.name)))
 
 
 def _package_form(form_class: type[PackageForm], package: Package | None,
