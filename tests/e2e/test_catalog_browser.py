@@ -45,7 +45,7 @@ def in_view(page: Page, selector: str) -> bool:
     box = page.locator(selector).bounding_box()
     size = page.viewport_size
     assert box is not None and size is not None
-    return 0 <= box["y"] and box["y"] + box["height"] <= size["height"]
+    return box["y"] >= 0 and box["y"] + box["height"] <= size["height"]
 
 
 def test_a_manager_adds_an_item_with_a_barcode_and_a_package_the_desk_scans_it(
