@@ -1,6 +1,6 @@
 """Every model, imported here so metadata (and Alembic) sees them all."""
 from pos.models.carts import DeskCart
-from pos.models.catalog import Item, Package, PackageSupply
+from pos.models.catalog import BundleContent, Item, ItemPriceChange, Package, PackageSupply
 from pos.models.clinic import ClinicSettingsRow
 from pos.models.clinical import Treatment, TreatmentSupply
 from pos.models.drawers import Drawer, DrawerEntry
@@ -39,4 +39,5 @@ __all__ = [
     "Payment", "ProcessedEvent", "ReceiptCounter", "StaffPin", "StaffSession",
     "Refund", "RefundLine", "Sale", "SaleLine", "Setting", "StockMovement", "Treatment",
     "TreatmentSupply", "User",
+    "BundleContent", "ItemPriceChange",
 ]

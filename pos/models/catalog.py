@@ -1,13 +1,17 @@
 """What the clinic sells and stocks: items and treatment packages."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pos.extensions import db
+from pos.models.types import UTCDateTime, utcnow
 
 ITEM_KINDS = ("supply", "retail", "bundle")
 AREAS = ("face", "scalp")
+PRICE_FIELDS = ("price_cents", "cost_cents")
 
 
 class Item(db.Model):
@@ -77,3 +81,41 @@ class PackageSupply(db.Model):
 
     package: Mapped[Package] = relationship(back_populates="supplies")
     item: Mapped[Item] = relationship()
+
+
+class ItemPriceChange(db.Model):
+    """One change of an item's price or cost: kept for ever, shown on the item's page."""
+
+    __tablename__ = "item_price_changes"
+    __table_args__ = (
+        CheckConstraint("field IN ('price_cents', 'cost_cents')", name="field_known"),
+        CheckConstraint("old_cents >= 0 AND new_cents >= 0", name="cents_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    field: Mapped[str] = mapped_column(String(20))
+    old_cents: Mapped[int] = mapped_column(BigInteger)
+    new_cents: Mapped[int] = mapped_column(BigInteger)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BundleContent(db.Model):
+    """What one kit of a bundle item holds (the first-visit bundle: a 1 oz serum and a
+    mist). The kit is stocked, received and handed out as one unit with its own lots;
+    this list says what goes into it, for the staff who assemble and hand it out."""
+
+    __tablename__ = "bundle_contents"
+    __table_args__ = (
+        UniqueConstraint("bundle_id", "item_id"),
+        CheckConstraint("quantity >= 1", name="quantity_positive"),
+        CheckConstraint("bundle_id <> item_id", name="not_itself"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bundle_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    quantity: Mapped[int]
+
+    item: Mapped[Item] = relationship(foreign_keys=[item_id])

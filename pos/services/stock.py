@@ -118,14 +118,19 @@ class ItemRow:
 
 
 def list_items(session: Session, *, q: str | None = None, kind: str | None = None,
-               include_inactive: bool = False) -> list[ItemRow]:
+               include_inactive: bool = False, barcode: str | None = None,
+               only_inactive: bool = False) -> list[ItemRow]:
     """Every item with its stock summed over locations, in one query."""
     on_hand = func.coalesce(func.sum(ItemStock.on_hand), 0)
     held = func.coalesce(func.sum(ItemStock.held), 0)
     query = (select(Item, on_hand, held).outerjoin(ItemStock, ItemStock.item_id == Item.id)
              .group_by(Item.id).order_by(Item.kind, Item.name))
-    if not include_inactive:
+    if only_inactive:
+        query = query.where(Item.active.is_(False))
+    elif not include_inactive:
         query = query.where(Item.active.is_(True))
+    if barcode is not None:
+        query = query.where(Item.barcode == barcode)
     if kind:
         query = query.where(Item.kind == kind)
     if q:
@@ -165,7 +170,7 @@ def item_lots(session: Session, item: Item) -> list[LotRow]:
     return [LotRow(lots[r.lot_id], r.on_hand, is_expired(r.expires_on, today)) for r in ordered]
 
 
-def item_movements(session: Session, item: Item, limit: int = 200) -> list[
+def item_movements(session: Session, item: Item, limit: int = 200, offset: int = 0) -> list[
         tuple[StockMovement, str, str | None]]:
     """The item's ledger, newest first, with each row's lot code and user email."""
     return list(session.execute(
@@ -173,5 +178,13 @@ def item_movements(session: Session, item: Item, limit: int = 200) -> list[
         .join(Lot, Lot.id == StockMovement.lot_id)
         .outerjoin(User, User.id == StockMovement.user_id)
         .where(StockMovement.item_id == item.id)
-        .order_by(StockMovement.id.desc()).limit(limit)
+        .order_by(StockMovement.id.desc()).limit(limit).offset(offset)
     ).tuples())
+
+
+def item_movements_page(session: Session, item: Item, *, page: int, per_page: int) -> tuple[
+        list[tuple[StockMovement, str, str | None]], int]:
+    """One page of the item's ledger, newest first, and how many movements it has in all."""
+    total = session.scalar(select(func.count()).select_from(StockMovement)
+                           .where(StockMovement.item_id == item.id)) or 0
+    return item_movements(session, item, limit=per_page, offset=(page - 1) * per_page), total

@@ -216,10 +216,28 @@
     });
     arrowKeys(productInput, productList);
 
-    function addScanned(q) {
+    var lastRefresh = 0;
+
+    /* The catalog again (a barcode given to an item since this page opened); resolves to
+       false when it was refreshed a moment ago, so a mistyped code does not loop. */
+    function refreshCatalog() {
+      var now = Date.now();
+      if (now - lastRefresh < 5000) { return Promise.resolve(false); }
+      lastRefresh = now;
+      return getJSON(root.getAttribute("data-catalog-url")).then(function (res) {
+        if (res.ok) { catalog = res.body; }
+        return res.ok;
+      }).catch(function () { return false; });
+    }
+
+    function addScanned(q, refreshed) {
       var found = exact(q);
       var list = found ? [found] : matches(q);
       if (list.length === 1) { addProduct(list[0]); return; }
+      if (!list.length && !refreshed) {
+        refreshCatalog().then(function () { addScanned(q, true); });
+        return;
+      }
       productError.textContent = list.length ? "Several products match: pick one below (arrow keys)."
         : "No product has the sku, barcode or name “" + q + "”.";
       showProducts();

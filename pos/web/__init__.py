@@ -137,6 +137,11 @@ def register_web(app: Flask) -> None:
 
     add_nav(app, "Stock", "stock.overview", "front_desk")
 
+    from pos.web.catalog.routes import catalog_bp
+
+    app.register_blueprint(catalog_bp)
+    add_nav(app, "Catalog", "catalog.items", "manager")
+
     from pos.web.alerts.routes import alerts_bp
 
     app.register_blueprint(alerts_bp)
@@ -151,7 +156,6 @@ def register_web(app: Flask) -> None:
 
     app.register_blueprint(clinical_bp)
     add_nav(app, "Recall", "clinical.recall", "manager")
-    add_nav(app, "Packages", "clinical.packages", "manager")
 
     from pos.web.reports.routes import reports_bp
 

@@ -95,7 +95,7 @@ def test_a_barcode_already_on_another_item_is_409_not_a_crash(app, api):
     response = client.post("/api/v1/items", json={**NEW_ITEM, "sku": "PEEL-2",
                                                    "barcode": "0123456789"})
     assert response.status_code == 409
-    assert response.get_json()["error"]["code"] == "conflict"
+    assert response.get_json()["error"]["code"] == "barcode_taken"
     assert "barcode" in response.get_json()["error"]["message"]
     assert count(Item) == 1
 
@@ -158,7 +158,9 @@ def test_movements_are_the_ledger_newest_first_with_the_user(app, api, users):
                                                 "expires_on": in_days(200)})
     response = client.get("/api/v1/items/HA-CLIN/movements")
     assert response.status_code == 200
-    rows = response.get_json()
+    body = response.get_json()
+    assert (body["page"], body["per_page"], body["total"]) == (1, 50, 3)
+    rows = body["items"]
     assert [(r["qty_delta"], r["reason"], r["lot"], r["user"]) for r in rows] == [
         (5, "receipt", "H-2", "manager@test.example"),
         (-2, "damaged", "H-1", "manager@test.example"),
@@ -181,7 +183,7 @@ def test_packages_list_their_supplies_per_session(app, api):
     packages = {p["code"]: p for p in response.get_json()}
     assert packages["FACE-3"] == {
         "code": "FACE-3", "name": "Face series of 3", "area": "face", "sessions": 3,
-        "price_cents": 79500, "min_days_between": 28, "max_days_between": 42,
+        "price_cents": 79500, "min_days_between": 28, "max_days_between": 42, "active": True,
         "supplies_per_session": [{"sku": "CART-36", "quantity": 1},
                                  {"sku": "GF-MASK", "quantity": 1}]}
     assert packages["FACE-1"]["max_days_between"] is None

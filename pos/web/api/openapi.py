@@ -16,8 +16,6 @@ from pydantic import BaseModel
 
 from pos.domain.limits import MAX_ID
 from pos.web.api import api_bp
-from pos.web.api.schemas.catalog import AdjustmentIn, NewItemIn, ReceiptIn
-from pos.web.api.schemas.queries import ItemsQuery
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 # Every model a body refers to, by name: the document's components.
@@ -104,67 +102,8 @@ def array(items: dict[str, Any]) -> dict[str, Any]:
     return {"type": "array", "items": items}
 
 
-ITEM = obj(["sku", "name", "kind", "unit", "price_cents", "on_hand", "held", "available",
-            "reorder_point", "reorder_quantity", "status"],
-           sku=STR, name=STR, kind={"enum": ["supply", "retail", "bundle"]}, unit=STR,
-           price_cents=INT, on_hand=INT, held=INT, available=INT, reorder_point=INT,
-           reorder_quantity=INT, status={"enum": ["ok", "low", "out"]}, cost_cents=INT,
-           taxable=BOOL, active=BOOL)
-MOVEMENT_RESULT = obj(["movement_id", "on_hand"], movement_id=INT, on_hand=INT)
-
-CATALOG_PATHS: dict[str, dict[str, Any]] = {
-    "/api/v1/items": {
-        "get": op("List items with stock", "front_desk", {**ok(array(ITEM)), **errors()},
-                  params=query_params(ItemsQuery)),
-        "post": op("Create an item", "manager", {**ok(ITEM, "201", "Created"),
-                                                 **errors(409, 422)},
-                   body=NewItemIn, idempotent=True),
-    },
-    "/api/v1/items/{sku}": {
-        "get": op("An item with its lots, soonest expiry first", "front_desk",
-                  {**ok({**ITEM, "properties": {**ITEM["properties"], "lots": array(
-                      obj(["lot", "expires_on", "on_hand"], lot=STR,
-                          expires_on={"type": ["string", "null"], "format": "date"},
-                          on_hand=INT, expired=BOOL))}}), **errors(404)},
-                  params=[path_param("sku")]),
-    },
-    "/api/v1/items/{sku}/movements": {
-        "get": op("The item's ledger, newest first", "manager",
-                  {**ok(array(obj(["id", "at", "qty_delta", "reason", "lot", "reference",
-                                   "user"], id=INT, at={"type": "string",
-                                                        "format": "date-time"},
-                                  qty_delta=INT, reason=STR, lot=STR,
-                                  reference={"type": ["string", "null"]},
-                                  user={"type": ["string", "null"]},
-                                  note={"type": ["string", "null"]}))), **errors(404)},
-                  params=[path_param("sku")]),
-    },
-    "/api/v1/stock/receipts": {
-        "post": op("Receive stock", "manager",
-                   {**ok(MOVEMENT_RESULT, "201", "Created"), **errors(404, 409, 422)},
-                   body=ReceiptIn, idempotent=True),
-    },
-    "/api/v1/stock/adjustments": {
-        "post": op("Adjust or count stock", "manager",
-                   {**ok(MOVEMENT_RESULT, "201", "Created"), **errors(404, 409, 422)},
-                   body=AdjustmentIn, idempotent=True),
-    },
-    "/api/v1/packages": {
-        "get": op("Treatment packages", "front_desk",
-                  {**ok(array(obj(["code", "name", "area", "sessions", "price_cents",
-                                   "min_days_between", "max_days_between",
-                                   "supplies_per_session"],
-                                  code=STR, name=STR, area={"enum": ["face", "scalp"]},
-                                  sessions=INT, price_cents=INT, min_days_between=INT,
-                                  max_days_between={"type": ["integer", "null"]},
-                                  supplies_per_session=array(obj(["sku", "quantity"], sku=STR,
-                                                                 quantity=INT))))),
-                   **errors()}),
-    },
-}
-
 # Other route modules append their own path dicts here when they are imported.
-PATH_GROUPS: list[dict[str, dict[str, Any]]] = [CATALOG_PATHS]
+PATH_GROUPS: list[dict[str, dict[str, Any]]] = []
 
 
 def document() -> dict[str, Any]:

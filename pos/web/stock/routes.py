@@ -10,7 +10,7 @@ from wtforms.fields import SelectChoice
 from pos.domain.errors import PosError
 from pos.extensions import db
 from pos.models.catalog import ITEM_KINDS
-from pos.services import stock
+from pos.services import catalog, stock
 from pos.web.access import role_required
 from pos.web.stock.forms import AdjustForm, ReceiveForm
 
@@ -31,9 +31,13 @@ def overview():  # type: ignore[no-untyped-def]
 def item(sku: str):  # type: ignore[no-untyped-def]
     row = stock.item_row(db.session, sku)
     lots = stock.item_lots(db.session, row.item)
-    movements = stock.item_movements(db.session, row.item) \
-        if current_user.has_role("manager") else []
-    return render_template("stock/item.html", row=row, lots=lots, movements=movements)
+    manager = current_user.has_role("manager")
+    movements = stock.item_movements(db.session, row.item) if manager else []
+    history = catalog.price_history(db.session, row.item) if manager else []
+    contents = catalog.bundle_contents(db.session, row.item) \
+        if row.item.kind == "bundle" else []
+    return render_template("stock/item.html", row=row, lots=lots, movements=movements,
+                           history=history, contents=contents)
 
 
 @stock_bp.route("/items/<sku>/receive", methods=["GET", "POST"])

@@ -28,6 +28,15 @@ class QueryModel(BaseModel):
 class ItemsQuery(QueryModel):
     q: SearchText | None = None
     kind: Literal[ITEM_KINDS] | None = None  # type: ignore[valid-type]
+    # An exact barcode: the list of the (at most one) item that carries it.
+    barcode: Annotated[str, SafeText(64, markup=True, optional=True)] | None = None
+    # `true` (the default: what is for sale), `false` (deactivated ones) or `any`.
+    active: Literal["true", "false", "any"] = "true"
+
+
+class PackagesQuery(QueryModel):
+    # `true` (the default: what is for sale), `false` (deactivated ones) or `any`.
+    active: Literal["true", "false", "any"] = "true"
 
 
 class ClientsQuery(QueryModel):
