@@ -1,0 +1,32 @@
+"""clients gain date of birth, notes (front desk) and allergies (clinical)
+
+Issue 13, part 3: three optional columns; nothing to fill in for existing clients.
+
+Revision ID: f13c11e0a903
+Revises: c11a0d4a3e55
+Create Date: 2026-11-29 20:00:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'f13c11e0a903'
+down_revision = 'c11a0d4a3e55'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('clients', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('date_of_birth', sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column('notes', sa.String(length=2000), nullable=True))
+        batch_op.add_column(sa.Column('allergies', sa.String(length=1000), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('clients', schema=None) as batch_op:
+        batch_op.drop_column('allergies')
+        batch_op.drop_column('notes')
+        batch_op.drop_column('date_of_birth')
