@@ -117,7 +117,7 @@ class ClinicSettingsForm(FlaskForm):
         Optional(), SafeText(TEXT_LIMITS["receipt_footer"], multiline=True)], filters=[strip])
     tax_rate = DecimalField("Tax rate (%)", places=2, validators=[
         InputRequired("Give the tax rate (0 for none)."),
-        NumberRange(0, MAX_TAX_RATE_BP / 100, "Between 0 and 100 %.")])
+        NumberRange(0, MAX_TAX_RATE_BP / 100, "Between 0 and 100 %%.")])
     timezone = SelectField("Time zone", choices=[])
     submit = SubmitField("Save settings")
 
