@@ -1,6 +1,8 @@
 """clients gain date of birth, notes (front desk) and allergies (clinical)
 
 Issue 13, part 3: three optional columns; nothing to fill in for existing clients.
+Adding a nullable column is an ALTER TABLE ... ADD COLUMN on both databases (batch mode
+on SQLite does not copy the table for it).
 
 Revision ID: f13c11e0a903
 Revises: c11a0d4a3e55
@@ -26,7 +28,9 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('clients', schema=None) as batch_op:
-        batch_op.drop_column('allergies')
-        batch_op.drop_column('notes')
-        batch_op.drop_column('date_of_birth')
+    # Not in batch mode: on SQLite a batch drop_column copies `clients`, which would lose
+    # its lower() expression indexes and, with foreign keys on, touch every table that
+    # refers to clients. SQLite (3.35 and later) and PostgreSQL both drop a plain column
+    # in place.
+    for column in ('allergies', 'notes', 'date_of_birth'):
+        op.drop_column('clients', column)
