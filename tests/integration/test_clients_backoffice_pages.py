@@ -82,7 +82,7 @@ def test_a_possible_duplicate_is_warned_before_saving_then_created_anyway(app, c
     assert warned.status_code == 409
     page = warned.get_data(as_text=True)
     assert 'id="possible-duplicate"' in page
-    assert re.search(rf'id="use-existing" href="/clients/{existing}"', page)
+    assert re.search(rf'id="use-existing" autofocus href="/clients/{existing}"', page)
     assert "Use the existing client" in page and 'id="create-anyway"' in page
     assert db.session.scalar(select(func.count(Client.id))) == 1
     created = client.post("/clients", data={**form, "create_anyway": "Create anyway"})

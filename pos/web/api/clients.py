@@ -145,6 +145,10 @@ CLIENT_SUMMARY = {**CLIENT, "required": [*CLIENT["required"], "packages",
                       next_eligible_on={"type": ["string", "null"], "format": "date"})),
                       "first_visit_bundle_given": BOOL}}
 
+MERGED = {**CLIENT_SUMMARY,
+          "required": [*CLIENT_SUMMARY["required"], "merged_client_id"],
+          "properties": {**CLIENT_SUMMARY["properties"], "merged_client_id": INT}}
+
 CLIENT_PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/clients": {
         "post": op("Create a client (same name and email or phone as a client: 409 "
@@ -168,8 +172,9 @@ CLIENT_PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/v1/clients/{client_id}/merge": {
         "post": op("Merge this client into into_id: every sale, package, treatment and "
-                   "record moves, this client is deleted (audited)", "manager",
-                   {**ok(CLIENT_SUMMARY), **errors(404, 422)},
+                   "record moves, this client is deleted (audited); merging into itself: "
+                   "422 merge_into_self, into an unknown client: 422 unknown_client",
+                   "manager", {**ok(MERGED), **errors(404, 422)},
                    body=MergeIn, params=[path_param("client_id", ID)]),
     },
 }
