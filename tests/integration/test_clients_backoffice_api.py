@@ -251,3 +251,42 @@ def test_the_client_list_is_paginated_and_keeps_its_search(app, api):
     assert everyone["total"] == 6 and everyone["per_page"] == 50
     assert everyone["items"][0]["first_name"] == "Other"  # newest first without q
     assert desk.get("/api/v1/clients?per_page=201").status_code == 422
+
+
+def test_two_managers_merging_the_pair_each_way_at_once_leave_one_client(pg_app):
+    """PostgreSQL: both rows are locked in id order, so A->B and B->A at the same moment
+    neither deadlock nor lose a row: one merge wins, the other finds its client gone."""
+    import threading
+
+    from pos.domain.errors import PosError
+    from pos.services import clients
+
+    a = clients.create_client(first_name="Ann", last_name="Race", email=None,
+                              phone="555-1000", user_id=None).id
+    b = clients.create_client(first_name="Ann", last_name="Race", email=None,
+                              phone="555-2000", user_id=None).id
+    _everything_of(a)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def merge(source: int, target: int) -> None:
+        with pg_app.app_context():
+            barrier.wait(10)
+            try:
+                client_merge.merge_clients(source, target, user_id=None)
+                outcomes.append("merged")
+            except PosError as error:
+                outcomes.append(error.code)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=merge, args=pair) for pair in ((a, b), (b, a))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) in (["merged", "not_found"], ["merged", "unknown_client"])
+    db.session.expire_all()
+    [survivor] = db.session.scalars(select(Client.id)).all()
+    assert db.session.scalar(select(Sale.client_id)) == survivor
+    assert db.session.scalar(select(Treatment.client_id)) == survivor
