@@ -7,7 +7,7 @@ Written by hand (issue 13, part 1). Items already carry `barcode` (unique, nulla
 - `bundle_contents`: what one kit of a bundle item (the first-visit bundle) holds.
 
 Revision ID: f13ca7a10901
-Revises: c11a0d4a3e55
+Revises: e11f0d5a1e0a
 Create Date: 2026-11-29 20:00:00
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f13ca7a10901'
-down_revision = 'c11a0d4a3e55'
+down_revision = 'e11f0d5a1e0a'
 branch_labels = None
 depends_on = None
 

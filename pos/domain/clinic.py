@@ -55,6 +55,11 @@ def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+def timezone_names() -> list[str]:
+    """The IANA zones a clinic may choose, sorted (the settings page's list)."""
+    return sorted(_zones())
+
+
 def is_timezone(name: str) -> bool:
     return name in _zones()
 

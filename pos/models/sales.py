@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from pos.models.payments import Payment
 
 
+CLIENT_NOTES_LENGTH = 2000
+CLIENT_ALLERGIES_LENGTH = 1000
+
+
 class Client(db.Model):
     __tablename__ = "clients"
 
@@ -41,6 +45,12 @@ class Client(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set, under this row's lock, by the treatment that handed out the first-visit bundle.
     first_visit_bundle_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    date_of_birth: Mapped[date | None]
+    # The front desk's notes (preferences, how to reach them): not clinical.
+    notes: Mapped[str | None] = mapped_column(String(CLIENT_NOTES_LENGTH))
+    # Clinical: read and written only by users holding `provider`; each read is audited
+    # (pos/services/need_to_know.py). Never logged, never in the audit details.
+    allergies: Mapped[str | None] = mapped_column(String(CLIENT_ALLERGIES_LENGTH))
 
     @property
     def full_name(self) -> str:

@@ -1,25 +1,39 @@
 """Clients of the clinic: creating them at the desk, finding them as you type, their balances.
 
 Contact data (names, email, phone) never goes into the audit log, an error message or a
-log line: the audit entry of a new client holds its id only, and a duplicate is reported
-with the existing client's id, not its email.
+log line: the audit entry of a new client holds its id only, and a duplicate email is
+reported with the existing client's id. A possible duplicate (same name, same email or
+phone) answers the match in the error's details, for the desk to pick it; never logged.
+`allergies` is clinical: only a user holding provider writes it (ClinicalFieldForbidden).
+Merging two clients: pos/services/client_merge.py.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
-from pos.domain.errors import Conflict, NotFound, ValidationFailed
-from pos.domain.limits import MAX_ID
-from pos.domain.series import next_eligible_on
-from pos.models import Client, Package, PackagePurchase, Sale, SaleLine, Treatment
+from pos.domain.errors import Conflict, Forbidden, ValidationFailed
+from pos.domain.limits import MAX_DATE, MIN_DATE
+from pos.domain.roles import CLINICAL_ROLE
+from pos.domain.text import text_problem
+from pos.models import Client, User
+from pos.models.sales import CLIENT_ALLERGIES_LENGTH, CLIENT_NOTES_LENGTH
 from pos.services import audit, clock
+from pos.services.client_history import ClientSummary as ClientSummary
+from pos.services.client_history import PackageBalance as PackageBalance
+from pos.services.client_history import TreatmentRow as TreatmentRow
+from pos.services.client_history import client_sales as client_sales
+from pos.services.client_history import client_summary as client_summary
+from pos.services.client_history import client_treatments as client_treatments
+from pos.services.client_history import get_client
 from pos.services.transaction import write_transaction
 
 MAX_NAME = 80
@@ -30,6 +44,12 @@ MAX_QUERY = 100
 _PHONE_QUERY = re.compile(r"^[0-9 +().\-]+$")
 _PHONE_TEXT = re.compile(r"^[0-9 +()\-]+$")
 MIN_PHONE_DIGITS = 3
+MAX_NOTES = CLIENT_NOTES_LENGTH
+MAX_ALLERGIES = CLIENT_ALLERGIES_LENGTH
+# What a PATCH may change; `allergies` is clinical (provider only).
+EDITABLE = ("first_name", "last_name", "email", "phone", "date_of_birth", "notes",
+            "allergies")
+CLINICAL_FIELDS = frozenset({"allergies"})
 
 
 class DuplicateClient(Conflict):
@@ -37,6 +57,25 @@ class DuplicateClient(Conflict):
 
     code = "duplicate_client"
     status = 409
+
+
+class PossibleDuplicate(Conflict):
+    """A client with the same name and the same email or phone exists: the desk chooses
+    that one, or creates anyway with `confirm_new`. `details["match"]` says which."""
+
+    code = "possible_duplicate"
+    status = 409
+
+
+class ClinicalFieldForbidden(Forbidden):
+    """Allergies are clinical data: only a user holding `provider` reads or writes them."""
+
+    code = "forbidden"
+    status = 403
+
+
+def may_see_clinical(user: User | None) -> bool:
+    return user is not None and user.has_role(CLINICAL_ROLE)
 
 
 def phone_digits(phone: str | None) -> str | None:
@@ -75,20 +114,32 @@ def checked_phone(phone: str | None) -> str | None:
 
 
 def create_client(*, first_name: str, last_name: str, email: str | None, phone: str | None,
-                  user_id: int | None) -> Client:
+                  user_id: int | None, date_of_birth: date | None = None,
+                  notes: str | None = None, allergies: str | None = None,
+                  confirm_new: bool = False, user: User | None = None) -> Client:
+    """A new client. A client with the same name and the same email or phone is refused as
+    409 possible_duplicate unless `confirm_new`; the same email is refused anyway (the
+    column is unique): 409 duplicate_client. `allergies` needs `user` to hold provider."""
+    if allergies and not may_see_clinical(user):
+        raise ClinicalFieldForbidden("Only a provider may record a client's allergies.")
     first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
     _check_names(first_name=first_name, last_name=last_name)
     email = checked_email(email)
     phone = checked_phone(phone)
+    fields = _checked_details({"date_of_birth": date_of_birth, "notes": notes,
+                               "allergies": allergies})
     try:
         with write_transaction() as session:
+            if not confirm_new:
+                _refuse_possible_duplicate(session, first_name, last_name, email, phone)
             if email is not None:
                 _refuse_duplicate(session, email)
             client = Client(first_name=first_name, last_name=last_name, email=email,
-                            phone=phone, phone_digits=phone_digits(phone))
+                            phone=phone, phone_digits=phone_digits(phone), **fields)
             session.add(client)
             session.flush()
-            audit.record(session, user_id, "client.create", "client", client.id)
+            audit.record(session, user_id, "client.create", "client", client.id,
+                         **({"confirmed_new": True} if confirm_new else {}))
             return client
     except IntegrityError:
         # Two desks registering the same email at the same moment: the unique constraint
@@ -98,6 +149,118 @@ def create_client(*, first_name: str, last_name: str, email: str | None, phone: 
         with write_transaction() as session:
             _refuse_duplicate(session, email)
         raise
+
+
+def possible_duplicate(session: Session, first_name: str, last_name: str, email: str | None,
+                       phone: str | None, *, exclude_id: int | None = None
+                       ) -> tuple[Client, list[str]] | None:
+    """The oldest client with this name (any case) and this email or these phone digits,
+    and what matched ("email", "phone")."""
+    digits = phone_digits(phone)
+    contact: list[ColumnElement[bool]] = []
+    if email:
+        contact.append(Client.email == email.lower())
+    if digits:
+        contact.append(Client.phone_digits == digits)
+    if not contact:
+        return None
+    query = (select(Client).where(func.lower(Client.last_name) == last_name.strip().lower(),
+                                  func.lower(Client.first_name) == first_name.strip().lower(),
+                                  or_(*contact)).order_by(Client.id).limit(1))
+    if exclude_id is not None:
+        query = query.where(Client.id != exclude_id)
+    match = session.scalar(query)
+    if match is None:
+        return None
+    matched = [name for name, hit in (("email", bool(email) and match.email == email.lower()),
+                                      ("phone", bool(digits) and match.phone_digits == digits))
+               if hit]
+    return match, matched
+
+
+def _refuse_possible_duplicate(session: Session, first_name: str, last_name: str,
+                               email: str | None, phone: str | None) -> None:
+    found = possible_duplicate(session, first_name, last_name, email, phone)
+    if found is None:
+        return
+    match, matched = found
+    raise PossibleDuplicate(
+        "A client with this name and the same " + " and ".join(matched) + " already exists: "
+        "use that client, or create a new one anyway (confirm_new).",
+        {"client_id": match.id, "matched_on": matched,
+         "match": {"id": match.id, "first_name": match.first_name,
+                   "last_name": match.last_name, "email": match.email, "phone": match.phone}})
+
+
+def _checked_details(values: Mapping[str, Any]) -> dict[str, Any]:
+    """date_of_birth, notes, allergies (the ones given) checked; empty text is None."""
+    clean: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    limits = {"notes": MAX_NOTES, "allergies": MAX_ALLERGIES}
+    for name, value in values.items():
+        if name == "date_of_birth":
+            if value is not None and not MIN_DATE <= value <= MAX_DATE:
+                problems[name] = f"must be between {MIN_DATE} and {MAX_DATE}"
+            elif value is not None and value > clock.today():
+                problems[name] = "must not be in the future"
+            else:
+                clean[name] = value
+            continue
+        text = (value or "").strip()
+        problem = text_problem(text, max_length=limits[name], multiline=True) if text else None
+        if problem:
+            problems[name] = problem
+        else:
+            clean[name] = text or None
+    if problems:
+        listed = "; ".join(f"{k} {v}" for k, v in sorted(problems.items()))
+        raise ValidationFailed(f"Some fields are not right: {listed}.", {"fields": problems})
+    return clean
+
+
+def update_client(client_id: int, changes: Mapping[str, Any], *, user: User) -> Client:
+    """Change some of a client's fields (EDITABLE); `allergies` needs provider (403).
+
+    Audited with the names of the fields changed, never their values."""
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise ValidationFailed("Unknown fields: " + ", ".join(unknown) + ".",
+                               {"fields": {name: "unknown field" for name in unknown}})
+    if CLINICAL_FIELDS & set(changes) and not may_see_clinical(user):
+        raise ClinicalFieldForbidden("Only a provider may read or change a client's allergies.")
+    clean: dict[str, Any] = {}
+    if "first_name" in changes or "last_name" in changes:
+        names = {n: (changes[n] or "").strip() for n in ("first_name", "last_name")
+                 if n in changes}
+        _check_names(**names)
+        clean.update(names)
+    if "email" in changes:
+        clean["email"] = checked_email(changes["email"])
+    if "phone" in changes:
+        clean["phone"] = checked_phone(changes["phone"])
+        clean["phone_digits"] = phone_digits(clean["phone"])
+    clean.update(_checked_details({n: changes[n] for n in ("date_of_birth", "notes",
+                                                           "allergies") if n in changes}))
+    try:
+        with write_transaction() as session:
+            client = get_client(session, client_id, lock=True)
+            email = clean.get("email")
+            if email is not None and email != client.email:
+                existing = session.scalar(select(Client.id).where(Client.email == email,
+                                                                  Client.id != client.id))
+                if existing is not None:
+                    raise DuplicateClient("Another client has this email address.",
+                                          {"client_id": existing})
+            changed = sorted(n for n, v in clean.items()
+                             if n != "phone_digits" and getattr(client, n) != v)
+            for name, value in clean.items():
+                setattr(client, name, value)
+            if changed:
+                audit.record(session, user.id, "client.update", "client", client.id,
+                             fields=changed)
+            return client
+    except IntegrityError:
+        raise DuplicateClient("Another client has this email address.", {}) from None
 
 
 def _refuse_duplicate(session: Session, email: str) -> None:
@@ -126,6 +289,33 @@ def _like_prefix(text: str) -> str:
     return escaped + "%"
 
 
+def _search_text(q: str | None) -> str:
+    # Control characters (a NUL byte, say) can match nothing and PostgreSQL refuses them.
+    printable = "".join(c if c.isprintable() else " " for c in (q or "")[:MAX_QUERY * 2])
+    return " ".join(printable.split())[:MAX_QUERY].lower()
+
+
+def _search_condition(text: str) -> ColumnElement[bool]:
+    digits = phone_digits(text) or ""
+    first, last = func.lower(Client.first_name), func.lower(Client.last_name)
+    if _PHONE_QUERY.match(text) and len(digits) >= MIN_PHONE_DIGITS:
+        escaped = _like_prefix(digits)[:-1]
+        return Client.phone_digits.like(f"%{escaped}%", escape="\\")
+    if "@" in text:
+        return Client.email.like(_like_prefix(text), escape="\\")
+    whole = _like_prefix(text)
+    conditions = [last.like(whole, escape="\\"), first.like(whole, escape="\\"),
+                  Client.email.like(whole, escape="\\")]
+    tokens = text.split(" ")
+    if len(tokens) > 1:
+        head, tail = _like_prefix(tokens[0]), _like_prefix(" ".join(tokens[1:]))
+        conditions += [
+            and_(first.like(head, escape="\\"), last.like(tail, escape="\\")),
+            and_(last.like(head, escape="\\"), first.like(tail, escape="\\")),
+        ]
+    return or_(*conditions)
+
+
 def search_clients(session: Session, q: str | None, limit: int = 20) -> list[Client]:
     """Clients matching `q` by name, email or phone, case-insensitively; newest first if empty.
 
@@ -136,95 +326,24 @@ def search_clients(session: Session, q: str | None, limit: int = 20) -> list[Cli
     digits (the last four digits are what people say).
     """
     limit = max(1, min(int(limit), 100))
-    # Control characters (a NUL byte, say) can match nothing and PostgreSQL refuses them.
-    printable = "".join(c if c.isprintable() else " " for c in (q or "")[:MAX_QUERY * 2])
-    text = " ".join(printable.split())[:MAX_QUERY].lower()
+    rows, _ = list_clients(session, q, page=1, per_page=limit, count=False)
+    return rows
+
+
+def list_clients(session: Session, q: str | None, *, page: int, per_page: int,
+                 count: bool = True) -> tuple[list[Client], int]:
+    """One page of the clients matching `q` (as search_clients), and how many match."""
+    text = _search_text(q)
     query = select(Client)
-    if not text:
-        return list(session.scalars(query.order_by(Client.id.desc()).limit(limit)))
-    digits = phone_digits(text) or ""
-    first, last = func.lower(Client.first_name), func.lower(Client.last_name)
-    if _PHONE_QUERY.match(text) and len(digits) >= MIN_PHONE_DIGITS:
-        escaped = _like_prefix(digits)[:-1]
-        condition = Client.phone_digits.like(f"%{escaped}%", escape="\\")
-    elif "@" in text:
-        condition = Client.email.like(_like_prefix(text), escape="\\")
+    if text:
+        query = query.where(_search_condition(text))
+        order = (func.lower(Client.last_name), func.lower(Client.first_name), Client.id)
     else:
-        whole = _like_prefix(text)
-        conditions = [last.like(whole, escape="\\"), first.like(whole, escape="\\"),
-                      Client.email.like(whole, escape="\\")]
-        tokens = text.split(" ")
-        if len(tokens) > 1:
-            head, tail = _like_prefix(tokens[0]), _like_prefix(" ".join(tokens[1:]))
-            conditions += [
-                and_(first.like(head, escape="\\"), last.like(tail, escape="\\")),
-                and_(last.like(head, escape="\\"), first.like(tail, escape="\\")),
-            ]
-        condition = or_(*conditions)
-    query = query.where(condition).order_by(last, first, Client.id).limit(limit)
-    return list(session.scalars(query))
-
-
-def get_client(session: Session, client_id: int) -> Client:
-    client = session.get(Client, client_id) if 0 < client_id <= MAX_ID else None
-    if client is None:
-        raise NotFound(f"No client with id {client_id}.", {"client_id": client_id})
-    return client
-
-
-@dataclass(frozen=True)
-class PackageBalance:
-    purchase_id: int
-    code: str
-    name: str
-    sessions_total: int
-    sessions_used: int
-    sessions_refunded: int
-    sessions_left: int
-    next_eligible_on: date | None
-    sale_id: int
-
-
-@dataclass(frozen=True)
-class ClientSummary:
-    client: Client
-    packages: list[PackageBalance]
-    first_visit_bundle_given: bool
-
-
-def client_summary(session: Session, client_id: int) -> ClientSummary:
-    """The client with every package bought and what is left of it."""
-    client = get_client(session, client_id)
-    last_sessions = dict(session.execute(
-        select(Treatment.purchase_id, func.max(Treatment.performed_at))
-        .where(Treatment.client_id == client.id, Treatment.voided_at.is_(None))
-        .group_by(Treatment.purchase_id)
-    ).tuples().all())
-    rows = session.execute(
-        select(PackagePurchase, Package, Sale.id)
-        .join(Package, Package.id == PackagePurchase.package_id)
-        .join(SaleLine, SaleLine.id == PackagePurchase.sale_line_id)
-        .join(Sale, Sale.id == SaleLine.sale_id)
-        .where(PackagePurchase.client_id == client.id)
-        .order_by(PackagePurchase.id)
-    ).tuples().all()
-    packages = []
-    for purchase, package, sale_id in rows:
-        last_at = last_sessions.get(purchase.id)
-        last_on = clock.clinic_date(last_at) if last_at is not None else None
-        packages.append(PackageBalance(
-            purchase_id=purchase.id, code=package.code, name=package.name,
-            sessions_total=purchase.sessions_total, sessions_used=purchase.sessions_used,
-            sessions_refunded=purchase.sessions_refunded,
-            sessions_left=purchase.sessions_left,
-            next_eligible_on=next_eligible_on(last_on, package.min_days_between),
-            sale_id=sale_id,
-        ))
-    return ClientSummary(client=client, packages=packages,
-                         first_visit_bundle_given=client.first_visit_bundle_at is not None)
-
-
-def client_sales(session: Session, client_id: int, limit: int = 50) -> list[Sale]:
-    """The client's sales, newest first (for the client page)."""
-    return list(session.scalars(
-        select(Sale).where(Sale.client_id == client_id).order_by(Sale.id.desc()).limit(limit)))
+        order = (Client.id.desc(),)
+    rows = list(session.scalars(query.order_by(*order)
+                                .offset((page - 1) * per_page).limit(per_page)))
+    total = 0
+    if count:
+        total = session.scalar(select(func.count()).select_from(
+            query.order_by(None).subquery())) or 0
+    return rows, int(total)

@@ -120,8 +120,36 @@
     });
     arrowKeys(clientInput, clientList);
 
-    $("nc-create").addEventListener("click", function () {
+    function offerDuplicate(res, data) {
+      /* Same name and email or phone as a client: use that one, or create anyway. */
+      var match = res.body.error.details.match;
+      var box = $("nc-error");
+      box.textContent = errorMessage(res) + " ";
+      var use = document.createElement("button");
+      use.type = "button";
+      use.id = "nc-use-existing";
+      use.textContent = "Use " + match.first_name + " " + match.last_name;
+      use.addEventListener("click", function () {
+        box.textContent = "";
+        $("new-client").open = false;
+        chooseClient({ id: match.id, name: match.first_name + " " + match.last_name });
+      });
+      var anyway = document.createElement("button");
+      anyway.type = "button";
+      anyway.id = "nc-create-anyway";
+      anyway.textContent = "Create anyway";
+      anyway.addEventListener("click", function () { createClient(true); });
+      box.appendChild(use);
+      box.appendChild(document.createTextNode(" "));
+      box.appendChild(anyway);
+      use.focus();
+    }
+
+    $("nc-create").addEventListener("click", function () { createClient(false); });
+
+    function createClient(confirmNew) {
       var data = {};
+      if (confirmNew) { data.confirm_new = true; }
       ["first_name", "last_name", "email", "phone"].forEach(function (name) {
         data[name] = $("nc-" + name).value;
         $("nc-" + name + "-error").textContent = "";
@@ -144,9 +172,13 @@
           $("nc-email-error").textContent = errorMessage(res);
           shown = true;
         }
+        if (res.body.error && res.body.error.code === "possible_duplicate") {
+          offerDuplicate(res, data);
+          shown = true;
+        }
         if (!shown) { $("nc-error").textContent = errorMessage(res); }
       });
-    });
+    }
 
     /* -- products: search and scan ------------------------------------------------------ */
     var productInput = $("product-input");

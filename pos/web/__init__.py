@@ -117,6 +117,7 @@ def register_web(app: Flask) -> None:
 
     from pos.web.desk import (
         cart_routes,  # noqa: F401 - its routes join desk_bp
+        client_routes,  # noqa: F401 - its routes join desk_bp
         sale_routes,  # noqa: F401 - its routes join desk_bp
     )
     from pos.web.desk.routes import desk_bp
@@ -168,6 +169,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     add_nav(app, "Users", "admin.users", "admin")
     add_nav(app, "Audit", "admin.audit_trail", "admin")
+    add_nav(app, "Settings", "admin.settings", "admin")
 
     currency = app_settings(app).currency  # cannot change while the app runs
     app.jinja_env.filters["money"] = lambda cents: format_cents(int(cents or 0), currency)

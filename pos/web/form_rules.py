@@ -16,15 +16,17 @@ def strip(value: Any) -> Any:
 class SafeText:
     """WTForms validator: `validators=[..., SafeText(120)]`, with `filters=[strip]`."""
 
-    def __init__(self, max_length: int, *, markup: bool = False) -> None:
+    def __init__(self, max_length: int, *, markup: bool = False,
+                 multiline: bool = False) -> None:
         self.max_length = max_length
         self.markup = markup
+        self.multiline = multiline
         self.field_flags = {"maxlength": max_length}
 
     def __call__(self, form: Any, field: Any) -> None:
         if not field.data:
             return
         problem = text_problem(str(field.data).strip(), max_length=self.max_length,
-                               markup=self.markup)
+                               markup=self.markup, multiline=self.multiline)
         if problem is not None:
             raise ValidationError(f"{field.label.text} {problem}.")

@@ -189,7 +189,8 @@ def test_a_package_sold_for_cash_gives_the_client_its_sessions(shop, client, log
     page = client.get(f"/clients/{shop['client_id']}").get_data(as_text=True)
     assert "Face microneedling series of 3" in page
     assert re.search(r'class="num sessions-left">3<', page)
-    assert f'href="/clients/{shop["client_id"]}/treatments"' in page
+    # Treatments are clinical: the front desk's client page has no link to them.
+    assert f'href="/clients/{shop["client_id"]}/treatments"' not in page
 
 
 def test_the_receipt_shows_clinic_number_lines_tax_total_and_payment(shop, app, client,

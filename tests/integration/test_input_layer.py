@@ -271,7 +271,7 @@ def test_the_openapi_document_states_the_limits_the_server_enforces(app, client)
                     assert "maxLength" in branch or "pattern" in branch, (name, prop)
     clients_get = doc["paths"]["/api/v1/clients"]["get"]["parameters"]
     assert {p["name"]: p["schema"].get("maxLength") for p in clients_get
-            if p["in"] == "query"} == {"q": 200, "limit": None}
+            if p["in"] == "query"} == {"q": 200, "page": None, "per_page": None}
     assert re.search(r"2\[01\]", json.dumps(doc["paths"]["/api/v1/reports/monthly"]))
 
 

@@ -56,7 +56,7 @@ def test_creating_and_searching_a_client_leaves_no_name_email_or_phone_in_the_lo
         "email": "wilhelmina.q@private.example", "phone": "555-867-5309"})
     assert created.status_code == 201
     client_id = created.get_json()["id"]
-    assert desk.get("/api/v1/clients?q=Quackenbush").get_json()[0]["id"] == client_id
+    assert desk.get("/api/v1/clients?q=Quackenbush").get_json()["items"][0]["id"] == client_id
     assert desk.get("/api/v1/clients?q=wilhelmina.q@private").status_code == 200
     assert desk.get(f"/api/v1/clients/{client_id}").status_code == 200
     # A rejected one too: the error path must not echo the body into the log either.

@@ -5,19 +5,23 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
+    DecimalField,
     EmailField,
     HiddenField,
     IntegerField,
     PasswordField,
+    SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
+    TextAreaField,
 )
 from wtforms.fields import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
     EqualTo,
+    InputRequired,
     Length,
     NumberRange,
     Optional,
@@ -25,6 +29,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from pos.domain.clinic import MAX_TAX_RATE_BP, TEXT_LIMITS, timezone_names
 from pos.domain.limits import MAX_DATE, MAX_ID, MIN_DATE
 from pos.domain.roles import ROLE_ORDER
 from pos.services.staff import MIN_PASSWORD_LENGTH
@@ -93,3 +98,33 @@ class SetPasswordForm(FlaskForm):
     confirm = PasswordField("Repeat it", validators=[
         DataRequired("Repeat the password."), EqualTo("password", "The two do not match.")])
     submit = SubmitField("Set password")
+
+
+class ClinicSettingsForm(FlaskForm):
+    """The clinic's settings; the tax rate is typed as a percent (8.25), kept in basis
+    points. The currency is shown, not set (it stays in the environment)."""
+
+    clinic_name = StringField("Clinic name", validators=[
+        DataRequired("The clinic needs a name."), SafeText(TEXT_LIMITS["clinic_name"])],
+        filters=[strip])
+    address = TextAreaField("Address", validators=[
+        Optional(), SafeText(TEXT_LIMITS["address"], multiline=True)], filters=[strip])
+    phone = StringField("Phone", validators=[Optional(), SafeText(TEXT_LIMITS["phone"])],
+                        filters=[strip])
+    tax_id = StringField("Tax id", validators=[Optional(), SafeText(TEXT_LIMITS["tax_id"])],
+                         filters=[strip])
+    receipt_footer = TextAreaField("Receipt footer", validators=[
+        Optional(), SafeText(TEXT_LIMITS["receipt_footer"], multiline=True)], filters=[strip])
+    tax_rate = DecimalField("Tax rate (%)", places=2, validators=[
+        InputRequired("Give the tax rate (0 for none)."),
+        NumberRange(0, MAX_TAX_RATE_BP / 100, "Between 0 and 100 %%.")])
+    timezone = SelectField("Time zone", choices=[])
+    submit = SubmitField("Save settings")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [(name, name) for name in timezone_names()]
+
+    def validate_tax_rate(self, field: DecimalField) -> None:
+        if field.data is not None and (field.data * 100) != int(field.data * 100):
+            raise ValidationError("At most two decimals (8.25).")

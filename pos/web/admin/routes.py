@@ -2,6 +2,8 @@
 audit trail; and the set-password page an emailed link opens (no sign-in)."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -10,12 +12,14 @@ from pos.domain.limits import MAX_ID
 from pos.extensions import db
 from pos.models import ApiToken, User
 from pos.services import accounts, audit, clock
+from pos.services.clinic import update_clinic_settings
 from pos.services.transaction import write_transaction
-from pos.web import current_clinic
+from pos.web import current_clinic, current_settings
 from pos.web.access import role_required
 from pos.web.admin.forms import (
     ActionForm,
     AuditFilterForm,
+    ClinicSettingsForm,
     InviteForm,
     RolesForm,
     SetPasswordForm,
@@ -186,6 +190,40 @@ def audit_trail():  # type: ignore[no-untyped-def]
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("admin/audit.html", form=form, entries=entries, total=total,
                            page=page, pages=pages, args=args), 200 if not form.errors else 422
+
+
+@admin_bp.route("/settings", methods=["GET", "POST"])
+@role_required("admin")
+def settings():  # type: ignore[no-untyped-def]
+    """The clinic's settings (API twin: GET/PATCH /api/v1/settings)."""
+    clinic = current_clinic()
+    form = ClinicSettingsForm()
+    status = 200
+    if form.validate_on_submit():
+        changes = {name: getattr(form, name).data or "" for name in
+                   ("clinic_name", "address", "phone", "tax_id", "receipt_footer", "timezone")}
+        changes["tax_rate_bp"] = int(form.tax_rate.data * 100)
+        try:
+            with write_transaction() as session:
+                update_clinic_settings(session, changes, current_user.id)
+        except PosError as error:
+            for name, problem in (error.details.get("fields") or {}).items():
+                field = getattr(form, "tax_rate" if name == "tax_rate_bp" else name, None)
+                if field is not None:
+                    field.errors = [*field.errors, f"{field.label.text}: {problem}."]
+            status = error.status
+        else:
+            flash("Settings saved.")
+            return redirect(url_for("admin.settings"))
+    elif form.is_submitted():
+        status = 422
+    else:
+        for name in ("clinic_name", "address", "phone", "tax_id", "receipt_footer",
+                     "timezone"):
+            getattr(form, name).data = getattr(clinic, name)
+        form.tax_rate.data = Decimal(clinic.tax_rate_bp) / 100
+    return render_template("admin/settings.html", form=form,
+                           currency=current_settings().currency), status
 
 
 @accounts_bp.route("/set-password", methods=["GET", "POST"])

@@ -1,10 +1,18 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField, SubmitField
-from wtforms.validators import DataRequired, Optional, ValidationError
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
 from pos.domain.errors import PosError
+from pos.domain.limits import MAX_DATE, MAX_ID, MIN_DATE
 from pos.services import clients
 from pos.web.form_rules import SafeText, strip
 
@@ -21,6 +29,8 @@ class NewClientForm(FlaskForm):
     phone = StringField("Phone", validators=[Optional(), SafeText(clients.MAX_PHONE)],
                         filters=[strip])
     submit = SubmitField("Create client")
+    # After a possible-duplicate warning: create this client all the same.
+    create_anyway = SubmitField("Create anyway")
 
     def validate_email(self, field: StringField) -> None:
         try:
@@ -33,6 +43,29 @@ class NewClientForm(FlaskForm):
             field.data = clients.checked_phone(field.data)
         except PosError as error:
             raise ValidationError(error.message) from None
+
+
+def _in_range(form: FlaskForm, field: DateField) -> None:
+    if field.data is not None and not MIN_DATE <= field.data <= MAX_DATE:
+        raise ValidationError(f"Choose a date between {MIN_DATE} and {MAX_DATE}.")
+
+
+class ClientEditForm(NewClientForm):
+    """The client's details; the page removes `allergies` for a user without provider."""
+
+    date_of_birth = DateField("Date of birth", validators=[Optional(), _in_range])
+    notes = TextAreaField("Notes (front desk)", validators=[
+        Optional(), SafeText(clients.MAX_NOTES, multiline=True)], filters=[strip])
+    allergies = TextAreaField("Allergies (clinical)", validators=[
+        Optional(), SafeText(clients.MAX_ALLERGIES, multiline=True)], filters=[strip])
+    submit = SubmitField("Save client")
+    create_anyway = None  # type: ignore[assignment]
+
+
+class MergeForm(FlaskForm):
+    into_id = IntegerField("Keep client number", validators=[
+        DataRequired("Say which client to keep."), NumberRange(1, MAX_ID)])
+    submit = SubmitField("Merge into that client")
 
 
 class RefundForm(FlaskForm):

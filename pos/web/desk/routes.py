@@ -27,9 +27,8 @@ from pos.domain.limits import MAX_ID
 from pos.domain.money import format_cents, parse_cents
 from pos.extensions import db
 from pos.models import Client, Item, Package, Sale
-from pos.services import carts, clients, need_to_know, sales
+from pos.services import carts, clients, sales
 from pos.services.stock import list_items
-from pos.services.transaction import write_transaction
 from pos.web import current_settings
 from pos.web.access import role_required
 from pos.web.api.schemas import parse_json, parse_query
@@ -73,11 +72,18 @@ def clients_page():  # type: ignore[no-untyped-def]
     form = NewClientForm()
     status = 200
     duplicate_id = None
+    possible = None
     if form.validate_on_submit():
         try:
             client = clients.create_client(
                 first_name=form.first_name.data or "", last_name=form.last_name.data or "",
-                email=form.email.data, phone=form.phone.data, user_id=current_user.id)
+                email=form.email.data, phone=form.phone.data, user_id=current_user.id,
+                confirm_new=bool(form.create_anyway.data))
+        except clients.PossibleDuplicate as error:
+            # Warned before saving: use the existing client, or create anyway.
+            db.session.rollback()
+            possible = error.details
+            status = error.status
         except clients.DuplicateClient as error:
             db.session.rollback()
             duplicate_id = error.details.get("client_id")
@@ -100,7 +106,7 @@ def clients_page():  # type: ignore[no-untyped-def]
         status = 422
     found = clients.search_clients(db.session, q)
     return render_template("desk/clients.html", form=form, q=q, found=found,
-                           duplicate_id=duplicate_id), status
+                           duplicate_id=duplicate_id, possible=possible), status
 
 
 @desk_bp.get("/desk/clients.json")
@@ -125,24 +131,17 @@ def create_client_json():  # type: ignore[no-untyped-def]
     """Create a client from the checkout without leaving it."""
     try:
         new = parse_json(NewClientIn)
-        client = clients.create_client(first_name=new.first_name, last_name=new.last_name,
-                                       email=new.email, phone=new.phone,
-                                       user_id=current_user.id)
+        client = clients.create_client(
+            first_name=new.first_name, last_name=new.last_name, email=new.email,
+            phone=new.phone, date_of_birth=new.date_of_birth, notes=new.notes,
+            allergies=new.allergies, confirm_new=new.confirm_new, user_id=current_user.id,
+            user=current_user)
     except PosError as error:
         return _json_error(error)
     return jsonify(_client_brief(client)), 201
 
 
-@desk_bp.get("/clients/<int:client_id>")
-@role_required("front_desk")
-def client_page(client_id: int):  # type: ignore[no-untyped-def]
-    summary = clients.client_summary(db.session, client_id)
-    history = clients.client_sales(db.session, client_id)
-    with write_transaction() as session:
-        need_to_know.note_client_read(session, user_id=current_user.id,
-                                      client_id=summary.client.id, settings=current_settings())
-    return render_template("desk/client.html", summary=summary, client=summary.client,
-                           sales=history, status_labels=STATUS_LABELS)
+# The client's own page, edit and merge: pos/web/desk/client_routes.py.
 
 
 # -- checkout ------------------------------------------------------------------------------
