@@ -70,6 +70,7 @@ from pos.web.api import (  # noqa: E402,F401
     carts,
     catalog,
     clients,
+    discounts,
     drawers,
     me,
     openapi,

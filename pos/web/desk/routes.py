@@ -25,6 +25,7 @@ from sqlalchemy import select
 from pos.domain.errors import PosError, ValidationFailed
 from pos.domain.limits import MAX_ID
 from pos.domain.money import format_cents, parse_cents
+from pos.domain.pricing import DiscountNotApplicable
 from pos.extensions import db
 from pos.models import Client, Item, Package, Sale
 from pos.services import carts, clients, need_to_know, sales
@@ -32,6 +33,7 @@ from pos.services.stock import list_items
 from pos.services.transaction import write_transaction
 from pos.web import current_settings
 from pos.web.access import role_required
+from pos.web.api.sales import manual_discount
 from pos.web.api.schemas import parse_json, parse_query
 from pos.web.api.schemas.clients import NewClientIn
 from pos.web.api.schemas.queries import ClientsQuery
@@ -183,9 +185,18 @@ def _cash_tendered(cart: DeskCartIn) -> int | None:
 @role_required("front_desk")
 def quote():  # type: ignore[no-untyped-def]
     """Live totals of the cart: subtotal, discount, tax, total (and change due for cash)."""
+    discount_error = None
     try:
         cart = parse_json(DeskCartIn)
-        priced = sales.quote_cart(db.session, cart.cart(), cart.discount_code)
+        manual = cart.manual_discount.manual(None) if cart.manual_discount else None
+        try:
+            priced = sales.quote_cart(db.session, cart.cart(), cart.discount_code, manual)
+        except DiscountNotApplicable as error:
+            # A code that cannot be used is said beside its field; the totals stay those of
+            # the cart without it (never $0.00), and paying with it is refused the same way.
+            discount_error = {"code": error.code, "message": error.message,
+                              "details": error.details}
+            priced = sales.quote_cart(db.session, cart.cart(), None, manual)
         tendered = _cash_tendered(cart)
     except PosError as error:
         return _json_error(error)
@@ -201,7 +212,9 @@ def quote():  # type: ignore[no-untyped-def]
         "tax_cents": priced.tax_cents, "total_cents": priced.total_cents,
         "subtotal": _money(priced.subtotal_cents), "discount": _money(priced.discount_cents),
         "tax": _money(priced.tax_cents), "total": _money(priced.total_cents),
-        "discount_code": priced.discount_code,
+        "discount_code": priced.discount_code, "discount_error": discount_error,
+        "manual_discount_cents": priced.manual_discount_cents,
+        "manual_discount": _money(priced.manual_discount_cents),
         "cash_tendered_cents": tendered, "change_cents": None, "change": None,
     }
     if tendered is not None:
@@ -221,10 +234,12 @@ def create_sale():  # type: ignore[no-untyped-def]
             raise ValidationFailed("Choose card or cash.",
                                    {"fields": {"payment": "must be card or cash"}})
         tendered = _cash_tendered(cart) if cart.payment == "cash" else None
+        manual = manual_discount(current_user, cart.manual_discount, cart.approval)
         sale = sales.sell(client_id=cart.client_id, lines=cart.cart(),
                           discount_code=cart.discount_code, payment=cart.payment,
                           user_id=current_user.id, cash_tendered_cents=tendered,
-                          settings=current_settings(), base_url=request.url_root)
+                          settings=current_settings(), base_url=request.url_root,
+                          manual_discount=manual)
     except PosError as error:
         return _json_error(error)
     carts.clear_desk_cart(desk_key())  # sold: the desk starts a new cart

@@ -8,6 +8,7 @@ from annotated_types import Len
 from pydantic import model_validator
 
 from pos.services import sales
+from pos.web.api.schemas.discounts import ApprovalIn, ManualDiscountIn
 from pos.web.api.schemas.types import Cents, Id, Quantity, SafeText, StrictModel
 
 Code = Annotated[str, SafeText(64, optional=True)]
@@ -42,6 +43,8 @@ class SaleIn(StrictModel):
     discount_code: DiscountCode | None = None
     payment: PaymentMethod
     cash_tendered_cents: Cents | None = None
+    manual_discount: ManualDiscountIn | None = None
+    approval: ApprovalIn | None = None
 
     def cart(self) -> list[sales.CartLine]:
         return [line.cart_line() for line in self.lines]
@@ -70,6 +73,8 @@ class DeskCartIn(StrictModel):
     discount_code: DiscountCode | None = None
     cash_tendered: Annotated[str, SafeText(40, optional=True)] | None = None
     payment: PaymentMethod | None = None
+    manual_discount: ManualDiscountIn | None = None
+    approval: ApprovalIn | None = None
 
     @model_validator(mode="before")
     @classmethod
