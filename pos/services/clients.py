@@ -76,28 +76,36 @@ def checked_phone(phone: str | None) -> str | None:
 
 def create_client(*, first_name: str, last_name: str, email: str | None, phone: str | None,
                   user_id: int | None) -> Client:
-    first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
-    _check_names(first_name=first_name, last_name=last_name)
-    email = checked_email(email)
-    phone = checked_phone(phone)
     try:
         with write_transaction() as session:
-            if email is not None:
-                _refuse_duplicate(session, email)
-            client = Client(first_name=first_name, last_name=last_name, email=email,
-                            phone=phone, phone_digits=phone_digits(phone))
-            session.add(client)
-            session.flush()
-            audit.record(session, user_id, "client.create", "client", client.id)
-            return client
+            return add_client(session, first_name=first_name, last_name=last_name,
+                              email=email, phone=phone, user_id=user_id)
     except IntegrityError:
         # Two desks registering the same email at the same moment: the unique constraint
-        # caught the second one; report it like the check above would have.
+        # caught the second one; report it like the check in add_client would have.
+        email = checked_email(email)
         if email is None:
             raise
         with write_transaction() as session:
             _refuse_duplicate(session, email)
         raise
+
+
+def add_client(session: Session, *, first_name: str, last_name: str, email: str | None,
+               phone: str | None, user_id: int | None) -> Client:
+    """create_client's work inside the caller's transaction (the CSV import adds many)."""
+    first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
+    _check_names(first_name=first_name, last_name=last_name)
+    email = checked_email(email)
+    phone = checked_phone(phone)
+    if email is not None:
+        _refuse_duplicate(session, email)
+    client = Client(first_name=first_name, last_name=last_name, email=email,
+                    phone=phone, phone_digits=phone_digits(phone))
+    session.add(client)
+    session.flush()
+    audit.record(session, user_id, "client.create", "client", client.id)
+    return client
 
 
 def _refuse_duplicate(session: Session, email: str) -> None:

@@ -53,6 +53,8 @@ ROUTE_ROLES: dict[str, str | None] = {
     "GET /api/v1/discount-codes": "manager",
     "POST /api/v1/discount-codes": "manager",
     "PATCH /api/v1/discount-codes/<int:code_id>": "manager",
+    "POST /api/v1/imports/clients": "manager",
+    "POST /api/v1/imports/items": "manager",
     "GET /api/v1/drawers": "front_desk",
     "POST /api/v1/drawers": "front_desk",
     "GET /api/v1/drawers/<int:drawer_id>": "front_desk",
