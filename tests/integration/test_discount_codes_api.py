@@ -129,3 +129,52 @@ def test_codes_outside_their_dates_or_used_up_are_refused(api, shop):
     assert used_up.json["error"]["details"]["reason"] == "usage_limit_reached"
     listed = {c["code"]: c for c in manager.get("/api/v1/discount-codes").json["items"]}
     assert listed["ONCE"]["times_used"] == 1
+
+
+# -- the Discount codes page (manager) ---------------------------------------------------
+
+def _csrf(html: str) -> str:
+    import re
+
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match
+    return match.group(1)
+
+
+def test_the_page_lists_creates_and_deactivates_codes(client, login_as):
+    login_as("manager")
+    page = client.get("/backoffice/discount-codes")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert ">Discounts</a>" in html and "No discount codes yet." in html
+    token = _csrf(html)
+    made = client.post("/backoffice/discount-codes", data={
+        "csrf_token": token, "code": "summer15", "kind": "percent", "value": "15",
+        "starts_on": "", "ends_on": "", "max_uses": "5"}, follow_redirects=True)
+    html = made.get_data(as_text=True)
+    assert made.status_code == 200 and "Discount code SUMMER15 created." in html
+    assert "15 %" in html and "0 of 5" in html
+    made = client.post("/backoffice/discount-codes", data={
+        "csrf_token": token, "code": "FIVE", "kind": "fixed", "value": "5.00"},
+        follow_redirects=True)
+    assert "$5.00" in made.get_data(as_text=True)
+    assert db.session.query(DiscountCode).filter_by(code="FIVE").one().value == 500
+    bad = client.post("/backoffice/discount-codes", data={
+        "csrf_token": token, "code": "BIG", "kind": "percent", "value": "150"})
+    assert bad.status_code == 422
+    assert "A percent is a whole number from 1 to 100." in bad.get_data(as_text=True)
+    dup = client.post("/backoffice/discount-codes", data={
+        "csrf_token": token, "code": "five", "kind": "fixed", "value": "1"})
+    assert dup.status_code == 409 and "already exists" in dup.get_data(as_text=True)
+    code = db.session.query(DiscountCode).filter_by(code="SUMMER15").one()
+    off = client.post(f"/backoffice/discount-codes/{code.id}/active", data={
+        "active-csrf_token": token, "active-active": "0"}, follow_redirects=True)
+    assert "Discount code SUMMER15 deactivated." in off.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(DiscountCode, code.id).active is False
+
+
+def test_the_front_desk_does_not_see_the_discount_codes_page(client, login_as):
+    login_as("front_desk")
+    assert client.get("/backoffice/discount-codes").status_code == 403
+    assert ">Discounts</a>" not in client.get("/stock/").get_data(as_text=True)

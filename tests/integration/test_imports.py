@@ -115,3 +115,34 @@ def test_imports_need_a_manager_and_csv(api):
     bad_utf8 = api("manager").post("/api/v1/imports/items", data=b"sku\xff\n",
                                    headers={"Content-Type": "text/csv"})
     assert bad_utf8.status_code == 422
+
+
+# -- the Import page (manager) -------------------------------------------------------------
+
+def test_the_import_page_checks_then_imports_a_file(client, login_as):
+    import io
+    import re
+
+    login_as("manager")
+    html = client.get("/backoffice/import").get_data(as_text=True)
+    assert "price and cost are in dollars" in html
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+    def send(text: str, button: str):  # type: ignore[no-untyped-def]
+        return client.post("/backoffice/import", data={
+            "csrf_token": token, "kind": "items", button: "1",
+            "file": (io.BytesIO(text.encode()), "items.csv")},
+            content_type="multipart/form-data")
+
+    bad = send(item_csv(5, bad_row=4), "check")
+    assert bad.status_code == 422
+    page = bad.get_data(as_text=True)
+    assert "nothing was imported" in page and re.search(r'<td class="num">4</td><td>price</td>',
+                                                        page)
+    checked = send(item_csv(5), "check")
+    assert checked.status_code == 200
+    assert "Checked 5 rows: all good." in checked.get_data(as_text=True)
+    assert items_count() == 0
+    done = send(item_csv(5), "run")
+    assert "Imported 5 of 5 rows." in done.get_data(as_text=True)
+    assert items_count() == 5
