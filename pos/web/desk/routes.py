@@ -25,7 +25,6 @@ from sqlalchemy import select
 from pos.domain.errors import PosError, ValidationFailed
 from pos.domain.limits import MAX_ID
 from pos.domain.money import format_cents, parse_cents
-from pos.domain.pricing import DiscountNotApplicable
 from pos.extensions import db
 from pos.models import Client, Item, Package, Sale
 from pos.services import carts, clients, need_to_know, sales
@@ -185,18 +184,11 @@ def _cash_tendered(cart: DeskCartIn) -> int | None:
 @role_required("front_desk")
 def quote():  # type: ignore[no-untyped-def]
     """Live totals of the cart: subtotal, discount, tax, total (and change due for cash)."""
-    discount_error = None
     try:
         cart = parse_json(DeskCartIn)
+        # A manual discount is priced as asked; its approval is checked when it is sold.
         manual = cart.manual_discount.manual(None) if cart.manual_discount else None
-        try:
-            priced = sales.quote_cart(db.session, cart.cart(), cart.discount_code, manual)
-        except DiscountNotApplicable as error:
-            # A code that cannot be used is said beside its field; the totals stay those of
-            # the cart without it (never $0.00), and paying with it is refused the same way.
-            discount_error = {"code": error.code, "message": error.message,
-                              "details": error.details}
-            priced = sales.quote_cart(db.session, cart.cart(), None, manual)
+        priced = sales.quote_cart(db.session, cart.cart(), cart.discount_code, manual)
         tendered = _cash_tendered(cart)
     except PosError as error:
         return _json_error(error)
@@ -212,7 +204,7 @@ def quote():  # type: ignore[no-untyped-def]
         "tax_cents": priced.tax_cents, "total_cents": priced.total_cents,
         "subtotal": _money(priced.subtotal_cents), "discount": _money(priced.discount_cents),
         "tax": _money(priced.tax_cents), "total": _money(priced.total_cents),
-        "discount_code": priced.discount_code, "discount_error": discount_error,
+        "discount_code": priced.discount_code,
         "manual_discount_cents": priced.manual_discount_cents,
         "manual_discount": _money(priced.manual_discount_cents),
         "cash_tendered_cents": tendered, "change_cents": None, "change": None,
