@@ -134,3 +134,30 @@ def test_a_code_and_a_manual_discount_add_up_in_the_report(api, shop):
     assert report["totals"]["discount_cents"] == 2283
     assert report["totals"]["gross_cents"] == 19500 + 6500
     assert report["totals"]["tax_cents"] == 1377 + 520
+
+
+def test_the_desk_quote_prices_a_manual_discount_typed_as_text(shop, client, login_as):
+    import re
+
+    login_as("front_desk")
+    page = client.get("/checkout").get_data(as_text=True)
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    assert 'id="md-email"' in page  # the front desk is asked for a manager's approval
+
+    def quote(manual):  # type: ignore[no-untyped-def]
+        return client.post("/desk/quote", headers={"X-CSRFToken": csrf}, json={
+            "lines": [{"sku": "SERUM", "quantity": "2"}], "manual_discount": manual})
+
+    by_percent = quote({"percent": "10", "reason": "loyal"})
+    assert by_percent.status_code == 200, by_percent.get_json()
+    assert (by_percent.get_json()["manual_discount_cents"],
+            by_percent.get_json()["total_cents"]) == (1300, 12636)
+    by_amount = quote({"amount": "5.00", "reason": "loyal"})
+    assert by_amount.get_json()["manual_discount"] == "$5.00"
+    bad = quote({"amount": "five", "reason": "loyal"})
+    assert bad.status_code == 422
+    assert "manual_discount.amount_cents" in bad.get_json()["error"]["details"]["fields"]
+    sold = client.post("/desk/sales", headers={"X-CSRFToken": csrf}, json={
+        "lines": [{"sku": "SERUM", "quantity": 1}], "payment": "cash",
+        "manual_discount": {"amount": "5", "reason": "loyal"}})
+    assert (sold.status_code, sold.get_json()["error"]["code"]) == (403, "approval_required")
