@@ -161,3 +161,21 @@ def test_the_desk_quote_prices_a_manual_discount_typed_as_text(shop, client, log
         "lines": [{"sku": "SERUM", "quantity": 1}], "payment": "cash",
         "manual_discount": {"amount": "5", "reason": "loyal"}})
     assert (sold.status_code, sold.get_json()["error"]["code"]) == (403, "approval_required")
+
+
+def test_take_cash_instead_keeps_the_approved_manual_discount(api, shop, client, login_as):
+    import re
+
+    card = api("manager").post("/api/v1/sales", json={
+        "payment": "card", "lines": [{"sku": "SERUM", "quantity": 1}],
+        "manual_discount": {"amount_cents": 700, "reason": "display unit"}})
+    assert card.status_code == 201, card.json
+    login_as("front_desk")
+    page = client.get(f"/sales/{card.json['id']}").get_data(as_text=True)
+    token = re.search(r'name="cash-csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    done = client.post(f"/sales/{card.json['id']}/take-cash", data={
+        "cash-csrf_token": token, "cash-cash_tendered": "100"})
+    assert done.status_code == 302
+    cash = db.session.get(Sale, int(done.headers["Location"].rsplit("/", 1)[1]))
+    assert (cash.manual_discount_cents, cash.manual_discount_reason,
+            cash.total_cents) == (700, "display unit", card.json["total_cents"])
