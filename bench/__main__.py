@@ -19,6 +19,7 @@ from typing import Any
 from bench import (
     alerts_bench,
     checkout_bench,
+    import_bench,
     memory_bench,
     report_bench,
     search_bench,
@@ -64,6 +65,7 @@ def main() -> int:
     _guarded("alerts", results, alerts_bench.run)
     _guarded("signin", results, signin_bench.run)
     _guarded("seed", results, seed_bench.run)
+    _guarded("import", results, import_bench.run)
     results["machine"]["load_average_at_end"] = list(os.getloadavg())
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
@@ -170,7 +172,15 @@ def table(results: dict[str, Any]) -> str:
                                                       " s CPU") + ")",
                  _fmt(_get(r, "seed", "postgresql", "seconds"), " s") + " PostgreSQL",
                  "a few seconds (< 5 s)", _verdict(_lt(seed_sqlite, 5))))
-    for name in ("checkout", "report", "memory", "search", "alerts", "signin", "seed"):
+    for backend in ("sqlite", "postgresql"):
+        if _get(r, "import", backend, "import_ms_median") is not None:
+            rows.append((f"CSV import of 1,000 items, {backend} (median)",
+                         _fmt(_get(r, "import", backend, "import_ms_median"), " ms"),
+                         _fmt(_get(r, "import", backend, "baseline_executemany_ms_median"),
+                              " ms") + " INSERT executemany", "",
+                         "ratio " + _fmt(_get(r, "import", backend, "ratio"))))
+    for name in ("checkout", "report", "memory", "search", "alerts", "signin", "seed",
+                 "import"):
         problem = (r.get(name) or {}).get("error") or (r.get(name) or {}).get("skipped")
         if problem:
             first_line = str(problem).splitlines()[0] if str(problem) else ""

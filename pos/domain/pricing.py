@@ -6,7 +6,10 @@ Pricing a sale (`price_sale`):
 1. A line's subtotal is quantity * unit price; the sale's subtotal is their sum.
 2. The discount is computed ONCE, on the sale's subtotal: a percent discount is
    `percent_of(subtotal, basis_points)` (round half up); a fixed discount is its value.
-   It is capped at the subtotal, so a sale never goes below zero. It is then spread over
+   It is capped at the subtotal, so a sale never goes below zero. A manual discount (a
+   manager's, `manual`) comes after the code's, on what the code left: a percent of that
+   remainder (round half up) or a fixed amount, capped at it. The sale's discount is the
+   sum of both, and that one figure is spread over
    the lines by `allocate` (largest remainder) in proportion to the line subtotals, so the
    lines' discounts add up to the sale's discount to the cent.
 3. A line's net is its subtotal minus its discount.
@@ -112,6 +115,8 @@ class Quote:
     discount_cents: int
     tax_cents: int
     total_cents: int
+    # The manual part of discount_cents (the rest is the code's).
+    manual_discount_cents: int = 0
 
 
 @dataclass(frozen=True)
@@ -124,8 +129,10 @@ class RefundAmounts:
         return self.net_cents + self.tax_cents
 
 
-def price_sale(lines: Sequence[LineInput], discount: Discount | None, tax_rate_bp: int) -> Quote:
-    """Price a sale by the rules in this module's docstring.
+def price_sale(lines: Sequence[LineInput], discount: Discount | None, tax_rate_bp: int,
+               manual: Discount | None = None) -> Quote:
+    """Price a sale by the rules in this module's docstring (`manual`: a manager's
+    discount, applied after the code's on what it left).
 
     InvalidAmount for: no lines, a quantity below 1, a negative unit price, a unit price or
     sale subtotal above MAX_AMOUNT_CENTS, a negative tax rate, a percent discount outside 0-100%,
@@ -139,7 +146,9 @@ def price_sale(lines: Sequence[LineInput], discount: Discount | None, tax_rate_b
     subtotal = sum(line_subtotals)
     check_amount("subtotal", subtotal)
 
-    discount_total = _discount_amount(subtotal, discount)
+    code_discount = _discount_amount(subtotal, discount)
+    manual_discount = _discount_amount(subtotal - code_discount, manual)
+    discount_total = code_discount + manual_discount
     line_discounts = allocate(discount_total, line_subtotals)
     line_nets = [sub - disc for sub, disc in zip(line_subtotals, line_discounts, strict=True)]
 
@@ -168,6 +177,7 @@ def price_sale(lines: Sequence[LineInput], discount: Discount | None, tax_rate_b
         discount_cents=discount_total,
         tax_cents=tax_total,
         total_cents=subtotal - discount_total + tax_total,
+        manual_discount_cents=manual_discount,
     )
 
 

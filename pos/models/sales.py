@@ -25,6 +25,7 @@ from pos.models.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from pos.models.payments import Payment
+    from pos.models.staff import User
 
 
 CLIENT_NOTES_LENGTH = 2000
@@ -114,6 +115,11 @@ class Sale(db.Model):
     tax_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     total_cents: Mapped[int] = mapped_column(BigInteger)
     discount_code_id: Mapped[int | None] = mapped_column(ForeignKey("discount_codes.id"))
+    # A manager's discount (part of discount_cents, after the code's), why, and who approved.
+    manual_discount_cents: Mapped[int] = mapped_column(BigInteger, default=0,
+                                                       server_default=text("0"))
+    manual_discount_reason: Mapped[str | None] = mapped_column(String(500))
+    manual_discount_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     cash_tendered_cents: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -133,6 +139,8 @@ class Sale(db.Model):
         back_populates="sale", order_by="SaleLine.id", cascade="all, delete-orphan"
     )
     discount_code: Mapped[DiscountCode | None] = relationship()
+    manual_discount_approved_by: Mapped[User | None] = relationship(
+        foreign_keys=[manual_discount_approved_by_id])
     payments: Mapped[list[Payment]] = relationship(
         back_populates="sale", order_by="Payment.id", cascade="all, delete-orphan"
     )

@@ -55,26 +55,31 @@ def _check_barcode(session: Session, barcode: str | None, item_id: int | None) -
 
 
 def create_item(new: NewItem, user_id: int | None) -> Item:
+    with write_transaction() as session:
+        return add_item(session, new, user_id)
+
+
+def add_item(session: Session, new: NewItem, user_id: int | None) -> Item:
+    """create_item's work inside the caller's transaction (the CSV import adds many in one)."""
     if new.kind not in ITEM_KINDS:
         raise ValidationFailed(f"Kind must be one of {', '.join(ITEM_KINDS)}.",
                                {"fields": {"kind": "unknown kind"}})
-    with write_transaction() as session:
-        if session.scalar(select(Item.id).where(Item.sku == new.sku)) is not None:
-            raise Conflict(f"An item with sku {new.sku!r} already exists.", {"sku": new.sku})
-        if session.scalar(select(Item.sku).where(Item.barcode == new.sku)) is not None:
-            raise Conflict(f"{new.sku!r} is already another item's barcode.", {"sku": new.sku})
-        _check_barcode(session, new.barcode, None)
-        item = Item(**new.__dict__)
-        session.add(item)
-        try:
-            session.flush()
-        except IntegrityError:
-            # Another request created the same sku or barcode since the checks above.
-            raise Conflict(f"An item with sku {new.sku!r} or that barcode already exists.",
-                           {"sku": new.sku, "barcode": new.barcode}) from None
-        ensure_item_stock(session, item.id, default_location(session).id)
-        audit.record(session, user_id, "item.create", "item", item.sku)
-        return item
+    if session.scalar(select(Item.id).where(Item.sku == new.sku)) is not None:
+        raise Conflict(f"An item with sku {new.sku!r} already exists.", {"sku": new.sku})
+    if session.scalar(select(Item.sku).where(Item.barcode == new.sku)) is not None:
+        raise Conflict(f"{new.sku!r} is already another item's barcode.", {"sku": new.sku})
+    _check_barcode(session, new.barcode, None)
+    item = Item(**new.__dict__)
+    session.add(item)
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another request created the same sku or barcode since the checks above.
+        raise Conflict(f"An item with sku {new.sku!r} or that barcode already exists.",
+                       {"sku": new.sku, "barcode": new.barcode}) from None
+    ensure_item_stock(session, item.id, default_location(session).id)
+    audit.record(session, user_id, "item.create", "item", item.sku)
+    return item
 
 
 def update_item(sku: str, changes: Mapping[str, Any], user_id: int | None) -> Item:

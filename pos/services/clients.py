@@ -120,6 +120,28 @@ def create_client(*, first_name: str, last_name: str, email: str | None, phone: 
     """A new client. A client with the same name and the same email or phone is refused as
     409 possible_duplicate unless `confirm_new`; the same email is refused anyway (the
     column is unique): 409 duplicate_client. `allergies` needs `user` to hold provider."""
+    try:
+        with write_transaction() as session:
+            return add_client(session, first_name=first_name, last_name=last_name,
+                              email=email, phone=phone, user_id=user_id,
+                              date_of_birth=date_of_birth, notes=notes, allergies=allergies,
+                              confirm_new=confirm_new, user=user)
+    except IntegrityError:
+        # Two desks registering the same email at the same moment: the unique constraint
+        # caught the second one; report it like the check in add_client would have.
+        email = checked_email(email)
+        if email is None:
+            raise
+        with write_transaction() as session:
+            _refuse_duplicate(session, email)
+        raise
+
+
+def add_client(session: Session, *, first_name: str, last_name: str, email: str | None,
+               phone: str | None, user_id: int | None, date_of_birth: date | None = None,
+               notes: str | None = None, allergies: str | None = None,
+               confirm_new: bool = False, user: User | None = None) -> Client:
+    """create_client's work inside the caller's transaction (the CSV import adds many)."""
     if allergies and not may_see_clinical(user):
         raise ClinicalFieldForbidden("Only a provider may record a client's allergies.")
     first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
@@ -128,27 +150,17 @@ def create_client(*, first_name: str, last_name: str, email: str | None, phone: 
     phone = checked_phone(phone)
     fields = _checked_details({"date_of_birth": date_of_birth, "notes": notes,
                                "allergies": allergies})
-    try:
-        with write_transaction() as session:
-            if not confirm_new:
-                _refuse_possible_duplicate(session, first_name, last_name, email, phone)
-            if email is not None:
-                _refuse_duplicate(session, email)
-            client = Client(first_name=first_name, last_name=last_name, email=email,
-                            phone=phone, phone_digits=phone_digits(phone), **fields)
-            session.add(client)
-            session.flush()
-            audit.record(session, user_id, "client.create", "client", client.id,
-                         **({"confirmed_new": True} if confirm_new else {}))
-            return client
-    except IntegrityError:
-        # Two desks registering the same email at the same moment: the unique constraint
-        # caught the second one; report it like the check above would have.
-        if email is None:
-            raise
-        with write_transaction() as session:
-            _refuse_duplicate(session, email)
-        raise
+    if not confirm_new:
+        _refuse_possible_duplicate(session, first_name, last_name, email, phone)
+    if email is not None:
+        _refuse_duplicate(session, email)
+    client = Client(first_name=first_name, last_name=last_name, email=email,
+                    phone=phone, phone_digits=phone_digits(phone), **fields)
+    session.add(client)
+    session.flush()
+    audit.record(session, user_id, "client.create", "client", client.id,
+                 **({"confirmed_new": True} if confirm_new else {}))
+    return client
 
 
 def possible_duplicate(session: Session, first_name: str, last_name: str, email: str | None,

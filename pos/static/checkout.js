@@ -9,6 +9,10 @@
    - The pay buttons stay enabled while the totals are re-priced: a click right after a
      quantity edit (whose blur re-prices) is never swallowed. Paying commits every quantity
      box first and the server prices what is sold.
+   - A discount code that cannot be used is said beside its field and the totals stay
+     those of the cart without it (the pay buttons stay usable; paying with the code is
+     refused the same way). A manual discount (amount or percent, and why) is priced by
+     the server; a front-desk user's sale carries a manager's email and PIN to approve it.
    No framework; text is set with textContent, never parsed as HTML; the script does no sums. */
 (function () {
   "use strict";
@@ -355,7 +359,51 @@
     function quotePayload() {
       var body = cartState();
       body.cash_tendered = $("cash-tendered").value.trim() || null;
+      if (manual) { body.manual_discount = manual; }
       return body;
+    }
+
+    /* -- discounts: a code's error beside its field; a manual discount ------------------ */
+    var manual = null;      // {amount | percent, reason} as typed; the server parses it
+
+    function showDiscountError(text) {
+      var input = $("discount-code");
+      $("discount-error").textContent = text || "";
+      if (text) {
+        input.setAttribute("aria-invalid", "true");
+        input.setAttribute("aria-describedby", "discount-error");
+      } else {
+        input.removeAttribute("aria-invalid");
+      }
+    }
+
+    function showManual(q, text) {
+      $("md-error").textContent = text || "";
+      $("md-clear").hidden = !manual;
+      $("md-applied").textContent = manual && q && q.manual_discount_cents ?
+        "Manual discount: -" + q.manual_discount + " (" + manual.reason + ")" : "";
+    }
+
+    $("md-apply").addEventListener("click", function () {
+      var value = $("md-value").value.trim();
+      var reason = $("md-reason").value.trim();
+      if (!value) { showManual(lastQuote, "Type how much to take off."); $("md-value").focus(); return; }
+      if (!reason) { showManual(lastQuote, "Say why: a reason is required."); $("md-reason").focus(); return; }
+      manual = $("md-kind").value === "percent" ? { percent: value, reason: reason } : { amount: value, reason: reason };
+      requote();
+    });
+    $("md-clear").addEventListener("click", function () {
+      manual = null;
+      $("md-value").value = "";
+      $("md-reason").value = "";
+      requote();
+    });
+
+    function approval() {
+      var email = $("md-email"), pin = $("md-pin");
+      if (!manual || !email) { return null; }  // a manager sells: no approval to give
+      if (!email.value.trim() && !pin.value.trim()) { return null; }  // the server says it is needed
+      return { email: email.value.trim(), pin: pin.value.trim() };
     }
 
     function setTotals(q) {
@@ -373,19 +421,33 @@
 
     function requote() {
       var mine = ++quoteSeq;
-      ["cart-error", "discount-error", "pay-error", "park-error"].forEach(function (id) { $(id).textContent = ""; });
+      ["cart-error", "pay-error", "park-error"].forEach(function (id) { $(id).textContent = ""; });
+      showDiscountError("");
       setPayable();
-      if (!cart.length) { lastQuote = null; setTotals(null); return; }
-      sendJSON("POST", root.getAttribute("data-quote-url"), quotePayload()).then(function (res) {
+      if (!cart.length) { lastQuote = null; setTotals(null); showManual(null); return; }
+      var url = root.getAttribute("data-quote-url");
+      var payload = quotePayload();
+      sendJSON("POST", url, payload).then(function (res) {
+        var error = res.ok ? {} : (res.body.error || {});
+        if (error.code !== "discount_invalid" || mine !== quoteSeq) { return { res: res }; }
+        // A code that cannot be used: the totals are the cart's without it (never $0.00),
+        // and the code's error is said beside its field. Paying with it is refused alike.
+        payload.discount_code = null;
+        return sendJSON("POST", url, payload).then(function (plain) { return { res: plain, code: res }; });
+      }).then(function (answer) {
         if (mine !== quoteSeq) { return; }
+        var res = answer.res;
+        var error = res.ok ? {} : (res.body.error || {});
+        var fields = (error.details && error.details.fields) || {};
         lastQuote = res.ok ? res.body : null;
         setTotals(lastQuote);
         updatePrices();
-        if (res.ok) { return; }
-        var error = res.body.error || {};
-        var fields = (error.details && error.details.fields) || {};
+        if (answer.code) { showDiscountError(errorMessage(answer.code)); }
+        if (res.ok) { showManual(res.body); return; }
         if (error.code === "discount_invalid") {
-          $("discount-error").textContent = errorMessage(res);
+          showDiscountError(errorMessage(res));
+        } else if (Object.keys(fields).some(function (f) { return f.indexOf("manual_discount") === 0; })) {
+          showManual(lastQuote, errorMessage(res));
         } else if (fields.cash_tendered) {
           $("pay-error").textContent = errorMessage(res);
         } else {
@@ -404,6 +466,7 @@
     });
     $("cart-clear").addEventListener("click", function () {
       cart = [];
+      manual = null;
       $("discount-code").value = "";
       chooseClient(null, true);
       cartChanged(true);
@@ -427,6 +490,7 @@
       var payload = quotePayload();
       payload.payment = method;
       if (method !== "cash") { payload.cash_tendered = null; }
+      if (approval()) { payload.approval = approval(); }
       // After the last save: a save landing after the sale would bring the cart back.
       saveChain.then(function () {
         return sendJSON("POST", root.getAttribute("data-sale-url"), payload);
@@ -434,6 +498,16 @@
         if (res.ok) { window.location.assign(res.body.url); return; }
         busy = false;
         setPayable();
+        var code = (res.body.error || {}).code;
+        var fields = ((res.body.error || {}).details || {}).fields || {};
+        if (code === "discount_invalid") { showDiscountError(errorMessage(res)); $("discount-code").focus(); return; }
+        if (code === "approval_required" || Object.keys(fields).some(function (f) {
+          return f.indexOf("manual_discount") === 0 || f.indexOf("approval") === 0; })) {
+          $("manual-discount").open = true;
+          showManual(lastQuote, errorMessage(res));
+          if ($("md-pin")) { $("md-pin").value = ""; $("md-email").focus(); }
+          return;
+        }
         $("pay-error").textContent = errorMessage(res);
       }, function () {
         busy = false;
@@ -457,6 +531,7 @@
         busy = false;
         if (!res.ok) { setPayable(); $("park-error").textContent = errorMessage(res); return; }
         cart = [];
+        manual = null;
         $("discount-code").value = "";
         $("park-label").value = "";
         $("cash-tendered").value = "";

@@ -163,6 +163,12 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(reports_bp)
     add_nav(app, "Reports", "reports.monthly", "manager")
 
+    from pos.web.backoffice.routes import backoffice_bp
+
+    app.register_blueprint(backoffice_bp)
+    add_nav(app, "Discounts", "backoffice.discount_codes", "manager")
+    add_nav(app, "Import", "backoffice.import_page", "manager")
+
     from pos.web.admin.routes import accounts_bp, admin_bp
 
     app.register_blueprint(admin_bp)

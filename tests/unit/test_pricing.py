@@ -451,3 +451,48 @@ def test_a_first_partial_refund_never_returns_more_than_its_exact_share(
     amounts = refund_amounts(line, 0, step)
     assert amounts.net_cents * line.quantity <= line.net_cents * step
     assert amounts.tax_cents * line.quantity <= line.tax_cents * step
+
+
+# A manager's manual discount: after the code's, on what the code left; one discount
+# figure spread over the lines, tax on the net, correct to the cent.
+
+
+def test_a_manual_discount_comes_after_the_codes_and_tax_is_on_the_net() -> None:
+    quote = price_sale([serum(quantity=3), session()], Discount("percent", 1000), TAX_8_25,
+                       manual=Discount("fixed", 333))
+    # 13500 + 30000 = 43500; code 10 % = 4350; manual 333 -> discount 4683
+    assert (quote.subtotal_cents, quote.discount_cents, quote.manual_discount_cents) == \
+        (43500, 4683, 333)
+    serum_line, session_line = quote.lines
+    assert serum_line.discount_cents + session_line.discount_cents == 4683
+    # Only the serum is taxed: 8.25 % of its net, rounded half up once.
+    assert quote.tax_cents == (serum_line.net_cents * TAX_8_25 + 5000) // 10000
+    assert session_line.tax_cents == 0
+    assert quote.total_cents == 43500 - 4683 + quote.tax_cents
+
+
+def test_a_manual_percent_is_of_what_the_code_left_and_never_below_zero() -> None:
+    quote = price_sale([serum(price=1000)], Discount("fixed", 400), 0,
+                       manual=Discount("percent", 5000))
+    assert (quote.discount_cents, quote.manual_discount_cents, quote.total_cents) == \
+        (700, 300, 300)
+    capped = price_sale([serum(price=1000)], Discount("fixed", 900), 0,
+                        manual=Discount("fixed", 500))
+    assert (capped.discount_cents, capped.manual_discount_cents, capped.total_cents) == \
+        (1000, 100, 0)
+
+
+@given(st.lists(line_inputs, min_size=1, max_size=12), discounts, discounts, tax_rates)
+def test_with_a_manual_discount_the_totals_are_still_the_sums_of_the_lines(
+    lines: list[LineInput], discount: Discount | None, manual: Discount | None,
+    tax_rate_bp: int
+) -> None:
+    quote = price_sale(lines, discount, tax_rate_bp, manual=manual)
+    assert quote.discount_cents == sum(line.discount_cents for line in quote.lines)
+    assert quote.tax_cents == sum(line.tax_cents for line in quote.lines)
+    assert quote.total_cents == sum(line.total_cents for line in quote.lines)
+    assert 0 <= quote.manual_discount_cents <= quote.discount_cents <= quote.subtotal_cents
+    taxable_net = sum(line.net_cents for line, given_line in zip(quote.lines, lines,
+                                                                  strict=True)
+                      if given_line.taxable)
+    assert quote.tax_cents == (taxable_net * tax_rate_bp + 5000) // 10000

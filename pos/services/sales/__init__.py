@@ -15,6 +15,7 @@ from pos.services.sales.cart import (
     MAX_LINES,
     CartLine,
     CartProduct,
+    ManualDiscount,
     Quote,
     QuoteLine,
     quote_cart,
@@ -39,7 +40,8 @@ from pos.services.sales.sweep import SWEEP_GRACE, reconcile, sweep_checkouts, sw
 
 __all__ = [
     "MAX_LINES", "PAYMENT_METHODS", "SWEEP_GRACE", "CartLine", "CartProduct",
-    "CashTenderedTooLow", "ClientRequired", "PaymentGatewayUnavailable", "PaymentMethod",
+    "CashTenderedTooLow", "ClientRequired", "ManualDiscount", "PaymentGatewayUnavailable",
+    "PaymentMethod",
     "Quote", "QuoteLine", "SaleNotVoidable", "UnknownClient", "expire_checkout_sale",
     "fail_checkout_sale", "fulfil_checkout", "get_sale", "handle_payment_event", "quote_cart",
     "receipt_text", "reconcile", "retry_pending_auto_refunds", "sell", "sweep_checkouts",

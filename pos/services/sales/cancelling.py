@@ -28,7 +28,7 @@ from pos.models import Sale
 from pos.payments.gateway import GatewayError
 from pos.services import audit
 from pos.services.sales import cash_pg
-from pos.services.sales.cart import CartLine
+from pos.services.sales.cart import CartLine, ManualDiscount
 from pos.services.sales.records import get_sale, lock_sale, release_and_close
 from pos.services.sales.selling import sell
 from pos.services.sales.settlement import fulfil_checkout
@@ -126,10 +126,15 @@ def switch_to_cash(sale_id: int, user_id: int | None, *, settings: Settings,
              for line in card_sale.lines]
     client_id = card_sale.client_id
     discount = card_sale.discount_code.code if card_sale.discount_code is not None else None
+    # The manual discount a manager approved for the card sale, as the amount it gave.
+    manual = ManualDiscount(reason=card_sale.manual_discount_reason or "",
+                            amount_cents=card_sale.manual_discount_cents,
+                            approved_by_id=card_sale.manual_discount_approved_by_id) \
+        if card_sale.manual_discount_cents else None
     db.session.rollback()
     cash_sale = sell(client_id=client_id, lines=lines, discount_code=discount,
                      payment=PaymentMethod.CASH, user_id=user_id, settings=settings,
-                     cash_tendered_cents=cash_tendered_cents)
+                     cash_tendered_cents=cash_tendered_cents, manual_discount=manual)
     with write_transaction() as session:
         audit.record(session, user_id, "sale.switched_to_cash", "sale", sale_id,
                      cash_sale_id=cash_sale.id)

@@ -76,6 +76,24 @@ class Quote:
     discount_code: str | None
     discount_code_id: int | None
     tax_rate_bp: int
+    # The manager's part of discount_cents (pos.domain.pricing: after the code's).
+    manual_discount_cents: int = 0
+
+
+@dataclass(frozen=True)
+class ManualDiscount:
+    """A manager's discount on one sale: `percent` (whole, 1-100) or `amount_cents`, why,
+    and who approved it (pos.services.discounts.approver checks that they may)."""
+
+    reason: str
+    percent: int | None = None
+    amount_cents: int | None = None
+    approved_by_id: int | None = None
+
+    def as_pricing(self) -> pricing.Discount:
+        if self.percent is not None:
+            return pricing.Discount(kind="percent", value=self.percent * 100)
+        return pricing.Discount(kind="fixed", value=self.amount_cents or 0)
 
 
 def merge_lines(lines: Sequence[CartLine]) -> dict[tuple[str, str], int]:
@@ -179,7 +197,7 @@ def find_discount(session: Session, code: str, *, lock: bool = False) -> Discoun
 
 
 def price(resolved: list[CartProduct], discount: DiscountCode | None,
-          tax_rate_bp: int) -> Quote:
+          tax_rate_bp: int, manual: ManualDiscount | None = None) -> Quote:
     rate = tax_rate_bp
     priced = pricing.price_sale(
         [pricing.LineInput(key=r.sku or r.package_code or "", unit_price_cents=r.unit_price_cents,
@@ -187,6 +205,7 @@ def price(resolved: list[CartProduct], discount: DiscountCode | None,
         pricing.Discount(kind=discount.kind, value=discount.value)  # type: ignore[arg-type]
         if discount is not None else None,
         rate,
+        manual.as_pricing() if manual is not None else None,
     )
     lines = tuple(
         QuoteLine(**{f.name: getattr(r, f.name) for f in fields(r)},
@@ -199,10 +218,11 @@ def price(resolved: list[CartProduct], discount: DiscountCode | None,
                  total_cents=priced.total_cents,
                  discount_code=discount.code if discount is not None else None,
                  discount_code_id=discount.id if discount is not None else None,
-                 tax_rate_bp=rate)
+                 tax_rate_bp=rate, manual_discount_cents=priced.manual_discount_cents)
 
 
-def quote_cart(session: Session, lines: Sequence[CartLine], discount_code: str | None) -> Quote:
+def quote_cart(session: Session, lines: Sequence[CartLine], discount_code: str | None,
+               manual: ManualDiscount | None = None) -> Quote:
     """Price a cart without writing anything (the desk's live totals).
 
     UnknownItem (422 `unknown_item`) names the sku or package; a discount that cannot be
@@ -211,4 +231,4 @@ def quote_cart(session: Session, lines: Sequence[CartLine], discount_code: str |
     resolved = resolve_lines(session, lines)
     discount = find_discount(session, discount_code) if discount_code and \
         discount_code.strip() else None
-    return price(resolved, discount, clinic_settings(session).tax_rate_bp)
+    return price(resolved, discount, clinic_settings(session).tax_rate_bp, manual)

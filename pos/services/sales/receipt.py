@@ -104,6 +104,9 @@ def receipt_text(receipt: Receipt, currency: str) -> str:
     rows.append(f"Subtotal: {money(sale.subtotal_cents)}")
     if sale.discount_cents:
         rows.append(f"Discount: -{money(sale.discount_cents)}")
+    if getattr(sale, "manual_discount_cents", 0):
+        rows.append(f"  incl. Manual discount ({sale.manual_discount_reason}): "
+                    f"-{money(sale.manual_discount_cents)}")
     rows.append(f"Tax: {money(sale.tax_cents)}")
     rows.append(f"Total: {money(sale.total_cents)}")
     for tender in sale.payments:

@@ -39,7 +39,14 @@ from pos.payments.gateway import (
 from pos.services import audit, clock, drawers, ledger
 from pos.services.clinic import clinic_settings
 from pos.services.sales import cash_pg
-from pos.services.sales.cart import CartLine, Quote, find_discount, price, resolve_lines
+from pos.services.sales.cart import (
+    CartLine,
+    ManualDiscount,
+    Quote,
+    find_discount,
+    price,
+    resolve_lines,
+)
 from pos.services.sales.errors import (
     CashTenderedTooLow,
     ClientRequired,
@@ -68,6 +75,7 @@ PAYMENT_METHODS: tuple[str, ...] = tuple(method.value for method in PaymentMetho
 def _create_sale(session: Session, *, client_id: int | None, lines: Sequence[CartLine],
                  discount_code: str | None, payment: PaymentMethod, user_id: int | None,
                  location_id: int, tender_status: PaymentStatus,
+                 manual: ManualDiscount | None = None,
                  ) -> tuple[Sale, dict[int, ItemStock], Quote]:
     client = None
     if client_id is not None:
@@ -82,7 +90,7 @@ def _create_sale(session: Session, *, client_id: int | None, lines: Sequence[Car
     stocks = ledger.lock_items(session, [r.item_id for r in resolved if r.item_id], location_id)
     discount = find_discount(session, discount_code, lock=True) if discount_code and \
         discount_code.strip() else None
-    quote = price(resolved, discount, clinic_settings(session).tax_rate_bp)
+    quote = price(resolved, discount, clinic_settings(session).tax_rate_bp, manual)
     if discount is not None:
         discount.times_used += 1
     sale = Sale(client_id=client_id, location_id=location_id, sold_by_id=user_id,
@@ -90,6 +98,10 @@ def _create_sale(session: Session, *, client_id: int | None, lines: Sequence[Car
                 subtotal_cents=quote.subtotal_cents, discount_cents=quote.discount_cents,
                 tax_cents=quote.tax_cents, total_cents=quote.total_cents,
                 discount_code_id=discount.id if discount is not None else None)
+    if manual is not None:
+        sale.manual_discount_cents = quote.manual_discount_cents
+        sale.manual_discount_reason = manual.reason
+        sale.manual_discount_approved_by_id = manual.approved_by_id
     # The loaded rows ride along on the sale (no lazy load later, e.g. for the receipt).
     sale.client = client
     sale.discount_code = discount
@@ -106,29 +118,36 @@ def _create_sale(session: Session, *, client_id: int | None, lines: Sequence[Car
                              status=tender_status, tip_cents=0)]
     session.add(sale)
     session.flush()
+    if manual is not None:
+        audit.record(session, user_id, "sale.manual_discount", "sale", sale.id,
+                     amount_cents=quote.manual_discount_cents, percent=manual.percent,
+                     approved_by=manual.approved_by_id)
     return sale, stocks, quote
 
 
 def sell(*, client_id: int | None, lines: Sequence[CartLine], discount_code: str | None,
          payment: PaymentMethod | str, user_id: int | None,
          settings: Settings, cash_tendered_cents: int | None = None,
-         base_url: str | None = None) -> Sale | cash_pg.SoldSale:
+         base_url: str | None = None,
+         manual_discount: ManualDiscount | None = None) -> Sale | cash_pg.SoldSale:
     """Sell a cart. Cash: paid at once. Card: `awaiting_payment` with a checkout url.
 
     A cash sale on PostgreSQL comes back as `cash_pg.SoldSale`, the sale as written
     (read-only, the attributes the response and the receipt read); otherwise the `Sale`.
 
     `settings` and `base_url` (where the card payment page sends the client back: the
-    request's own root) come from the web layer; without a base_url, PUBLIC_BASE_URL."""
+    request's own root) come from the web layer; without a base_url, PUBLIC_BASE_URL.
+    `manual_discount` was approved by the caller (pos.services.discounts.approver)."""
     if payment not in PAYMENT_METHODS:
         raise ValidationFailed("Payment must be card or cash.",
                                {"fields": {"payment": "must be card or cash"}})
     if payment == PaymentMethod.CASH:
         return _sell_cash(client_id=client_id, lines=lines, discount_code=discount_code,
-                          user_id=user_id, cash_tendered_cents=cash_tendered_cents)
+                          user_id=user_id, cash_tendered_cents=cash_tendered_cents,
+                          manual=manual_discount)
     return _sell_card(client_id=client_id, lines=lines, discount_code=discount_code,
                       user_id=user_id, settings=settings,
-                      base_url=base_url)
+                      base_url=base_url, manual=manual_discount)
 
 
 def _check_tendered(total_cents: int, cash_tendered_cents: int) -> None:
@@ -141,9 +160,9 @@ def _check_tendered(total_cents: int, cash_tendered_cents: int) -> None:
 
 def _sell_cash(*, client_id: int | None, lines: Sequence[CartLine], discount_code: str | None,
                user_id: int | None, cash_tendered_cents: int | None,
-               ) -> Sale | cash_pg.SoldSale:
+               manual: ManualDiscount | None = None) -> Sale | cash_pg.SoldSale:
     session = db.session()
-    if session.get_bind().dialect.name == "postgresql" and not \
+    if session.get_bind().dialect.name == "postgresql" and manual is None and not \
             (discount_code and discount_code.strip()):
         # The short path (pos/services/sales/cash_pg.py): a few statements, no unit of work.
         try:
@@ -161,7 +180,7 @@ def _sell_cash(*, client_id: int | None, lines: Sequence[CartLine], discount_cod
             session, client_id=client_id, lines=lines, discount_code=discount_code,
             payment=PaymentMethod.CASH, user_id=user_id, location_id=location.id,
             # The cash is in hand: if anything below fails, the whole sale rolls back.
-            tender_status=PaymentStatus.SUCCEEDED)
+            tender_status=PaymentStatus.SUCCEEDED, manual=manual)
         if cash_tendered_cents is not None:
             _check_tendered(sale.total_cents, cash_tendered_cents)
             sale.cash_tendered_cents = cash_tendered_cents
@@ -211,7 +230,8 @@ def _keeping_sale_loaded() -> Iterator[list[Sale]]:
 
 
 def _sell_card(*, client_id: int | None, lines: Sequence[CartLine], discount_code: str | None,
-               user_id: int | None, settings: Settings, base_url: str | None) -> Sale:
+               user_id: int | None, settings: Settings, base_url: str | None,
+               manual: ManualDiscount | None = None) -> Sale:
     gateway = payment_gateway()
     minutes = settings.checkout_expires_minutes
     root = (base_url or settings.public_base_url or "http://localhost:5000").rstrip("/")
@@ -220,7 +240,7 @@ def _sell_card(*, client_id: int | None, lines: Sequence[CartLine], discount_cod
         sale, stocks, _quote = _create_sale(
             session, client_id=client_id, lines=lines, discount_code=discount_code,
             payment=PaymentMethod.CARD, user_id=user_id, location_id=location.id,
-            tender_status=PaymentStatus.PENDING)
+            tender_status=PaymentStatus.PENDING, manual=manual)
         for item_id, quantity in held_quantities(sale).items():
             ledger.place_hold(session, stocks[item_id], quantity, sku=stocks[item_id].item.sku)
         sale.gateway = gateway.name

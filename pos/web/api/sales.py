@@ -10,7 +10,7 @@ from pos.domain.limits import MAX_ID
 from pos.domain.statuses import PaymentMethod, PaymentStatus, SaleRefundStatus, SaleStatus
 from pos.extensions import db
 from pos.models import Sale
-from pos.services import refunds, sales, voids
+from pos.services import discounts, refunds, sales, voids
 from pos.services.sales import cancelling, listing, receipt
 from pos.services.sales.listing import Cashier, SaleFacts
 from pos.web import current_clinic, current_settings
@@ -30,6 +30,7 @@ from pos.web.api.openapi import (
     query_params,
 )
 from pos.web.api.schemas import validate_body, validate_query
+from pos.web.api.schemas.discounts import ApprovalIn, ManualDiscountIn
 from pos.web.api.schemas.parsing import parse_json
 from pos.web.api.schemas.sales import RefundIn, SaleIn, VoidIn
 from pos.web.api.schemas.transactions import SalesQuery
@@ -53,6 +54,10 @@ def sale_json(sale: Sale | Any, facts: SaleFacts) -> dict[str, Any]:
         "subtotal_cents": sale.subtotal_cents, "discount_cents": sale.discount_cents,
         "tax_cents": sale.tax_cents, "total_cents": sale.total_cents,
         "discount_code": sale.discount_code.code if sale.discount_code else None,
+        "manual_discount": ({"amount_cents": sale.manual_discount_cents,
+                             "reason": sale.manual_discount_reason,
+                             "approved_by": sale.manual_discount_approved_by_id}
+                            if getattr(sale, "manual_discount_cents", 0) else None),
         "receipt_number": sale.receipt_number,
         "created_at": sale.created_at.isoformat() if sale.created_at else None,
         "paid_at": sale.paid_at.isoformat() if sale.paid_at else None,
@@ -98,12 +103,26 @@ def create_sale(body: SaleIn):  # type: ignore[no-untyped-def]
     # after it: a cash sale's statement budget); nothing of a new sale is refunded.
     seller = api_user()
     facts = SaleFacts(SaleRefundStatus.NONE, 0, Cashier(seller.id, seller.name))
+    manual = manual_discount(seller, body.manual_discount, body.approval)
     sale = sales.sell(client_id=body.client_id, lines=body.cart(),
                       discount_code=body.discount_code, payment=body.payment,
                       user_id=seller.id, cash_tendered_cents=body.cash_tendered_cents
                       if body.payment == "cash" else None,
-                      settings=current_settings(), base_url=request.url_root)
+                      settings=current_settings(), base_url=request.url_root,
+                      manual_discount=manual)
     return jsonify(sale_json(sale, facts)), 201
+
+
+def manual_discount(seller: Any, wanted: ManualDiscountIn | None,
+                    approval: ApprovalIn | None) -> sales.ManualDiscount | None:
+    """The manual discount asked for, with the manager who approves it (the seller, or
+    `approval`); 403 `approval_required` without one. Shared with the desk's sale."""
+    if wanted is None:
+        return None
+    approved_by = discounts.approver(
+        seller, approval.email if approval else None, approval.pin if approval else None,
+        request.remote_addr or "?", current_settings())
+    return wanted.manual(approved_by)
 
 
 def _sale_response(sale: Sale):  # type: ignore[no-untyped-def]
@@ -182,6 +201,9 @@ SALE = obj(["id", "status", "refund_status", "cashier", "subtotal_cents", "disco
            client_id=_NULL_INT, payment_method={"enum": [m.value for m in PaymentMethod]},
            subtotal_cents=INT, discount_cents=INT, tax_cents=INT, total_cents=INT,
            discount_code=_NULL_STR, receipt_number=_NULL_INT,
+           manual_discount={"oneOf": [{"type": "null"}, obj(
+               ["amount_cents", "reason", "approved_by"], amount_cents=INT, reason=STR,
+               approved_by=_NULL_INT)]},
            created_at={"type": ["string", "null"], "format": "date-time"},
            paid_at={"type": ["string", "null"], "format": "date-time"},
            card_last4=_NULL_STR, cash_tendered_cents=_NULL_INT, change_cents=_NULL_INT,
@@ -200,7 +222,8 @@ SALES_PATHS: dict[str, dict[str, Any]] = {
                                           total=INT)), **errors(422)},
                   params=query_params(SalesQuery)),
         "post": op("Sell: cash is paid at once; card is awaiting_payment with a checkout url",
-                   "front_desk", {**ok(SALE, "201", "Created"), **errors(409, 422, 503)},
+                   "front_desk", {**ok(SALE, "201", "Created"),
+                                  **errors(409, 422, 429, 503)},
                    body=SaleIn, idempotent=True),
     },
     "/api/v1/sales/{sale_id}": {

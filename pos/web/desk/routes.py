@@ -31,6 +31,7 @@ from pos.services import carts, clients, sales
 from pos.services.stock import list_items
 from pos.web import current_settings
 from pos.web.access import role_required
+from pos.web.api.sales import manual_discount
 from pos.web.api.schemas import parse_json, parse_query
 from pos.web.api.schemas.clients import NewClientIn
 from pos.web.api.schemas.queries import ClientsQuery
@@ -184,7 +185,9 @@ def quote():  # type: ignore[no-untyped-def]
     """Live totals of the cart: subtotal, discount, tax, total (and change due for cash)."""
     try:
         cart = parse_json(DeskCartIn)
-        priced = sales.quote_cart(db.session, cart.cart(), cart.discount_code)
+        # A manual discount is priced as asked; its approval is checked when it is sold.
+        manual = cart.manual_discount.manual(None) if cart.manual_discount else None
+        priced = sales.quote_cart(db.session, cart.cart(), cart.discount_code, manual)
         tendered = _cash_tendered(cart)
     except PosError as error:
         return _json_error(error)
@@ -201,6 +204,8 @@ def quote():  # type: ignore[no-untyped-def]
         "subtotal": _money(priced.subtotal_cents), "discount": _money(priced.discount_cents),
         "tax": _money(priced.tax_cents), "total": _money(priced.total_cents),
         "discount_code": priced.discount_code,
+        "manual_discount_cents": priced.manual_discount_cents,
+        "manual_discount": _money(priced.manual_discount_cents),
         "cash_tendered_cents": tendered, "change_cents": None, "change": None,
     }
     if tendered is not None:
@@ -220,10 +225,12 @@ def create_sale():  # type: ignore[no-untyped-def]
             raise ValidationFailed("Choose card or cash.",
                                    {"fields": {"payment": "must be card or cash"}})
         tendered = _cash_tendered(cart) if cart.payment == "cash" else None
+        manual = manual_discount(current_user, cart.manual_discount, cart.approval)
         sale = sales.sell(client_id=cart.client_id, lines=cart.cart(),
                           discount_code=cart.discount_code, payment=cart.payment,
                           user_id=current_user.id, cash_tendered_cents=tendered,
-                          settings=current_settings(), base_url=request.url_root)
+                          settings=current_settings(), base_url=request.url_root,
+                          manual_discount=manual)
     except PosError as error:
         return _json_error(error)
     carts.clear_desk_cart(desk_key())  # sold: the desk starts a new cart

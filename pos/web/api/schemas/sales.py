@@ -7,7 +7,10 @@ from typing import Annotated, Any, Literal
 from annotated_types import Len
 from pydantic import model_validator
 
+from pos.domain.errors import PosError
+from pos.domain.money import parse_cents
 from pos.services import sales
+from pos.web.api.schemas.discounts import ApprovalIn, ManualDiscountIn
 from pos.web.api.schemas.types import Cents, Id, Quantity, SafeText, StrictModel
 
 Code = Annotated[str, SafeText(64, optional=True)]
@@ -42,6 +45,8 @@ class SaleIn(StrictModel):
     discount_code: DiscountCode | None = None
     payment: PaymentMethod
     cash_tendered_cents: Cents | None = None
+    manual_discount: ManualDiscountIn | None = None
+    approval: ApprovalIn | None = None
 
     def cart(self) -> list[sales.CartLine]:
         return [line.cart_line() for line in self.lines]
@@ -75,6 +80,8 @@ class DeskCartIn(StrictModel):
     discount_code: DiscountCode | None = None
     cash_tendered: Annotated[str, SafeText(40, optional=True)] | None = None
     payment: PaymentMethod | None = None
+    manual_discount: ManualDiscountIn | None = None
+    approval: ApprovalIn | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -90,6 +97,8 @@ class DeskCartIn(StrictModel):
         lines = data.get("lines")
         if isinstance(lines, list):
             data["lines"] = [_quantity_from_text(line) for line in lines]
+        if isinstance(data.get("manual_discount"), dict):
+            data["manual_discount"] = _manual_from_text(data["manual_discount"])
         return data
 
     def cart(self) -> list[sales.CartLine]:
@@ -101,3 +110,23 @@ def _quantity_from_text(line: Any) -> Any:
             _DIGITS.fullmatch(line["quantity"].strip()):
         return {**line, "quantity": int(line["quantity"].strip())}
     return line
+
+
+def _manual_from_text(manual: dict[str, Any]) -> dict[str, Any]:
+    """The checkout's manual discount as typed: `amount` in dollars ("5", "5.00") becomes
+    `amount_cents`, `percent` digits a whole number; anything else is left for the model
+    to refuse under its own field name."""
+    manual = dict(manual)
+    amount = manual.pop("amount", None)
+    if isinstance(amount, str):
+        try:
+            manual["amount_cents"] = parse_cents(amount)
+        except PosError:
+            manual["amount_cents"] = amount
+    elif amount is not None:
+        manual["amount"] = amount
+    percent = manual.get("percent")
+    if isinstance(percent, str):
+        text = percent.strip().rstrip("%").strip()
+        manual["percent"] = int(text) if _DIGITS.fullmatch(text) else percent
+    return manual

@@ -1,0 +1,1 @@
+"""Back office pages [manager]: discount codes, and importing a clinic's data from CSV."""
