@@ -76,7 +76,7 @@ def sell_series_and_serum_by_card(page: Page, live: LiveServer) -> None:
     page.locator("#new-client summary").click()
     page.get_by_label("First name").fill("Nora")
     page.get_by_label("Last name").fill("Quinn")
-    page.get_by_label("Email").fill("nora.quinn@example.com")
+    page.get_by_label("Email", exact=True).fill("nora.quinn@example.com")
     page.get_by_label("Phone").fill("(555) 201-3344")
     page.get_by_role("button", name="Create and choose").click()
     expect(page.locator("#client-chosen-name")).to_have_text("Nora Quinn")
