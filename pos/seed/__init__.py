@@ -21,6 +21,7 @@ from pos.domain.roles import Role
 from pos.extensions import db
 from pos.models import User
 from pos.seed.catalog import (
+    CLINIC_DETAILS,
     COST,
     ITEMS,
     MAX_DAYS_BETWEEN,
@@ -33,7 +34,8 @@ from pos.seed.catalog import (
 from pos.seed.history import Played, Staff, play
 from pos.seed.plan import plan_history
 from pos.services import alerts, catalog, clients, clock, sales, staff, stock
-from pos.services.clinic import clinic_settings
+from pos.services.clinic import clinic_settings, update_clinic_settings
+from pos.services.transaction import write_transaction
 from pos.settings import Settings
 
 
@@ -65,6 +67,8 @@ def seed_demo_clinic(settings: Settings) -> DemoClinic:
     # The clinic opened the morning before its first day of history.
     opened = datetime.combine(plan.first_day - timedelta(days=1), time(8)).replace(tzinfo=zone)
     with clock.travel_to(opened):
+        with write_transaction() as session:
+            update_clinic_settings(session, CLINIC_DETAILS, None)
         logins = _staff()
         _catalog()
     ids = {login.role: staff_id(login.email) for login in logins}

@@ -59,3 +59,13 @@ LAST_NAMES = ["Kim", "Okafor", "Novak", "Bennett", "Silva", "Haddad", "Larsen", 
               "Osei", "Lindqvist", "Demir", "Weber", "Castro", "Ferreira", "Brooks", "Sato",
               "Kowalski", "Reyes", "Horvat", "Bello", "Navarro", "Petrov", "Nakamura",
               "Quinn", "Adeyemi", "Berg", "Costa", "Romero", "Cohen", "Achebe", "Lambert"]
+
+# The demo clinic's details, so its receipts show what a real one prints (the name comes
+# from CLINIC_NAME): a fictional address and a 555 number.
+CLINIC_DETAILS = {
+    "address": "221 Harbour Street, Suite 4\nPortland, ME 04101",
+    "phone": "(207) 555-0142",
+    "tax_id": "EIN 00-0000000 (demo)",
+    "receipt_footer": "Aftercare: no makeup for 24 hours, sunscreen every day. "
+                      "Questions? Call us.",
+}

@@ -43,6 +43,7 @@ from pos.models import (
 from pos.services import clock, staff, stock
 from pos.services.clients import client_summary
 from pos.services.reports import monthly_report
+from pos.services.sales.receipt import load_receipt, receipt_text
 from tests.conftest import create_database, drop_database, make_app
 from tests.integration.test_cli import DEMO_SKUS, ROLES, demo_logins, signs_in
 
@@ -140,6 +141,13 @@ def test_seed_demo_gives_one_client_a_paid_series_ready_for_a_first_treatment(se
     summary = client_summary(db.session, ava.id)
     assert [(p.code, p.sessions_left) for p in summary.packages] == [("FACE-3", 3)]
     assert summary.first_visit_bundle_given is False
+
+
+def test_the_demo_receipts_carry_the_clinics_address_phone_and_tax_id(seeded):
+    sale = db.session.scalar(select(Sale).where(Sale.status == "paid").order_by(Sale.id.desc()))
+    text = receipt_text(load_receipt(db.session, sale), "USD")
+    assert "221 Harbour Street, Suite 4" in text and "(207) 555-0142" in text
+    assert "EIN 00-0000000 (demo)" in text
 
 
 def test_seed_demo_prints_one_working_login_per_role(seeded):
