@@ -169,6 +169,7 @@ class Worker:
     def round(self, now: datetime | None = None) -> dict[str, int]:
         """One round of every job; each on its own, so one failing does not hold back the
         others (it is logged and tried again next round)."""
+        from pos.services import sessions, throttle
         from pos.services.alerts import check_expiring_lots, queue_daily_digest
         from pos.services.carts import purge_stale
         from pos.services.reports import queue_monthly_report
@@ -191,6 +192,8 @@ class Worker:
                     counts.update({f"checkouts_{k}": v for k, v in swept.items()})
                     counts["idempotency_purged"] = self._step(purge_expired) or 0
                     counts["carts_purged"] = self._step(purge_stale) or 0
+                    counts["sessions_purged"] = self._step(sessions.purge_stale) or 0
+                    counts["throttles_purged"] = self._step(throttle.purge_stale) or 0
                 if counts["expiring_lot_alerts"] or any(queued):
                     self._deliver(counts)  # what this round queued leaves in this round
             finally:

@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from pos.domain.statuses import SessionEndReason, SessionOrigin
@@ -146,3 +146,17 @@ def is_desk_member(session: Session, desk_key: str | None, user_id: int, *,
         StaffSession.desk_hash == digest(desk_key), StaffSession.user_id == user_id,
         StaffSession.origin == SessionOrigin.PASSWORD,
         StaffSession.created_at >= since).limit(1)) is not None
+
+
+# Sessions unseen for this long are gone from every use (the idle timeout is minutes, desk
+# membership hours); kept a month as a record of who signed in where, then deleted.
+KEEP_SESSIONS = timedelta(days=30)
+
+
+def purge_stale(now: datetime | None = None) -> int:
+    """Delete sessions unseen for KEEP_SESSIONS (run by `pos worker`)."""
+    cutoff = (now or clock.now()) - KEEP_SESSIONS
+    with write_transaction() as session:
+        result = session.execute(delete(StaffSession).where(StaffSession.last_seen_at < cutoff),
+                                 execution_options={"synchronize_session": False})
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -14,13 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from pos.domain.errors import PosError
 from pos.domain.throttle import backoff_seconds
 from pos.models import LoginThrottle
+from pos.services import clock
 from pos.services.transaction import write_transaction
 from pos.settings import Settings
 
@@ -133,3 +134,21 @@ def failures_counted(session: Session, account: str) -> int:
     """The account's failures in its current window (tests and the lock screen)."""
     row = session.get(LoginThrottle, account_key(account))
     return 0 if row is None else row.failures
+
+
+# A counter whose window closed a day ago and that blocks nobody counts nothing any more
+# (a window is minutes long): it only grows the table, one row per email or address ever
+# mistyped.
+KEEP_COUNTERS = timedelta(days=1)
+
+
+def purge_stale(now: datetime | None = None) -> int:
+    """Delete the counters that no longer count (run by `pos worker`)."""
+    now = now or clock.now()
+    with write_transaction() as session:
+        result = session.execute(
+            delete(LoginThrottle).where(
+                LoginThrottle.window_started_at < now - KEEP_COUNTERS,
+                or_(LoginThrottle.blocked_until.is_(None), LoginThrottle.blocked_until < now)),
+            execution_options={"synchronize_session": False})
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from pos import update_settings
 from pos.domain.landing import Landing, landing_for
 from pos.domain.throttle import backoff_seconds
 from pos.extensions import db
-from pos.models import StaffSession
+from pos.models import LoginThrottle, StaffSession
 from pos.services import clock, sessions
 from pos.services.transaction import write_transaction
 from tests.factories import PASSWORD
@@ -451,3 +451,33 @@ def test_next_still_wins_over_the_landing(app, users):
     response = sign_in(app.test_client(), users.get("provider").email, next_url="/stock/")
     assert response.headers["Location"] == "/stock/"
 
+
+
+# -- what the worker prunes ----------------------------------------------------------------
+
+def test_the_worker_prunes_old_sessions_and_counters_that_no_longer_count(app, users,
+                                                                          moving_clock):
+    user = users.get("manager")
+    old_browser, new_browser = app.test_client(), app.test_client()
+    assert sign_in(old_browser, user.email).status_code == 302
+    sign_in(app.test_client(), "gone@clinic.example", "wrong-password-1", address="10.9.9.9")
+    moving_clock.forward(days=31)
+    assert sign_in(new_browser, user.email).status_code == 302
+    sign_in(app.test_client(), "typo@clinic.example", "wrong-password-1", address="10.8.8.8")
+    with write_transaction() as session:  # an old window that still blocks: it stays
+        session.add(LoginThrottle(key="account:still-waiting@clinic.example", failures=9,
+                                  window_started_at=clock.now() - timedelta(days=2),
+                                  blocked_until=clock.now() + timedelta(minutes=5)))
+
+    result = app.test_cli_runner().invoke(args=["pos", "worker", "--once"])
+
+    assert result.exit_code == 0, result.output
+    assert "sessions_purged=1" in result.output and "throttles_purged=2" in result.output
+    db.session.rollback()
+    assert signed_in_as(new_browser) == user.name
+    assert [row.user_id for row in db.session.scalars(select(StaffSession))] == [user.id]
+    keys = sorted(row.key for row in db.session.scalars(select(LoginThrottle)))
+    # The month-old mistyped email and its address are gone; today's stay, and so does
+    # 127.0.0.1 (its window began again with today's sign-in), and the one still blocking.
+    assert keys == ["account:still-waiting@clinic.example", "account:typo@clinic.example",
+                    "address:10.8.8.8", "address:127.0.0.1"]
