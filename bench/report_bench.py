@@ -25,7 +25,8 @@ it and dropped afterwards).
 histories in the databases `pos_bench_report_keep_1y` and `_3y` and reuses them on the
 next run (no reload), and
 `--queries` also prints each statement of one `monthly_report` with its time, slowest
-first, and the pages it touches: for profiling. Indexes the models gained since the year was loaded are created.
+first, and the pages it touches: for profiling. Tables and indexes the models gained since the year was
+loaded are created.
 """
 from __future__ import annotations
 
@@ -334,10 +335,11 @@ def _loaded_counts(database_url: str) -> dict[str, int] | None:
 
 
 def _create_missing_indexes(app: Any) -> None:
-    """Indexes added to the models after the kept year was loaded."""
+    """Tables and indexes added to the models after the kept year was loaded."""
     from pos.extensions import db
 
     with app.app_context():
+        db.metadata.create_all(db.engine, checkfirst=True)  # new tables, with their indexes
         for table in db.metadata.sorted_tables:
             for index in table.indexes:
                 index.create(db.engine, checkfirst=True)

@@ -112,7 +112,7 @@ def _flows(session: Session, since: datetime | None, start: datetime,
                 sum_or_zero(case((column >= start, value), else_=0)).label("within"))
 
     sold = _sold(since, end, split)
-    performed = _performed(since, start, end)
+    performed = _performed(since, start, end, session.get_bind().dialect.name)
     refunded = (
         select(*split(Refund.created_at, RefundLine.net_cents))
         .select_from(RefundLine)
@@ -172,7 +172,7 @@ def _sold(since: datetime | None, end: datetime, split: Any) -> Any:
         .subquery("sold"))
 
 
-def _performed(since: datetime | None, start: datetime, end: datetime) -> Any:
+def _performed(since: datetime | None, start: datetime, end: datetime, dialect: str) -> Any:
     """Value of the sessions performed in [since, start) and [start, end), and how many
     in [start, end). Per purchase the value of sessions k+1..n is value(n) - value(k), so
     each purchase with a session in the window needs its counts before since, start and
@@ -210,16 +210,21 @@ def _performed(since: datetime | None, start: datetime, end: datetime) -> Any:
                    .where(earlier.c.purchase_id == touched.c.purchase_id,
                           earlier.c.voided_at.is_(None), earlier.c.performed_at < since)
                    .scalar_subquery())
-        def of_purchase(column: Any) -> Any:
-            # a lookup each, not a join: a join would hash every purchase ever sold
-            return (select(column).where(PackagePurchase.id == touched.c.purchase_id)
-                    .scalar_subquery().label(column.key))
-
+        # Its value and size in ONE lookup by the primary key: LATERAL on PostgreSQL (a
+        # plain join could hash every purchase ever sold); SQLite always joins by nested
+        # loops, the materialized window outside, so a join is that lookup there.
+        if dialect == "postgresql":
+            purchase: Any = (select(PackagePurchase.value_cents, PackagePurchase.sessions_total)
+                             .where(PackagePurchase.id == touched.c.purchase_id)
+                             .lateral("purchase"))
+            joined = touched.join(purchase, true())
+        else:
+            purchase = PackagePurchase.__table__
+            joined = touched.join(purchase, purchase.c.id == touched.c.purchase_id)
         window_counts = (
             select(n_since.label("n_since"), touched.c.before_start, touched.c.within,
-                   of_purchase(PackagePurchase.value_cents),
-                   of_purchase(PackagePurchase.sessions_total))
-            .select_from(touched)
+                   purchase.c.value_cents, purchase.c.sessions_total)
+            .select_from(joined)
             .cte("window_counts").prefix_with("MATERIALIZED"))
         n_start = window_counts.c.n_since + window_counts.c.before_start
         counts = (select(window_counts.c.n_since, n_start.label("n_start"),
