@@ -86,12 +86,13 @@ def series_progress(
     )
 
 
-def check_void_window(recorded_on: date, today: date) -> None:
-    """A treatment recorded by mistake may be voided on the clinic day it was recorded only;
-    after that the day's stock counts and reports stand, and a correction is an adjustment."""
-    if recorded_on != today:
+def check_void_window(recorded_on: date, today: date, *, provider_manager: bool) -> None:
+    """A treatment recorded by mistake may be voided by a provider on the clinic day it was
+    recorded; later, only by a provider who is also a manager (the medical director), since
+    the day's counts and reports have been read by then."""
+    if recorded_on != today and not provider_manager:
         raise VoidWindowPassed(
-            f"A treatment can only be voided on the day it was recorded "
-            f"({recorded_on.isoformat()}).",
+            f"A treatment recorded on an earlier day ({recorded_on.isoformat()}) can only "
+            "be voided by a provider who is also a manager.",
             {"recorded_on": recorded_on.isoformat()},
         )

@@ -35,6 +35,7 @@ class Treatment(db.Model):
     off_rhythm: Mapped[bool] = mapped_column(default=False)
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    void_reason: Mapped[str | None] = mapped_column(String(500))
 
     client: Mapped[Client] = relationship()
     purchase: Mapped[PackagePurchase] = relationship()

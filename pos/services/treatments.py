@@ -231,16 +231,30 @@ class VoidResult:
     treatment_id: int
     purchase_id: int
     sessions_left: int
-    returned: tuple[Consumed, ...]
-    bundle_returned: bool
+    reason: str
+    written_off: tuple[Consumed, ...]
 
 
-def void_treatment(treatment_id: int, user_id: int | None) -> VoidResult:
-    """Undo a treatment recorded by mistake, the same clinic day: the session goes back to
-    the balance and every supply (and the bundle) goes back to its own lot as a new ledger
-    line. Nothing is deleted."""
+WASTE = "waste"
+VOID_REASON_MAX = 500
+
+
+def void_treatment(treatment_id: int, user_id: int | None, reason: str) -> VoidResult:
+    """Void a treatment recorded by mistake, with a reason: the session goes back to the
+    package; every supply it consumed was opened for the client (a single-use cartridge,
+    lidocaine, serum, a mask) and is written off as waste, never put back on the shelf.
+
+    Per lot, the consumption is reversed ("treatment_void") and the same quantity written
+    off ("waste"), both naming the treatment, in the same transaction: on-hand never rises,
+    and the ledger says what became of the units. The first-visit bundle was handed to the
+    client and stays theirs (not restocked, not given twice). Nothing is deleted.
+    Same clinic day by a provider; later only by a provider who is also a manager."""
+    reason = reason.strip()
+    if not reason or len(reason) > VOID_REASON_MAX:
+        raise ValidationFailed("Say why the treatment is voided.",
+                               {"fields": {"reason": "is required (at most 500 characters)"}})
     with write_transaction() as session:
-        _require_role(session, user_id, "provider")
+        user = _require_role(session, user_id, "provider")
         found = session.scalar(select(Treatment).where(Treatment.id == treatment_id)) \
             if 0 < treatment_id <= MAX_ID else None
         if found is None:
@@ -255,37 +269,36 @@ def void_treatment(treatment_id: int, user_id: int | None) -> VoidResult:
         if treatment.voided_at is not None:
             raise AlreadyVoided("This treatment was already voided.",
                                 {"treatment_id": treatment.id})
-        check_void_window(clock.clinic_date(treatment.recorded_at), clock.today())
+        check_void_window(clock.clinic_date(treatment.recorded_at), clock.today(),
+                          provider_manager=user.has_role("manager"))
 
         supplies = list(session.scalars(
             select(TreatmentSupply).where(TreatmentSupply.treatment_id == treatment.id)
             .order_by(TreatmentSupply.id)))
-        bundle_lot = session.get(Lot, treatment.bundle_lot_id) \
-            if treatment.bundle_lot_id is not None else None
-        item_ids = [s.item_id for s in supplies]
-        if bundle_lot is not None:
-            item_ids.append(bundle_lot.item_id)
         location = ledger.default_location(session)
-        stocks = ledger.lock_items(session, item_ids, location.id)
+        stocks = ledger.lock_items(session, [s.item_id for s in supplies], location.id)
         reference = f"treatment:{treatment.id}"
-        returned = []
+        written_off = []
         for supply in supplies:
-            ledger.post_movement(session, stocks[supply.item_id], supply.lot, supply.quantity,
-                                 "treatment_void", reference=reference, user_id=user_id)
-            returned.append(Consumed(supply.lot.item.sku, supply.lot.code, supply.quantity))
-        if bundle_lot is not None:
-            ledger.post_movement(session, stocks[bundle_lot.item_id], bundle_lot, 1,
-                                 "treatment_void", reference=reference, user_id=user_id)
-        if treatment.first_visit_bundle:
-            client.first_visit_bundle_at = None
+            stock = stocks[supply.item_id]
+            ledger.post_movement(session, stock, supply.lot, supply.quantity,
+                                 "treatment_void", reference=reference, user_id=user_id,
+                                 note="opened for the client: written off below")
+            ledger.post_movement(session, stock, supply.lot, -supply.quantity, WASTE,
+                                 reference=reference, user_id=user_id,
+                                 note=f"opened for voided treatment {treatment.id}")
+            written_off.append(Consumed(supply.lot.item.sku, supply.lot.code,
+                                        supply.quantity))
         purchase.sessions_used -= 1
         treatment.voided_at = clock.now()
         treatment.voided_by_id = user_id
+        treatment.void_reason = reason
         session.flush()
+        # The reason may describe the client's care: it stays on the treatment, not here.
         audit.record(session, user_id, "treatment.void", "treatment", treatment.id,
                      client_id=client.id, purchase_id=purchase.id)
-        return VoidResult(treatment.id, purchase.id, purchase.sessions_left, tuple(returned),
-                          bundle_lot is not None)
+        return VoidResult(treatment.id, purchase.id, purchase.sessions_left, reason,
+                          tuple(written_off))
 
 
 @dataclass(frozen=True)
@@ -297,6 +310,7 @@ class SessionRow:
     off_rhythm: bool
     first_visit_bundle: bool
     voided_at: datetime | None
+    void_reason: str | None = None
 
     @property
     def voidable_today(self) -> bool:
@@ -341,7 +355,7 @@ def series_progress(session: Session, client_id: int) -> list[PurchaseProgress]:
     for purchase in purchases:
         rows = tuple(
             SessionRow(t.id, t.session_number, t.performed_at, t.recorded_at, t.off_rhythm,
-                       t.first_visit_bundle, t.voided_at)
+                       t.first_visit_bundle, t.voided_at, t.void_reason)
             for t in treatments if t.purchase_id == purchase.id)
         package = purchase.package
         progress = progress_of(

@@ -230,16 +230,26 @@ def test_a_provider_voids_a_mistake_from_the_page_the_same_day(app, client, logi
     assert client.get(page_url(ada.id)).status_code == 403
     login_as("provider")
     html = client.get(page_url(ada.id)).get_data(as_text=True)
-    assert "Void (same day)" in html
-    done = client.post(f"/clients/{ada.id}/treatments/{treatment_id}/void",
-                       data={"csrf_token": csrf_of(html)}, follow_redirects=True)
+    assert "Void and write off supplies" in html
+    assert f'id="void-reason-{treatment_id}"' in html
+    url = f"/clients/{ada.id}/treatments/{treatment_id}/void"
+    no_reason = client.post(url, data={"csrf_token": csrf_of(html), "reason": " "},
+                            follow_redirects=True)
+    assert "Not voided: Say why" in no_reason.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(PackagePurchase, purchase.id).sessions_left == 2
+    done = client.post(url, data={"csrf_token": csrf_of(html), "reason": "Wrong client"},
+                       follow_redirects=True)
     assert done.status_code == 200
     text = done.get_data(as_text=True)
     assert "Treatment voided" in text
+    assert "Written off as waste: 1 CART (lot C-SOON)" in text
     assert "VOIDED" in text
+    assert "Voided: Wrong client" in text
     db.session.expire_all()
     assert db.session.get(PackagePurchase, purchase.id).sessions_left == 3
-    assert lots_on_hand("C-SOON", "FV-1") == {"C-SOON": 10, "FV-1": 5}
+    # The cartridge stays used, and the bundle the client took home stays handed out.
+    assert lots_on_hand("C-SOON", "FV-1") == {"C-SOON": 9, "FV-1": 4}
 
 
 def test_a_manager_edits_the_bill_of_materials_for_future_treatments(app, client, login_as,

@@ -96,7 +96,8 @@ def test_a_clinic_day_leaves_no_screening_answer_or_contact_data_in_logs_or_mail
         .get_data(as_text=True)
     assert client.get("/recall?lot=C-SOON").status_code == 200
     assert client.get("/recall.csv?lot=C-SOON").status_code == 200
-    assert api("provider+manager").post(f"/api/v1/treatments/{zeb_treatment}/void") \
+    assert api("provider+manager").post(f"/api/v1/treatments/{zeb_treatment}/void",
+                                           json={"reason": "Wrong client"}) \
         .status_code == 200
     # A malformed request too: the error handler must not echo what it was sent.
     assert provider.post(TREATMENTS, json={"client_id": zeb.id, "screening": {

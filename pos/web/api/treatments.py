@@ -23,7 +23,7 @@ from pos.web.api.openapi import (
     path_param,
 )
 from pos.web.api.schemas import validate_body
-from pos.web.api.schemas.treatments import TreatmentIn
+from pos.web.api.schemas.treatments import TreatmentIn, TreatmentVoidIn
 from pos.web.api.schemas.types import path_text
 
 
@@ -53,14 +53,15 @@ def create_treatment(body: TreatmentIn):  # type: ignore[no-untyped-def]
 
 @api_bp.post("/v1/treatments/<int:treatment_id>/void")
 @requires("provider")
-def void(treatment_id: int):  # type: ignore[no-untyped-def]
-    result = treatments.void_treatment(treatment_id, api_user().id)
+@validate_body(TreatmentVoidIn)
+def void(treatment_id: int, body: TreatmentVoidIn):  # type: ignore[no-untyped-def]
+    """Void with a reason: the session goes back, every supply used is written off."""
+    result = treatments.void_treatment(treatment_id, api_user().id, body.reason)
     return jsonify({
         "id": result.treatment_id, "purchase_id": result.purchase_id,
-        "sessions_left": result.sessions_left,
-        "returned": [{"sku": c.sku, "lot": c.lot, "quantity": c.quantity}
-                     for c in result.returned],
-        "first_visit_bundle_returned": result.bundle_returned,
+        "sessions_left": result.sessions_left, "reason": result.reason,
+        "written_off": [{"sku": c.sku, "lot": c.lot, "quantity": c.quantity,
+                         "reason": treatments.WASTE} for c in result.written_off],
     })
 
 
@@ -89,6 +90,8 @@ def lot_treatments(lot: str):  # type: ignore[no-untyped-def]
 
 
 CONSUMED = obj(["sku", "lot", "quantity"], sku=STR, lot=STR, quantity=INT)
+WRITTEN_OFF = obj(["sku", "lot", "quantity", "reason"], sku=STR, lot=STR, quantity=INT,
+                  reason=STR)
 
 TREATMENT_PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/treatments": {
@@ -105,13 +108,14 @@ TREATMENT_PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/v1/treatments/{treatment_id}/void": {
         "post": op(
-            "Void a treatment recorded by mistake, the same clinic day", "provider",
-            {**ok(obj(["id", "purchase_id", "sessions_left", "returned",
-                       "first_visit_bundle_returned"],
-                      id=INT, purchase_id=INT, sessions_left=INT, returned=array(CONSUMED),
-                      first_visit_bundle_returned=BOOL)),
+            "Void a treatment with a reason: the session goes back to the package, every "
+            "supply it used is written off as waste (same day: a provider; later: a "
+            "provider who is also a manager)", "provider",
+            {**ok(obj(["id", "purchase_id", "sessions_left", "reason", "written_off"],
+                      id=INT, purchase_id=INT, sessions_left=INT, reason=STR,
+                      written_off=array(WRITTEN_OFF))),
              **errors(404, 409, 422)},
-            params=[path_param("treatment_id", ID)]),
+            body=TreatmentVoidIn, params=[path_param("treatment_id", ID)]),
     },
     "/api/v1/treatments/{treatment_id}/screening": {
         "get": op(

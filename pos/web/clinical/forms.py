@@ -81,7 +81,10 @@ for _condition in CONDITIONS:
 
 
 class VoidForm(FlaskForm):
-    submit = SubmitField("Void (same day)")
+    """Void a treatment: the reason is required; the supplies it used are written off."""
+    reason = StringField("Reason for voiding", filters=[strip],
+                         validators=[InputRequired(), SafeText(500)])
+    submit = SubmitField("Void and write off supplies")
 
 
 class RecallForm(FlaskForm):

@@ -97,6 +97,7 @@ def client_treatments(client_id: int):  # type: ignore[no-untyped-def]
         "clinical/client_treatments.html", client=client, progress=progress, form=form,
         groups=QUESTION_GROUPS, refusal=refusal, void_form=VoidForm(),
         can_void=current_user.has_role("provider"),
+        can_void_later=current_user.has_role("provider") and current_user.has_role("manager"),
     ), status
 
 
@@ -123,19 +124,22 @@ def void(client_id: int, treatment_id: int):  # type: ignore[no-untyped-def]
     client = _client_or_404(client_id)
     form = VoidForm()
     if not form.validate_on_submit():
-        abort(400, "The form had expired. Reload the page and try again.")
+        if form.csrf_token.errors:
+            abort(400, "The form had expired. Reload the page and try again.")
+        flash("Not voided: Say why the treatment is voided.")
+        return redirect(url_for("clinical.client_treatments", client_id=client.id))
     treatment = db.session.get(Treatment, treatment_id) if 0 < treatment_id <= MAX_ID \
         else None
     if treatment is None or treatment.client_id != client.id:
         abort(404, "No such treatment for this client.")
     try:
-        result = treatments.void_treatment(treatment.id, current_user.id)
+        result = treatments.void_treatment(treatment.id, current_user.id, form.reason.data)
     except PosError as error:
         flash(f"Not voided: {error.message}")
     else:
-        flash(f"Treatment voided: the session is back ({result.sessions_left} left) and the "
-              "supplies are back in their lots."
-              + (" The first-visit bundle was returned." if result.bundle_returned else ""))
+        wasted = ", ".join(f"{c.quantity} {c.sku} (lot {c.lot})" for c in result.written_off)
+        flash(f"Treatment voided: the session is back ({result.sessions_left} left). "
+              f"Written off as waste: {wasted or 'nothing'}.")
     return redirect(url_for("clinical.client_treatments", client_id=client.id))
 
 

@@ -46,3 +46,8 @@ class TreatmentIn(StrictModel):
     screening: Screening
     acknowledged_cautions: Annotated[list[ConditionKey], Len(max_length=64)] | None = None
     performed_at: Timestamp | None = None
+
+
+class TreatmentVoidIn(StrictModel):
+    """Why a treatment is voided: required."""
+    reason: Annotated[str, SafeText(500, multiline=True)]
