@@ -1,4 +1,4 @@
-"""the clinical record: a void's reason
+"""the clinical record: a void's reason, a treatment's notes and settings
 
 Written by hand (issue 15). Plain ADD COLUMNs (no table rebuilt).
 
@@ -21,7 +21,10 @@ depends_on = None
 def upgrade():
     op.add_column('treatments', sa.Column('void_reason', sa.String(length=500),
                                           nullable=True))
+    op.add_column('treatments', sa.Column('notes', sa.Text(), nullable=True))
+    op.add_column('treatments', sa.Column('settings', sa.JSON(), nullable=True))
 
 
 def downgrade():
-    op.execute('ALTER TABLE treatments DROP COLUMN void_reason')
+    for column in ('settings', 'notes', 'void_reason'):
+        op.execute(f'ALTER TABLE treatments DROP COLUMN {column}')

@@ -4,12 +4,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pos.extensions import db
 from pos.models.inventory import Lot
 from pos.models.sales import Client, PackagePurchase
+from pos.models.staff import User
 from pos.models.types import UTCDateTime, utcnow
 
 
@@ -28,6 +29,10 @@ class Treatment(db.Model):
     # Health information: shown to provider, manager and admin only; never logged or sent.
     screening: Mapped[dict[str, Any]] = mapped_column(JSON)
     acknowledged_cautions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Clinical too (providers only): the provider's notes and the pen's settings
+    # {needle_depth_mm, passes, device}.
+    notes: Mapped[str | None] = mapped_column(Text)
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     first_visit_bundle: Mapped[bool] = mapped_column(default=False)
     # The lot the first-visit bundle was taken from (so a recall of it finds this client and a
     # void returns it to the same lot).
@@ -38,6 +43,7 @@ class Treatment(db.Model):
     void_reason: Mapped[str | None] = mapped_column(String(500))
 
     client: Mapped[Client] = relationship()
+    performed_by: Mapped[User | None] = relationship(foreign_keys=[performed_by_id])
     purchase: Mapped[PackagePurchase] = relationship()
     supplies: Mapped[list[TreatmentSupply]] = relationship(
         back_populates="treatment", cascade="all, delete-orphan"

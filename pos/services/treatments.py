@@ -23,7 +23,9 @@ from pos.domain.treatments import (
     AlreadyVoided,
     Progress,
     PurchaseMismatch,
+    TreatmentSettings,
     WrongArea,
+    check_settings,
     check_void_window,
 )
 from pos.domain.treatments import series_progress as progress_of
@@ -72,6 +74,7 @@ class TreatmentResult:
     consumed: tuple[Consumed, ...]
     first_visit_bundle: bool
     off_rhythm: bool
+    provider: str | None = None
 
 
 _Row = TypeVar("_Row", PackagePurchase, Client)
@@ -129,11 +132,16 @@ def perform_treatment(
     performed_at: datetime | None,
     user_id: int | None,
     bundle_sku: str,
+    notes: str | None = None,
+    settings: TreatmentSettings | None = None,
 ) -> TreatmentResult:
     """Record one session of a purchased package, in one transaction, or change nothing.
 
-    `bundle_sku`: FIRST_VISIT_BUNDLE_SKU, from the caller's settings.
+    `bundle_sku`: FIRST_VISIT_BUNDLE_SKU, from the caller's settings. `notes` and
+    `settings` (the pen's needle depth, passes, device) are clinical: stored on the
+    treatment, never logged or audited.
     """
+    checked_settings = check_settings(settings) if settings is not None else None
     if area not in AREAS:
         raise ValidationFailed("Area must be face or scalp.", {"fields": {"area": "unknown"}})
     now = clock.now()
@@ -185,6 +193,8 @@ def perform_treatment(
             recorded_at=now, performed_by_id=user_id, screening=answers.to_json(),
             acknowledged_cautions=sorted(set(verdict.cautions + verdict.avoided_areas)),
             first_visit_bundle=give_bundle, off_rhythm=spacing.off_rhythm,
+            notes=notes or None,
+            settings=checked_settings.to_json() if checked_settings is not None else None,
         )
         session.add(treatment)
         session.flush()
@@ -212,10 +222,12 @@ def perform_treatment(
         audit.record(session, user_id, "treatment.create", "treatment", treatment.id,
                      client_id=client.id, purchase_id=purchase.id,
                      session_number=treatment.session_number)
+        provider = session.get(User, user_id) if user_id is not None else None
         return TreatmentResult(
             id=treatment.id, purchase_id=purchase.id, session_number=treatment.session_number,
             sessions_left=sessions_left - 1, consumed=tuple(consumed),
             first_visit_bundle=give_bundle, off_rhythm=spacing.off_rhythm,
+            provider=provider.name if provider is not None else None,
         )
 
 
@@ -311,6 +323,11 @@ class SessionRow:
     first_visit_bundle: bool
     voided_at: datetime | None
     void_reason: str | None = None
+    provider: str | None = None
+    notes: str | None = None
+    needle_depth_mm: float | None = None
+    passes: int | None = None
+    device: str | None = None
 
     @property
     def voidable_today(self) -> bool:
@@ -342,6 +359,11 @@ class PurchaseProgress:
         return self.progress.warnings
 
 
+def _settings_of(t: Treatment) -> tuple[float | None, int | None, str | None]:
+    got = t.settings or {}
+    return got.get("needle_depth_mm"), got.get("passes"), got.get("device")
+
+
 def series_progress(session: Session, client_id: int) -> list[PurchaseProgress]:
     """Every package the client bought, oldest first, with where each series stands today."""
     today = clock.today()
@@ -355,7 +377,9 @@ def series_progress(session: Session, client_id: int) -> list[PurchaseProgress]:
     for purchase in purchases:
         rows = tuple(
             SessionRow(t.id, t.session_number, t.performed_at, t.recorded_at, t.off_rhythm,
-                       t.first_visit_bundle, t.voided_at, t.void_reason)
+                       t.first_visit_bundle, t.voided_at, t.void_reason,
+                       t.performed_by.name if t.performed_by is not None else None,
+                       t.notes, *_settings_of(t))
             for t in treatments if t.purchase_id == purchase.id)
         package = purchase.package
         progress = progress_of(
@@ -414,6 +438,9 @@ class ScreeningView:
     performed_at: datetime
     answers: dict[str, Any]
     acknowledged_cautions: tuple[str, ...]
+    provider: str | None = None
+    notes: str | None = None
+    settings: dict[str, Any] | None = None
 
 
 def view_screening(treatment_id: int, user: User, settings: Settings) -> ScreeningView:
@@ -429,4 +456,7 @@ def view_screening(treatment_id: int, user: User, settings: Settings) -> Screeni
                                       settings=settings, clinical="screening",
                                       record_id=treatment.id)
         return ScreeningView(treatment.id, treatment.client_id, treatment.performed_at,
-                             dict(treatment.screening), tuple(treatment.acknowledged_cautions))
+                             dict(treatment.screening), tuple(treatment.acknowledged_cautions),
+                             treatment.performed_by.name if treatment.performed_by else None,
+                             treatment.notes,
+                             dict(treatment.settings) if treatment.settings else None)

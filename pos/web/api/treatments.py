@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import jsonify
 
+from pos.domain.treatments import TreatmentSettings
 from pos.extensions import db
 from pos.services import treatments
 from pos.web import current_settings
@@ -34,6 +35,7 @@ def result_json(result: treatments.TreatmentResult) -> dict[str, Any]:
         "consumed": [{"sku": c.sku, "lot": c.lot, "quantity": c.quantity}
                      for c in result.consumed],
         "first_visit_bundle": result.first_visit_bundle, "off_rhythm": result.off_rhythm,
+        "provider": result.provider,
     }
 
 
@@ -47,7 +49,9 @@ def create_treatment(body: TreatmentIn):  # type: ignore[no-untyped-def]
         screening_raw=dict(body.screening),
         acknowledged_cautions=list(body.acknowledged_cautions or []),
         performed_at=body.performed_at, user_id=api_user().id,
-        bundle_sku=current_settings().first_visit_bundle_sku)
+        bundle_sku=current_settings().first_visit_bundle_sku, notes=body.notes,
+        settings=None if body.settings is None else TreatmentSettings(
+            body.settings.needle_depth_mm, body.settings.passes, body.settings.device))
     return jsonify(result_json(result)), 201
 
 
@@ -73,7 +77,9 @@ def screening(treatment_id: int):  # type: ignore[no-untyped-def]
     view = treatments.view_screening(treatment_id, api_user(), current_settings())
     return jsonify({"treatment_id": view.treatment_id, "client_id": view.client_id,
                     "performed_at": view.performed_at.isoformat(), "answers": view.answers,
-                    "acknowledged_cautions": list(view.acknowledged_cautions)})
+                    "acknowledged_cautions": list(view.acknowledged_cautions),
+                    "provider": view.provider, "notes": view.notes,
+                    "settings": view.settings})
 
 
 @api_bp.get("/v1/lots/<lot>/treatments")
@@ -89,6 +95,7 @@ def lot_treatments(lot: str):  # type: ignore[no-untyped-def]
     ])
 
 
+NULLABLE_STR = {"type": ["string", "null"]}
 CONSUMED = obj(["sku", "lot", "quantity"], sku=STR, lot=STR, quantity=INT)
 WRITTEN_OFF = obj(["sku", "lot", "quantity", "reason"], sku=STR, lot=STR, quantity=INT,
                   reason=STR)
@@ -101,7 +108,8 @@ TREATMENT_PATHS: dict[str, dict[str, Any]] = {
             {**ok(obj(["id", "purchase_id", "session_number", "sessions_left", "consumed",
                        "first_visit_bundle"],
                       id=INT, purchase_id=INT, session_number=INT, sessions_left=INT,
-                      consumed=array(CONSUMED), first_visit_bundle=BOOL, off_rhythm=BOOL),
+                      consumed=array(CONSUMED), first_visit_bundle=BOOL, off_rhythm=BOOL,
+                      provider=NULLABLE_STR),
                   "201", "Created"),
              **errors(404, 409, 422)},
             body=TreatmentIn, idempotent=True),
@@ -125,7 +133,9 @@ TREATMENT_PATHS: dict[str, dict[str, Any]] = {
                        "acknowledged_cautions"],
                       treatment_id=INT, client_id=INT,
                       performed_at={"type": "string", "format": "date-time"},
-                      answers={"type": "object"}, acknowledged_cautions=array(STR))),
+                      answers={"type": "object"}, acknowledged_cautions=array(STR),
+                      provider=NULLABLE_STR, notes=NULLABLE_STR,
+                      settings={"type": ["object", "null"]})),
              **errors(404)},
             params=[path_param("treatment_id", ID)]),
     },

@@ -7,15 +7,17 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
+    DecimalField,
     IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
+    TextAreaField,
 )
 from wtforms.fields import SelectChoice
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from pos.domain.limits import MAX_QUANTITY
@@ -28,6 +30,15 @@ from pos.domain.screening import (
     CONDITIONS_BY_KEY,
     CONTRAINDICATIONS,
 )
+from pos.domain.text import text_problem
+from pos.domain.treatments import (
+    DEVICE_MAX,
+    MAX_PASSES,
+    NEEDLE_DEPTH_MAX_MM,
+    NEEDLE_DEPTH_MIN_MM,
+    NOTES_MAX,
+    TreatmentSettings,
+)
 from pos.models.catalog import AREAS
 from pos.web.form_rules import SafeText, strip
 
@@ -39,6 +50,18 @@ QUESTION_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Avoid the area", "Allowed only when treating around the affected area.", AVOID_AREAS),
     ("Cautions", "Allowed once acknowledged.", CAUTIONS),
 )
+
+
+class _NotesText(SafeText):
+    """SafeText for a text area: line breaks and tabs are allowed (as the API's notes)."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if not field.data:
+            return
+        problem = text_problem(str(field.data).strip(), max_length=self.max_length,
+                               multiline=True)
+        if problem is not None:
+            raise ValidationError(f"{field.label.text} {problem}.")
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -61,7 +84,33 @@ class TreatmentForm(FlaskForm):
         choices=[SelectChoice(k, ("Treating around: " if k in AVOID_AREAS else "Caution: ")
                               + CONDITIONS_BY_KEY[k].label) for k in AVOID_AREAS + CAUTIONS],
         validators=[Optional()])
+    needle_depth_mm = DecimalField(
+        f"Needle depth, mm ({NEEDLE_DEPTH_MIN_MM}-{NEEDLE_DEPTH_MAX_MM})", places=2,
+        validators=[Optional(), NumberRange(
+            min=NEEDLE_DEPTH_MIN_MM, max=NEEDLE_DEPTH_MAX_MM,
+            message=f"The MDPen's range is {NEEDLE_DEPTH_MIN_MM} to {NEEDLE_DEPTH_MAX_MM} mm.")])
+    passes = IntegerField("Passes", validators=[Optional(), NumberRange(min=1, max=MAX_PASSES)])
+    device = StringField("Device", filters=[strip],
+                         validators=[Optional(), SafeText(DEVICE_MAX)])
+    notes = TextAreaField("Notes", filters=[strip],
+                          validators=[Optional(), _NotesText(NOTES_MAX)])
     submit = SubmitField("Record treatment")
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.needle_depth_mm.data is None and not self.needle_depth_mm.errors \
+                and (self.passes.data or self.device.data):
+            self.needle_depth_mm.errors = [
+                *self.needle_depth_mm.errors,
+                "Give the needle depth with the passes or the device."]
+            return False
+        return valid
+
+    def treatment_settings(self) -> TreatmentSettings | None:
+        if self.needle_depth_mm.data is None:
+            return None
+        return TreatmentSettings(float(self.needle_depth_mm.data), self.passes.data,
+                                 self.device.data or None)
 
     def question(self, key: str) -> Any:
         return self[FIELD_PREFIX + key]

@@ -66,7 +66,8 @@ def client_treatments(client_id: int):  # type: ignore[no-untyped-def]
                 area=form.area.data or "", screening_raw=form.screening_raw(),
                 acknowledged_cautions=list(form.acknowledged.data or []),
                 performed_at=None, user_id=current_user.id,
-                bundle_sku=current_settings().first_visit_bundle_sku)
+                bundle_sku=current_settings().first_visit_bundle_sku,
+                notes=form.notes.data or None, settings=form.treatment_settings())
         except PosError as error:
             refusal = _refusal(error)
             status = error.status
@@ -74,6 +75,8 @@ def client_treatments(client_id: int):  # type: ignore[no-untyped-def]
             used = ", ".join(f"{c.quantity} {c.sku} (lot {c.lot})" for c in result.consumed)
             message = (f"Session {result.session_number} recorded; {result.sessions_left} "
                        f"left. Used: {used}.")
+            if result.provider:
+                message += f" Provider: {result.provider}."
             if result.first_visit_bundle:
                 message += " Hand the client their first-visit bundle."
             if result.off_rhythm:

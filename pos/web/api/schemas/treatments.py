@@ -3,12 +3,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from annotated_types import Len
+from annotated_types import Interval, Len
 from pydantic import PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from pos.domain.screening import ALL_KEYS, BOOLEAN_KEYS, BOTOX_KEY
 from pos.domain.text import text_problem
+from pos.domain.treatments import (
+    DEVICE_MAX,
+    MAX_PASSES,
+    NEEDLE_DEPTH_MAX_MM,
+    NEEDLE_DEPTH_MIN_MM,
+    NOTES_MAX,
+)
 from pos.models.catalog import AREAS
 from pos.web.api.schemas.types import Id, SafeText, StrictModel, Timestamp
 
@@ -39,6 +46,13 @@ Screening = Annotated[
 ]
 
 
+class TreatmentSettingsIn(StrictModel):
+    """The pen's settings: needle depth (required, the MDPen's range), passes, device."""
+    needle_depth_mm: Annotated[float, Interval(ge=NEEDLE_DEPTH_MIN_MM, le=NEEDLE_DEPTH_MAX_MM)]
+    passes: Annotated[int, Interval(ge=1, le=MAX_PASSES)] | None = None
+    device: Annotated[str, SafeText(DEVICE_MAX, optional=True)] | None = None
+
+
 class TreatmentIn(StrictModel):
     client_id: Id
     purchase_id: Id
@@ -46,6 +60,8 @@ class TreatmentIn(StrictModel):
     screening: Screening
     acknowledged_cautions: Annotated[list[ConditionKey], Len(max_length=64)] | None = None
     performed_at: Timestamp | None = None
+    notes: Annotated[str, SafeText(NOTES_MAX, multiline=True, optional=True)] | None = None
+    settings: TreatmentSettingsIn | None = None
 
 
 class TreatmentVoidIn(StrictModel):
