@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from pos.domain.screening import BOOLEAN_KEYS
+from pos.domain.screening import DEFAULT_QUESTIONNAIRE
 from pos.extensions import db
 from pos.models import Client, Item, Lot, LotStock, Package, PackagePurchase, Sale, SaleLine
 from pos.services import catalog, clock, ledger
@@ -107,9 +107,10 @@ def make_series_purchase(client: Client | int, package_code: str) -> PackagePurc
 
 
 def all_clear(**yes: Any) -> dict[str, Any]:
-    """A complete screening with every answer "no" except those given."""
-    raw: dict[str, Any] = {key: False for key in BOOLEAN_KEYS}
-    raw["last_botox_on"] = None
+    """A complete screening of the default questionnaire (the version in force unless a
+    test publishes another) with every answer "no" (dates: none) except those given."""
+    raw: dict[str, Any] = {q.key: (False if q.type == "boolean" else None)
+                           for q in DEFAULT_QUESTIONNAIRE.questions}
     raw.update(yes)
     return raw
 

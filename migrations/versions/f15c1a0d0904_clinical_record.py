@@ -1,4 +1,5 @@
-"""the clinical record: a void's reason, a treatment's notes and settings
+"""the clinical record: a void's reason, a treatment's notes and settings, the screening
+questionnaire in versions (version 1 seeded as an unreviewed template)
 
 Written by hand (issue 15). Plain ADD COLUMNs (no table rebuilt).
 
@@ -7,6 +8,8 @@ Revises: e11f0d5a1e0a
 Create Date: 2026-11-29 20:20:00
 
 """
+from datetime import UTC, datetime
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -18,13 +21,118 @@ branch_labels = None
 depends_on = None
 
 
+# Version 1 of the questionnaire, as pos.domain.screening.DEFAULT_QUESTIONNAIRE held it when
+# this migration was written (a copy: the domain may change, this seed must not).
+QUESTIONNAIRE_V1 = [{'key': 'pregnant_or_nursing',
+      'text': 'Pregnant or nursing',
+      'type': 'boolean',
+      'rule': 'contraindicated'},
+     {'key': 'scleroderma',
+      'text': 'Scleroderma',
+      'type': 'boolean',
+      'rule': 'contraindicated'},
+     {'key': 'collagen_vascular_disease',
+      'text': 'Collagen vascular disease',
+      'type': 'boolean',
+      'rule': 'contraindicated'},
+     {'key': 'cardiac_abnormalities',
+      'text': 'Cardiac abnormalities',
+      'type': 'boolean',
+      'rule': 'contraindicated'},
+     {'key': 'active_infection',
+      'text': 'Active bacterial or fungal infection',
+      'type': 'boolean',
+      'rule': 'contraindicated'},
+     {'key': 'bleeding_disorder_or_blood_thinners',
+      'text': 'Blood clotting problems or blood thinners',
+      'type': 'boolean',
+      'rule': 'contraindicated'},
+     {'key': 'immunosuppressed',
+      'text': 'Immunosuppressed condition or medication',
+      'type': 'boolean',
+      'rule': 'contraindicated'},
+     {'key': 'scar_under_6_months',
+      'text': 'Scar less than 6 months old',
+      'type': 'boolean',
+      'rule': 'contraindicated'},
+     {'key': 'pustular_or_nodular_rosacea_or_acne',
+      'text': 'Pustular or nodular rosacea or acne',
+      'type': 'boolean',
+      'rule': 'contraindicated'},
+     {'key': 'active_skin_cancer_or_actinic_keratosis',
+      'text': 'Active skin cancer or actinic keratosis',
+      'type': 'boolean',
+      'rule': 'avoid_area'},
+     {'key': 'raised_moles', 'text': 'Raised moles', 'type': 'boolean', 'rule': 'avoid_area'},
+     {'key': 'warts', 'text': 'Warts', 'type': 'boolean', 'rule': 'avoid_area'},
+     {'key': 'active_herpes',
+      'text': 'Active herpes infection',
+      'type': 'boolean',
+      'rule': 'avoid_area'},
+     {'key': 'keloid_history',
+      'text': 'History of keloid or raised scarring',
+      'type': 'boolean',
+      'rule': 'caution'},
+     {'key': 'diabetes', 'text': 'Diabetes', 'type': 'boolean', 'rule': 'caution'},
+     {'key': 'eczema', 'text': 'Eczema', 'type': 'boolean', 'rule': 'caution'},
+     {'key': 'psoriasis', 'text': 'Psoriasis', 'type': 'boolean', 'rule': 'caution'},
+     {'key': 'last_botox_on',
+      'text': 'Last Botox or other botulinum toxin type A injection',
+      'type': 'date',
+      'rule': 'wait_days',
+      'wait_days': 14},
+     {'key': 'lidocaine_allergy',
+      'text': 'Allergy to lidocaine or another local anaesthetic (the procedure numbs with '
+              'lidocaine)',
+      'type': 'boolean',
+      'rule': 'contraindicated'},
+     {'key': 'isotretinoin_last_taken_on',
+      'text': 'Last isotretinoin (Accutane) taken',
+      'type': 'date',
+      'rule': 'wait_days',
+      'wait_days': 183},
+     {'key': 'topical_retinoid_last_used_on',
+      'text': 'Last topical retinoid used',
+      'type': 'date',
+      'rule': 'wait_days',
+      'wait_days': 5},
+     {'key': 'sunburn_in_area',
+      'text': 'Sunburn on the area to treat',
+      'type': 'boolean',
+      'rule': 'contraindicated'},
+     {'key': 'peel_or_laser_last_on',
+      'text': 'Last superficial chemical peel or non-ablative laser',
+      'type': 'date',
+      'rule': 'wait_days',
+      'wait_days': 14}]
+
+
 def upgrade():
     op.add_column('treatments', sa.Column('void_reason', sa.String(length=500),
                                           nullable=True))
     op.add_column('treatments', sa.Column('notes', sa.Text(), nullable=True))
     op.add_column('treatments', sa.Column('settings', sa.JSON(), nullable=True))
+    op.add_column('treatments', sa.Column('questionnaire_version', sa.Integer(),
+                                          nullable=True))
+    questionnaires = op.create_table(
+        'screening_questionnaires',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('version', sa.Integer(), nullable=False),
+        sa.Column('questions', sa.JSON(), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('published_by_id', sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(['published_by_id'], ['users.id'],
+                                name=op.f('fk_screening_questionnaires_published_by_id_users')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_screening_questionnaires')),
+        sa.UniqueConstraint('version', name=op.f('uq_screening_questionnaires_version')),
+    )
+    # Unreviewed until a provider who is also a manager publishes a version.
+    op.bulk_insert(questionnaires, [{'version': 1, 'questions': QUESTIONNAIRE_V1,
+                                     'created_at': datetime.now(UTC)}])
 
 
 def downgrade():
-    for column in ('settings', 'notes', 'void_reason'):
+    op.drop_table('screening_questionnaires')
+    for column in ('questionnaire_version', 'settings', 'notes', 'void_reason'):
         op.execute(f'ALTER TABLE treatments DROP COLUMN {column}')

@@ -2,7 +2,7 @@
 from pos.models.carts import DeskCart
 from pos.models.catalog import Item, Package, PackageSupply
 from pos.models.clinic import ClinicSettingsRow
-from pos.models.clinical import Treatment, TreatmentSupply
+from pos.models.clinical import ScreeningQuestionnaire, Treatment, TreatmentSupply
 from pos.models.drawers import Drawer, DrawerEntry
 from pos.models.inventory import ItemStock, Location, Lot, LotStock, StockMovement
 from pos.models.notify import Alert, OutboxMessage
@@ -37,6 +37,7 @@ __all__ = [
     "Item", "ItemStock", "Location", "Lot", "LotStock", "LoginThrottle", "OutboxMessage",
     "Package", "PackageLiabilitySnapshot", "PackagePurchase", "PackageSupply", "PasswordLink",
     "Payment", "ProcessedEvent", "ReceiptCounter", "StaffPin", "StaffSession",
-    "Refund", "RefundLine", "Sale", "SaleLine", "Setting", "StockMovement", "Treatment",
+    "Refund", "RefundLine", "Sale", "SaleLine", "ScreeningQuestionnaire", "Setting",
+    "StockMovement", "Treatment",
     "TreatmentSupply", "User",
 ]

@@ -38,6 +38,8 @@ class Treatment(db.Model):
     # void returns it to the same lot).
     bundle_lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
     off_rhythm: Mapped[bool] = mapped_column(default=False)
+    # The questionnaire version the screening answered (null: recorded before versions).
+    questionnaire_version: Mapped[int | None]
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     void_reason: Mapped[str | None] = mapped_column(String(500))
@@ -64,3 +66,20 @@ class TreatmentSupply(db.Model):
 
     treatment: Mapped[Treatment] = relationship(back_populates="supplies")
     lot: Mapped[Lot] = relationship()
+
+
+class ScreeningQuestionnaire(db.Model):
+    """One version of the screening questionnaire (clinic data). The highest version is in
+    force. A version nobody published (the seeded template) is "unreviewed"."""
+
+    __tablename__ = "screening_questionnaires"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(unique=True)
+    # [{key, text, type, rule, wait_days?}] as pos.domain.screening.build_questionnaire reads
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    published_by: Mapped[User | None] = relationship()

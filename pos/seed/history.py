@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from pos.domain.drawers import NoOpenDrawer
-from pos.domain.screening import ALL_KEYS, BOOLEAN_KEYS
+from pos.domain.screening import BOOLEAN, DEFAULT_QUESTIONNAIRE
 from pos.domain.statuses import PaymentMethod
 from pos.extensions import db
 from pos.models import Item, Package, PackagePurchase, SaleLine
@@ -37,9 +37,9 @@ from pos.seed.events import (
 from pos.services import alerts, clients, clock, drawers, refunds, sales, stock, treatments
 from pos.settings import Settings
 
-# Nothing to report: every condition answered "no", no Botox.
-CLEAN_SCREENING: dict[str, Any] = {key: (False if key in BOOLEAN_KEYS else None)
-                                   for key in ALL_KEYS}
+# Nothing to report: every question of the seeded questionnaire answered "no" or "none".
+CLEAN_SCREENING: dict[str, Any] = {q.key: (False if q.type == BOOLEAN else None)
+                                   for q in DEFAULT_QUESTIONNAIRE.questions}
 
 
 DRAWER_COUNTED_AFTER = timedelta(minutes=20)

@@ -40,7 +40,7 @@ from pos.models import (
     User,
 )
 from pos.models.catalog import AREAS
-from pos.services import audit, clock, ledger, need_to_know
+from pos.services import audit, clock, ledger, need_to_know, questionnaire
 from pos.services.transaction import write_transaction
 from pos.settings import Settings
 
@@ -150,13 +150,18 @@ def perform_treatment(
     # Supplies leave the shelf now: a lot must be usable both today and on the day recorded.
     stock_day = max(clock.today(), performed_on)
 
-    answers = parse_answers(screening_raw)
-    verdict = screen(answers, acknowledged_cautions, performed_on)
-
     with write_transaction() as session:
         # Lock order everywhere in this module: purchase, client, then item stock by item id.
         purchase = _lock_purchase(session, purchase_id)
         client = _lock_client(session, client_id)
+        # The questionnaire in force answers every question; earlier visits' dates count.
+        questions = questionnaire.in_force(session).questionnaire
+        answers = parse_answers(screening_raw, questions)
+        history = session.scalars(
+            select(Treatment.screening).where(
+                Treatment.client_id == client.id, Treatment.voided_at.is_(None),
+                Treatment.performed_at <= performed_at)).all()
+        verdict = screen(answers, acknowledged_cautions, performed_on, questions, history)
         if purchase.client_id != client.id:
             raise PurchaseMismatch("This package purchase belongs to another client.",
                                    {"purchase_id": purchase.id, "client_id": client.id})
@@ -190,7 +195,8 @@ def perform_treatment(
         treatment = Treatment(
             client_id=client.id, purchase_id=purchase.id,
             session_number=purchase.sessions_used + 1, area=area, performed_at=performed_at,
-            recorded_at=now, performed_by_id=user_id, screening=answers.to_json(),
+            recorded_at=now, performed_by_id=user_id, screening=answers.to_json(questions),
+            questionnaire_version=questions.version,
             acknowledged_cautions=sorted(set(verdict.cautions + verdict.avoided_areas)),
             first_visit_bundle=give_bundle, off_rhythm=spacing.off_rhythm,
             notes=notes or None,

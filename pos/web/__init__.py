@@ -152,6 +152,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(clinical_bp)
     add_nav(app, "Recall", "clinical.recall", "manager")
     add_nav(app, "Packages", "clinical.packages", "manager")
+    add_nav(app, "Screening", "clinical.questionnaire_page", "provider")
 
     from pos.web.reports.routes import reports_bp
 

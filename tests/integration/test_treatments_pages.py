@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from pos.domain.screening import BOOLEAN_KEYS, CONDITIONS_BY_KEY
+from pos.domain.screening import BOOLEAN_KEYS, CONDITIONS_BY_KEY, DEFAULT_QUESTIONNAIRE
 from pos.extensions import db
 from pos.models import AuditEntry, Package, PackagePurchase, Treatment
 from tests.fixtures_clinical import (
@@ -31,9 +31,9 @@ def form_data(page: str, purchase_id: int, *, yes: tuple[str, ...] = (),
               acknowledged: tuple[str, ...] = (), botox: str = "",
               skip: tuple[str, ...] = (), area: str = "face") -> dict[str, Any]:
     data: dict[str, Any] = {"csrf_token": csrf_of(page), "purchase_id": str(purchase_id),
-                            "area": area, "last_botox_on": botox,
+                            "area": area, "q_last_botox_on": botox,
                             "acknowledged": list(acknowledged)}
-    for key in BOOLEAN_KEYS:
+    for key in DEFAULT_QUESTIONNAIRE.boolean_keys:
         if key not in skip:
             data[f"q_{key}"] = "yes" if key in yes else "no"
     return data

@@ -40,11 +40,12 @@ def csrf_of(html: str) -> str:
 
 def form(html: str, purchase_id: int, yes: tuple[str, ...] = (),
          acknowledged: tuple[str, ...] = ()) -> dict:
-    from pos.domain.screening import BOOLEAN_KEYS
+    from pos.domain.screening import DEFAULT_QUESTIONNAIRE
 
     data: dict = {"csrf_token": csrf_of(html), "purchase_id": str(purchase_id),
-                  "area": "face", "last_botox_on": "", "acknowledged": list(acknowledged)}
-    data.update({f"q_{k}": "yes" if k in yes else "no" for k in BOOLEAN_KEYS})
+                  "area": "face", "q_last_botox_on": "", "acknowledged": list(acknowledged)}
+    data.update({f"q_{k}": "yes" if k in yes else "no"
+                 for k in DEFAULT_QUESTIONNAIRE.boolean_keys})
     return data
 
 

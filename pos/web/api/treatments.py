@@ -7,7 +7,7 @@ from flask import jsonify
 
 from pos.domain.treatments import TreatmentSettings
 from pos.extensions import db
-from pos.services import treatments
+from pos.services import questionnaire, treatments
 from pos.web import current_settings
 from pos.web.api import api_bp, api_user, idempotent, requires
 from pos.web.api.openapi import (
@@ -24,7 +24,7 @@ from pos.web.api.openapi import (
     path_param,
 )
 from pos.web.api.schemas import validate_body
-from pos.web.api.schemas.treatments import TreatmentIn, TreatmentVoidIn
+from pos.web.api.schemas.treatments import QuestionnaireIn, TreatmentIn, TreatmentVoidIn
 from pos.web.api.schemas.types import path_text
 
 
@@ -80,6 +80,29 @@ def screening(treatment_id: int):  # type: ignore[no-untyped-def]
                     "acknowledged_cautions": list(view.acknowledged_cautions),
                     "provider": view.provider, "notes": view.notes,
                     "settings": view.settings})
+
+
+def questionnaire_json(in_force: questionnaire.InForce) -> dict[str, Any]:
+    return {"version": in_force.version, "questions": in_force.questionnaire.to_json(),
+            "reviewed": in_force.reviewed,
+            "published_at": in_force.published_at.isoformat() if in_force.published_at
+            else None}
+
+
+@api_bp.get("/v1/screening/questionnaire")
+@requires("provider")
+def get_questionnaire():  # type: ignore[no-untyped-def]
+    """The questionnaire in force (twin of the page /screening/questionnaire)."""
+    return jsonify(questionnaire_json(questionnaire.in_force(db.session)))
+
+
+@api_bp.post("/v1/screening/questionnaire")
+@requires("provider+manager")
+@validate_body(QuestionnaireIn)
+def publish_questionnaire(body: QuestionnaireIn):  # type: ignore[no-untyped-def]
+    published = questionnaire.publish([q.model_dump(exclude_none=True) for q in body.questions],
+                                      api_user().id)
+    return jsonify(questionnaire_json(published)), 201
 
 
 @api_bp.get("/v1/lots/<lot>/treatments")
@@ -149,5 +172,20 @@ TREATMENT_PATHS: dict[str, dict[str, Any]] = {
              **errors(404)},
             params=[path_param("lot")]),
     },
+}
+QUESTION = obj(["key", "text", "type", "rule"], key=STR, text=STR,
+               type={"type": "string", "enum": ["boolean", "date"]},
+               rule={"type": "string",
+                     "enum": ["contraindicated", "avoid_area", "caution", "wait_days"]},
+               wait_days=INT)
+QUESTIONNAIRE = obj(["version", "questions", "reviewed"], version=INT,
+                    questions=array(QUESTION), reviewed=BOOL, published_at=NULLABLE_STR)
+TREATMENT_PATHS["/api/v1/screening/questionnaire"] = {
+    "get": op("The screening questionnaire in force (reviewed: false while it is the "
+              "seeded template)", "provider", {**ok(QUESTIONNAIRE), **errors()}),
+    "post": op("Publish a new version of the questionnaire (a provider who is also a "
+               "manager)", "provider+manager",
+               {**ok(QUESTIONNAIRE, "201", "Created"), **errors(409, 422)},
+               body=QuestionnaireIn),
 }
 PATH_GROUPS.append(TREATMENT_PATHS)

@@ -21,15 +21,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional, ValidationE
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from pos.domain.limits import MAX_QUANTITY
-from pos.domain.screening import (
-    AVOID_AREAS,
-    BOOLEAN_KEYS,
-    BOTOX_KEY,
-    CAUTIONS,
-    CONDITIONS,
-    CONDITIONS_BY_KEY,
-    CONTRAINDICATIONS,
-)
+from pos.domain.screening import BOOLEAN, Questionnaire, Severity
 from pos.domain.text import text_problem
 from pos.domain.treatments import (
     DEVICE_MAX,
@@ -44,12 +36,20 @@ from pos.web.form_rules import SafeText, strip
 
 FIELD_PREFIX = "q_"
 
-# The screening questions in the three groups the provider reads them in.
-QUESTION_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("Contraindications", "Any yes: no procedure.", CONTRAINDICATIONS),
-    ("Avoid the area", "Allowed only when treating around the affected area.", AVOID_AREAS),
-    ("Cautions", "Allowed once acknowledged.", CAUTIONS),
+GROUP_TEXTS: tuple[tuple[Severity, str, str], ...] = (
+    (Severity.CONTRAINDICATED, "Contraindications", "Any yes: no procedure."),
+    (Severity.AVOID_AREA, "Avoid the area",
+     "Allowed only when treating around the affected area."),
+    (Severity.CAUTION, "Cautions", "Allowed once acknowledged."),
 )
+
+
+def question_groups(questionnaire: Questionnaire) -> list[tuple[str, str, tuple[str, ...]]]:
+    """The yes/no questions in the three groups the provider reads them in, then the dates."""
+    groups = [(title, hint, questionnaire.keys_of(rule)) for rule, title, hint in GROUP_TEXTS]
+    groups.append(("Waits", "A date: no procedure until the wait after it is over. "
+                   "Leave empty if never.", questionnaire.date_keys))
+    return [g for g in groups if g[2]]
 
 
 class _NotesText(SafeText):
@@ -71,19 +71,16 @@ class MultiCheckboxField(SelectMultipleField):
 
 class TreatmentForm(FlaskForm):
     """Each question is an explicit yes/no with no default: an unanswered question is an
-    error, never a silent "no" (the rule parse_answers applies to the API too)."""
+    error, never a silent "no" (the rule parse_answers applies to the API too). Built for
+    the questionnaire in force by `treatment_form`."""
+
+    questionnaire: Questionnaire
 
     purchase_id = SelectField("Package", coerce=int, validators=[InputRequired()])
     area = SelectField("Area", choices=[SelectChoice(a, a.capitalize()) for a in AREAS],
                        validators=[InputRequired()])
-    last_botox_on = DateField(
-        "Last Botox or botulinum toxin injection (leave empty if never)",
-        validators=[Optional()])
-    acknowledged = MultiCheckboxField(
-        "I have checked and acknowledge",
-        choices=[SelectChoice(k, ("Treating around: " if k in AVOID_AREAS else "Caution: ")
-                              + CONDITIONS_BY_KEY[k].label) for k in AVOID_AREAS + CAUTIONS],
-        validators=[Optional()])
+    acknowledged = MultiCheckboxField("I have checked and acknowledge", choices=[],
+                                      validators=[Optional()])
     needle_depth_mm = DecimalField(
         f"Needle depth, mm ({NEEDLE_DEPTH_MIN_MM}-{NEEDLE_DEPTH_MAX_MM})", places=2,
         validators=[Optional(), NumberRange(
@@ -117,16 +114,47 @@ class TreatmentForm(FlaskForm):
 
     def screening_raw(self) -> dict[str, Any]:
         """The answers in the API's shape, for pos.domain.screening.parse_answers."""
-        raw: dict[str, Any] = {key: self.question(key).data == "yes" for key in BOOLEAN_KEYS}
-        raw[BOTOX_KEY] = self.last_botox_on.data.isoformat() if self.last_botox_on.data \
-            else None
+        raw: dict[str, Any] = {}
+        for q in self.questionnaire.questions:
+            data = self.question(q.key).data
+            if q.type == BOOLEAN:
+                raw[q.key] = data == "yes"
+            else:
+                raw[q.key] = data.isoformat() if data else None
         return raw
 
 
-for _condition in CONDITIONS:
-    setattr(TreatmentForm, FIELD_PREFIX + _condition.key, RadioField(
-        _condition.label, choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
-        validators=[InputRequired(message="Answer yes or no.")]))
+def treatment_form(questionnaire: Questionnaire) -> TreatmentForm:
+    """The treatment form for this version of the questionnaire: each yes/no question an
+    explicit choice with no default, each date question a date (empty: never)."""
+
+    class Form(TreatmentForm):
+        pass
+
+    for q in questionnaire.questions:
+        if q.type == BOOLEAN:
+            field: Any = RadioField(
+                q.text, choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
+                validators=[InputRequired(message="Answer yes or no.")])
+        else:
+            field = DateField(f"{q.text} (wait {q.wait_days} days; empty if never)",
+                              validators=[Optional()])
+        setattr(Form, FIELD_PREFIX + q.key, field)
+    form = Form()
+    form.questionnaire = questionnaire
+    avoid = questionnaire.keys_of(Severity.AVOID_AREA)
+    form.acknowledged.choices = [
+        SelectChoice(k, ("Treating around: " if k in avoid else "Caution: ")
+                     + questionnaire.text_of(k))
+        for k in avoid + questionnaire.keys_of(Severity.CAUTION)]
+    return form
+
+
+class QuestionnaireForm(FlaskForm):
+    """A new version of the questionnaire, as the API's JSON list of questions."""
+    questions = TextAreaField("Questions (JSON: key, text, type, rule, wait_days)",
+                              validators=[InputRequired()], render_kw={"rows": 24})
+    submit = SubmitField("Publish as the next version")
 
 
 class VoidForm(FlaskForm):

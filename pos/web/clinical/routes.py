@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -12,19 +13,21 @@ from wtforms.fields import SelectChoice
 
 from pos.domain.errors import NotFound, PosError
 from pos.domain.limits import MAX_ID
-from pos.domain.screening import AVOID_AREAS, BOOLEAN_KEYS, CONDITIONS_BY_KEY
+from pos.domain.screening import BOOLEAN, Questionnaire, Severity
 from pos.extensions import db
 from pos.models import Client, Item, Package, Treatment
-from pos.services import catalog, need_to_know, treatments
+from pos.services import catalog, need_to_know, questionnaire, treatments
 from pos.services.transaction import write_transaction
 from pos.web import current_settings
 from pos.web.access import role_required
 from pos.web.clinical.forms import (
-    QUESTION_GROUPS,
+    FIELD_PREFIX,
+    QuestionnaireForm,
     RecallForm,
-    TreatmentForm,
     VoidForm,
+    question_groups,
     supplies_form,
+    treatment_form,
 )
 
 clinical_bp = Blueprint("clinical", __name__)
@@ -43,6 +46,27 @@ def _purchase_choices(progress: list[treatments.PurchaseProgress]) -> list[Selec
                          f"{p.sessions_total} left") for p in progress if p.sessions_left > 0]
 
 
+def _last_answers(client_id: int, asked: Questionnaire) -> dict[str, dict[str, str]]:
+    """The client's last (non-voided) visit's answer to each question still asked, for the
+    provider to re-confirm one by one: {key: {"value": form value, "text": shown}}."""
+    last = db.session.scalar(
+        select(Treatment).where(Treatment.client_id == client_id,
+                                Treatment.voided_at.is_(None))
+        .order_by(Treatment.performed_at.desc(), Treatment.id.desc()).limit(1))
+    if last is None:
+        return {}
+    out = {}
+    for q in asked.questions:
+        if q.key not in last.screening:
+            continue
+        answer = last.screening[q.key]
+        if q.type == BOOLEAN and isinstance(answer, bool):
+            out[q.key] = {"value": "yes" if answer else "no", "text": "Yes" if answer else "No"}
+        elif q.type != BOOLEAN and (answer is None or isinstance(answer, str)):
+            out[q.key] = {"value": answer or "", "text": answer or "never"}
+    return out
+
+
 def _refusal(error: PosError) -> dict:
     """What the page shows for a refused treatment: the message and, when there is one, the
     first date the client may be treated."""
@@ -55,7 +79,8 @@ def _refusal(error: PosError) -> dict:
 def client_treatments(client_id: int):  # type: ignore[no-untyped-def]
     client = _client_or_404(client_id)
     progress = treatments.series_progress(db.session, client.id)
-    form = TreatmentForm()
+    in_force = questionnaire.in_force(db.session)
+    form = treatment_form(in_force.questionnaire)
     form.purchase_id.choices = _purchase_choices(progress)
     refusal = None
     status = 200
@@ -98,7 +123,9 @@ def client_treatments(client_id: int):  # type: ignore[no-untyped-def]
             form.area.data = open_series[0].area
     return render_template(
         "clinical/client_treatments.html", client=client, progress=progress, form=form,
-        groups=QUESTION_GROUPS, refusal=refusal, void_form=VoidForm(),
+        groups=question_groups(in_force.questionnaire), in_force=in_force,
+        last_answers=_last_answers(client.id, in_force.questionnaire),
+        prefix=FIELD_PREFIX, refusal=refusal, void_form=VoidForm(),
         can_void=current_user.has_role("provider"),
         can_void_later=current_user.has_role("provider") and current_user.has_role("manager"),
     ), status
@@ -113,12 +140,12 @@ def screening(client_id: int, treatment_id: int):  # type: ignore[no-untyped-def
     if treatment is None or treatment.client_id != client.id:
         abort(404, "No such treatment for this client.")
     view = treatments.view_screening(treatment.id, current_user, current_settings())
-    answers = [(CONDITIONS_BY_KEY[key], bool(view.answers.get(key))) for key in BOOLEAN_KEYS]
+    asked = questionnaire.by_version(db.session, treatment.questionnaire_version)
     return render_template("clinical/screening.html", client=client, view=view,
-                           answers=answers, groups=QUESTION_GROUPS,
-                           acknowledged=[CONDITIONS_BY_KEY[k] for k in view.acknowledged_cautions
-                                         if k in CONDITIONS_BY_KEY],
-                           avoid_areas=AVOID_AREAS)
+                           asked=asked, groups=question_groups(asked),
+                           acknowledged=[(asked.text_of(k), k) for k in
+                                         view.acknowledged_cautions],
+                           avoid_areas=asked.keys_of(Severity.AVOID_AREA))
 
 
 @clinical_bp.post("/clients/<int:client_id>/treatments/<int:treatment_id>/void")
@@ -144,6 +171,45 @@ def void(client_id: int, treatment_id: int):  # type: ignore[no-untyped-def]
         flash(f"Treatment voided: the session is back ({result.sessions_left} left). "
               f"Written off as waste: {wasted or 'nothing'}.")
     return redirect(url_for("clinical.client_treatments", client_id=client.id))
+
+
+# -- the questionnaire ----------------------------------------------------------------------
+
+def _questionnaire_page(form: QuestionnaireForm, status: int = 200, problems: dict | None = None):  # type: ignore[no-untyped-def]
+    in_force = questionnaire.in_force(db.session)
+    if not form.is_submitted():
+        form.questions.data = json.dumps(in_force.questionnaire.to_json(), indent=2)
+    can_publish = current_user.has_role("provider") and current_user.has_role("manager")
+    return render_template("clinical/questionnaire.html", in_force=in_force, form=form,
+                           can_publish=can_publish, problems=problems or {}), status
+
+
+@clinical_bp.get("/screening/questionnaire")
+@role_required("provider")
+def questionnaire_page():  # type: ignore[no-untyped-def]
+    return _questionnaire_page(QuestionnaireForm())
+
+
+@clinical_bp.post("/screening/questionnaire")
+@role_required("provider+manager")
+def publish_questionnaire():  # type: ignore[no-untyped-def]
+    form = QuestionnaireForm()
+    if not form.validate_on_submit():
+        return _questionnaire_page(form, 422)
+    try:
+        raw = json.loads(form.questions.data)
+    except ValueError:
+        form.questions.errors = ["Not valid JSON: a list of questions."]
+        return _questionnaire_page(form, 422)
+    try:
+        published = questionnaire.publish(raw, current_user.id)
+    except PosError as error:
+        form.questions.errors = [error.message]
+        return _questionnaire_page(form, error.status,
+                                   error.details.get("fields") if error.details else None)
+    flash(f"Questionnaire version {published.version} published: treatments recorded from "
+          "now on answer it.")
+    return redirect(url_for("clinical.questionnaire_page"))
 
 
 # -- recall ---------------------------------------------------------------------------------

@@ -7,7 +7,12 @@ from annotated_types import Interval, Len
 from pydantic import PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from pos.domain.screening import ALL_KEYS, BOOLEAN_KEYS, BOTOX_KEY
+from pos.domain.screening import (
+    DEFAULT_QUESTIONNAIRE,
+    MAX_QUESTIONS,
+    MAX_WAIT_DAYS,
+    QUESTION_TEXT_MAX,
+)
 from pos.domain.text import text_problem
 from pos.domain.treatments import (
     DEVICE_MAX,
@@ -38,11 +43,16 @@ def _answer(value: Any) -> bool | str | None:
 Answer = Annotated[Any, PlainValidator(_answer)]
 Screening = Annotated[
     dict[ConditionKey, Answer], Len(max_length=64),
+    # The document shows the default questionnaire (version 1); the version in force is
+    # GET /api/v1/screening/questionnaire, and its keys are the ones required.
     WithJsonSchema({
-        "type": "object", "additionalProperties": False, "required": list(ALL_KEYS),
-        "properties": {**{key: {"type": "boolean"} for key in BOOLEAN_KEYS},
-                       BOTOX_KEY: {"type": ["string", "null"], "format": "date",
-                                   "pattern": r"^(19|20|21)[0-9]{2}-[0-9]{2}-[0-9]{2}$"}}}),
+        "type": "object", "additionalProperties": False,
+        "required": list(DEFAULT_QUESTIONNAIRE.keys),
+        "properties": {
+            **{key: {"type": "boolean"} for key in DEFAULT_QUESTIONNAIRE.boolean_keys},
+            **{key: {"type": ["string", "null"], "format": "date",
+                     "pattern": r"^(19|20|21)[0-9]{2}-[0-9]{2}-[0-9]{2}$"}
+               for key in DEFAULT_QUESTIONNAIRE.date_keys}}}),
 ]
 
 
@@ -67,3 +77,17 @@ class TreatmentIn(StrictModel):
 class TreatmentVoidIn(StrictModel):
     """Why a treatment is voided: required."""
     reason: Annotated[str, SafeText(500, multiline=True)]
+
+
+class QuestionIn(StrictModel):
+    key: Annotated[str, SafeText(64, pattern=r"^[a-z][a-z0-9_]{1,63}$",
+                                 pattern_problem="must be snake_case, 2-64 characters")]
+    text: Annotated[str, SafeText(QUESTION_TEXT_MAX)]
+    type: Literal["boolean", "date"]
+    rule: Literal["contraindicated", "avoid_area", "caution", "wait_days"]
+    wait_days: Annotated[int, Interval(ge=1, le=MAX_WAIT_DAYS)] | None = None
+
+
+class QuestionnaireIn(StrictModel):
+    """A new version of the screening questionnaire: every question, in order."""
+    questions: Annotated[list[QuestionIn], Len(min_length=1, max_length=MAX_QUESTIONS)]
