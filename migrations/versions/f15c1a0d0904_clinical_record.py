@@ -1,5 +1,6 @@
 """the clinical record: a void's reason, a treatment's notes and settings, the screening
-questionnaire in versions (version 1 seeded as an unreviewed template)
+questionnaire and the consent form in versions (version 1 of each seeded as an unreviewed
+template), clients' signed consents
 
 Written by hand (issue 15). Plain ADD COLUMNs (no table rebuilt).
 
@@ -107,6 +108,10 @@ QUESTIONNAIRE_V1 = [{'key': 'pregnant_or_nursing',
       'wait_days': 14}]
 
 
+# Version 1 of the consent form, as pos.domain.consent.DEFAULT_CONSENT_TEXT held it.
+CONSENT_V1 = "Consent to medical microneedling (collagen induction therapy)\n\nI ask the clinic's provider to perform microneedling on the area we agreed, with an MDPen and a single-use sterile needle cartridge, after a topical anaesthetic (lidocaine).\n\nI understand that:\n- the skin will be red and may feel tight or sensitive for 24 to 48 hours; swelling, pinpoint bleeding, bruising, dryness and flaking can occur; infection, cold sores, changes in skin colour and scarring are rare;\n- results vary and usually need a series of treatments 4 to 6 weeks apart;\n- I must tell the provider about pregnancy or nursing, medicines (blood thinners, isotretinoin, retinoids), allergies (including to lidocaine), recent Botox, peels, laser or sunburn, and skin or health conditions, at every visit;\n- I will follow the aftercare instructions and may withdraw this consent at any time before a treatment.\n\nI have read this form, my questions were answered, and I consent to the treatment.\n"
+
+
 def upgrade():
     op.add_column('treatments', sa.Column('void_reason', sa.String(length=500),
                                           nullable=True))
@@ -130,9 +135,43 @@ def upgrade():
     # Unreviewed until a provider who is also a manager publishes a version.
     op.bulk_insert(questionnaires, [{'version': 1, 'questions': QUESTIONNAIRE_V1,
                                      'created_at': datetime.now(UTC)}])
+    forms = op.create_table(
+        'consent_forms',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('version', sa.Integer(), nullable=False),
+        sa.Column('text', sa.Text(), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('published_by_id', sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(['published_by_id'], ['users.id'],
+                                name=op.f('fk_consent_forms_published_by_id_users')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_consent_forms')),
+        sa.UniqueConstraint('version', name=op.f('uq_consent_forms_version')),
+    )
+    op.bulk_insert(forms, [{'version': 1, 'text': CONSENT_V1,
+                            'created_at': datetime.now(UTC)}])
+    op.create_table(
+        'client_consents',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('client_id', sa.Integer(), nullable=False),
+        sa.Column('form_version', sa.Integer(), nullable=False),
+        sa.Column('signature_png', sa.LargeBinary(), nullable=False),
+        sa.Column('signed_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('witness_id', sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(['client_id'], ['clients.id'],
+                                name=op.f('fk_client_consents_client_id_clients')),
+        sa.ForeignKeyConstraint(['witness_id'], ['users.id'],
+                                name=op.f('fk_client_consents_witness_id_users')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_client_consents')),
+    )
+    with op.batch_alter_table('client_consents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_client_consents_client_id'), ['client_id'],
+                              unique=False)
 
 
 def downgrade():
+    op.drop_table('client_consents')
+    op.drop_table('consent_forms')
     op.drop_table('screening_questionnaires')
     for column in ('questionnaire_version', 'settings', 'notes', 'void_reason'):
         op.execute(f'ALTER TABLE treatments DROP COLUMN {column}')

@@ -2,7 +2,13 @@
 from pos.models.carts import DeskCart
 from pos.models.catalog import Item, Package, PackageSupply
 from pos.models.clinic import ClinicSettingsRow
-from pos.models.clinical import ScreeningQuestionnaire, Treatment, TreatmentSupply
+from pos.models.clinical import (
+    ClientConsent,
+    ConsentForm,
+    ScreeningQuestionnaire,
+    Treatment,
+    TreatmentSupply,
+)
 from pos.models.drawers import Drawer, DrawerEntry
 from pos.models.inventory import ItemStock, Location, Lot, LotStock, StockMovement
 from pos.models.notify import Alert, OutboxMessage
@@ -33,7 +39,8 @@ from pos.models.staff import (
 
 __all__ = [
     "Alert", "ApiToken", "AuditEntry", "BulkReadBurst", "Client", "ClientRecordRead",
-    "ClinicSettingsRow", "DeskCart", "DiscountCode", "Drawer", "DrawerEntry", "IdempotencyRecord",
+    "ClientConsent", "ClinicSettingsRow", "ConsentForm", "DeskCart", "DiscountCode", "Drawer",
+    "DrawerEntry", "IdempotencyRecord",
     "Item", "ItemStock", "Location", "Lot", "LotStock", "LoginThrottle", "OutboxMessage",
     "Package", "PackageLiabilitySnapshot", "PackagePurchase", "PackageSupply", "PasswordLink",
     "Payment", "ProcessedEvent", "ReceiptCounter", "StaffPin", "StaffSession",

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pos.extensions import db
@@ -83,3 +83,35 @@ class ScreeningQuestionnaire(db.Model):
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     published_by: Mapped[User | None] = relationship()
+
+
+class ConsentForm(db.Model):
+    """One version of the consent form's text (clinic data). The highest version is in
+    force; one nobody published (the seeded template) is "unreviewed"."""
+
+    __tablename__ = "consent_forms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    published_by: Mapped[User | None] = relationship()
+
+
+class ClientConsent(db.Model):
+    """A client's signature on one version of the consent form, witnessed by a provider.
+    Clinical data: providers only, every read audited."""
+
+    __tablename__ = "client_consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    form_version: Mapped[int]
+    signature_png: Mapped[bytes] = mapped_column(LargeBinary)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    witness_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    witness: Mapped[User | None] = relationship()

@@ -40,7 +40,7 @@ from pos.models import (
     User,
 )
 from pos.models.catalog import AREAS
-from pos.services import audit, clock, ledger, need_to_know, questionnaire
+from pos.services import audit, clock, consent, ledger, need_to_know, questionnaire
 from pos.services.transaction import write_transaction
 from pos.settings import Settings
 
@@ -154,6 +154,8 @@ def perform_treatment(
         # Lock order everywhere in this module: purchase, client, then item stock by item id.
         purchase = _lock_purchase(session, purchase_id)
         client = _lock_client(session, client_id)
+        # A signed consent to the form in force, whatever the treatment's performed_at.
+        consent.check_consent(session, client.id)
         # The questionnaire in force answers every question; earlier visits' dates count.
         questions = questionnaire.in_force(session).questionnaire
         answers = parse_answers(screening_raw, questions)

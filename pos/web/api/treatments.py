@@ -5,9 +5,10 @@ from typing import Any
 
 from flask import jsonify
 
+from pos.domain.consent import decode_signature
 from pos.domain.treatments import TreatmentSettings
 from pos.extensions import db
-from pos.services import questionnaire, treatments
+from pos.services import consent, questionnaire, treatments
 from pos.web import current_settings
 from pos.web.api import api_bp, api_user, idempotent, requires
 from pos.web.api.openapi import (
@@ -24,7 +25,13 @@ from pos.web.api.openapi import (
     path_param,
 )
 from pos.web.api.schemas import validate_body
-from pos.web.api.schemas.treatments import QuestionnaireIn, TreatmentIn, TreatmentVoidIn
+from pos.web.api.schemas.treatments import (
+    ConsentFormIn,
+    ConsentIn,
+    QuestionnaireIn,
+    TreatmentIn,
+    TreatmentVoidIn,
+)
 from pos.web.api.schemas.types import path_text
 
 
@@ -103,6 +110,48 @@ def publish_questionnaire(body: QuestionnaireIn):  # type: ignore[no-untyped-def
     published = questionnaire.publish([q.model_dump(exclude_none=True) for q in body.questions],
                                       api_user().id)
     return jsonify(questionnaire_json(published)), 201
+
+
+def form_json(form: consent.FormInForce) -> dict[str, Any]:
+    return {"version": form.version, "text": form.text, "reviewed": form.reviewed,
+            "published_at": form.published_at.isoformat() if form.published_at else None}
+
+
+def signed_json(signed: consent.SignedConsent) -> dict[str, Any]:
+    return {"id": signed.id, "client_id": signed.client_id,
+            "form_version": signed.form_version, "signed_at": signed.signed_at.isoformat(),
+            "witness": signed.witness}
+
+
+@api_bp.get("/v1/consent-form")
+@requires("provider")
+def get_consent_form():  # type: ignore[no-untyped-def]
+    return jsonify(form_json(consent.form_in_force(db.session)))
+
+
+@api_bp.post("/v1/consent-form")
+@requires("provider+manager")
+@validate_body(ConsentFormIn)
+def publish_consent_form(body: ConsentFormIn):  # type: ignore[no-untyped-def]
+    return jsonify(form_json(consent.publish_form(body.text, api_user().id))), 201
+
+
+@api_bp.post("/v1/clients/<int:client_id>/consents")
+@requires("provider")
+@validate_body(ConsentIn)
+def sign_consent(client_id: int, body: ConsentIn):  # type: ignore[no-untyped-def]
+    """The client signed the form in force (the page's twin: /clients/<id>/consent)."""
+    signed = consent.record_consent(client_id, body.form_version,
+                                    decode_signature(body.signature_png_base64), api_user().id)
+    return jsonify(signed_json(signed)), 201
+
+
+@api_bp.get("/v1/clients/<int:client_id>/consents")
+@requires("provider")
+def client_consents(client_id: int):  # type: ignore[no-untyped-def]
+    """The client's signed consents, newest first (providers only; the read is audited)."""
+    return jsonify([signed_json(c) for c in
+                    consent.consents_of(client_id, api_user(), current_settings())])
 
 
 @api_bp.get("/v1/lots/<lot>/treatments")
@@ -187,5 +236,25 @@ TREATMENT_PATHS["/api/v1/screening/questionnaire"] = {
                "manager)", "provider+manager",
                {**ok(QUESTIONNAIRE, "201", "Created"), **errors(409, 422)},
                body=QuestionnaireIn),
+}
+CONSENT_FORM = obj(["version", "text", "reviewed"], version=INT, text=STR, reviewed=BOOL,
+                   published_at=NULLABLE_STR)
+SIGNED = obj(["id", "client_id", "form_version", "signed_at", "witness"], id=INT,
+             client_id=INT, form_version=INT,
+             signed_at={"type": "string", "format": "date-time"}, witness=NULLABLE_STR)
+TREATMENT_PATHS["/api/v1/consent-form"] = {
+    "get": op("The consent form in force (reviewed: false while it is the seeded template)",
+              "provider", {**ok(CONSENT_FORM), **errors()}),
+    "post": op("Publish a new version of the consent form (a provider who is also a "
+               "manager); every client signs it again before a treatment",
+               "provider+manager", {**ok(CONSENT_FORM, "201", "Created"), **errors(409, 422)},
+               body=ConsentFormIn),
+}
+TREATMENT_PATHS["/api/v1/clients/{client_id}/consents"] = {
+    "post": op("The client signs the consent form in force (signature as a base64 PNG)",
+               "provider", {**ok(SIGNED, "201", "Created"), **errors(404, 422)},
+               body=ConsentIn, params=[path_param("client_id", ID)]),
+    "get": op("The client's signed consents, newest first (each read audited)", "provider",
+              {**ok(array(SIGNED)), **errors()}, params=[path_param("client_id", ID)]),
 }
 PATH_GROUPS.append(TREATMENT_PATHS)

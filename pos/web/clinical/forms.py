@@ -16,10 +16,11 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.fields import SelectChoice
+from wtforms.fields import HiddenField, SelectChoice
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
+from pos.domain.consent import MAX_FORM_TEXT
 from pos.domain.limits import MAX_QUANTITY
 from pos.domain.screening import BOOLEAN, Questionnaire, Severity
 from pos.domain.text import text_problem
@@ -154,6 +155,21 @@ class QuestionnaireForm(FlaskForm):
     """A new version of the questionnaire, as the API's JSON list of questions."""
     questions = TextAreaField("Questions (JSON: key, text, type, rule, wait_days)",
                               validators=[InputRequired()], render_kw={"rows": 24})
+    submit = SubmitField("Publish as the next version")
+
+
+class ConsentSignForm(FlaskForm):
+    """The client's signature on the form in force, drawn on the pad (a PNG data URL)."""
+    form_version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    signature = HiddenField(validators=[InputRequired(message="The client has not signed.")])
+    submit = SubmitField("Save the signed consent")
+
+
+class ConsentFormForm(FlaskForm):
+    """A new version of the consent form's text."""
+    text = TextAreaField("Consent form text", filters=[strip],
+                         validators=[InputRequired(), _NotesText(MAX_FORM_TEXT)],
+                         render_kw={"rows": 24})
     submit = SubmitField("Publish as the next version")
 
 

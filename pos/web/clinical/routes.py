@@ -2,6 +2,7 @@
 voiding a mistake the same day, recalls by lot, and packages' bills of materials."""
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -11,17 +12,20 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields import SelectChoice
 
+from pos.domain.consent import decode_signature
 from pos.domain.errors import NotFound, PosError
 from pos.domain.limits import MAX_ID
 from pos.domain.screening import BOOLEAN, Questionnaire, Severity
 from pos.extensions import db
 from pos.models import Client, Item, Package, Treatment
-from pos.services import catalog, need_to_know, questionnaire, treatments
+from pos.services import catalog, consent, need_to_know, questionnaire, treatments
 from pos.services.transaction import write_transaction
 from pos.web import current_settings
 from pos.web.access import role_required
 from pos.web.clinical.forms import (
     FIELD_PREFIX,
+    ConsentFormForm,
+    ConsentSignForm,
     QuestionnaireForm,
     RecallForm,
     VoidForm,
@@ -124,6 +128,8 @@ def client_treatments(client_id: int):  # type: ignore[no-untyped-def]
     return render_template(
         "clinical/client_treatments.html", client=client, progress=progress, form=form,
         groups=question_groups(in_force.questionnaire), in_force=in_force,
+        form_in_force=consent.form_in_force(db.session),
+        consent_current=consent.has_current_consent(db.session, client.id),
         last_answers=_last_answers(client.id, in_force.questionnaire),
         prefix=FIELD_PREFIX, refusal=refusal, void_form=VoidForm(),
         can_void=current_user.has_role("provider"),
@@ -210,6 +216,85 @@ def publish_questionnaire():  # type: ignore[no-untyped-def]
     flash(f"Questionnaire version {published.version} published: treatments recorded from "
           "now on answer it.")
     return redirect(url_for("clinical.questionnaire_page"))
+
+
+# -- consent --------------------------------------------------------------------------------
+
+@clinical_bp.route("/clients/<int:client_id>/consent", methods=["GET", "POST"])
+@role_required("provider")
+def client_consent(client_id: int):  # type: ignore[no-untyped-def]
+    """The consent form in force with a signature pad (touch or mouse), and the client's
+    signed consents (the read is audited)."""
+    client = _client_or_404(client_id)
+    form = ConsentSignForm()
+    in_force = consent.form_in_force(db.session)
+    status = 200
+    problem = None
+    if form.validate_on_submit():
+        try:
+            signed = consent.record_consent(client.id, form.form_version.data,
+                                            decode_signature(form.signature.data),
+                                            current_user.id)
+        except PosError as error:
+            problem, status = error.message, error.status
+        else:
+            flash(f"Consent (form version {signed.form_version}) signed by "
+                  f"{client.full_name}, witnessed by {signed.witness}.")
+            return redirect(url_for("clinical.client_consent", client_id=client.id))
+    elif form.is_submitted():
+        status = 422
+        problem = "; ".join(e for errors in form.errors.values() for e in errors)
+    form.form_version.data = in_force.version
+    signed_list = consent.consents_of(client.id, current_user, current_settings())
+    current = any(c.form_version == in_force.version for c in signed_list)
+    return render_template("clinical/consent.html", client=client, form=form,
+                           in_force=in_force, signed=signed_list, current=current,
+                           problem=problem), status
+
+
+@clinical_bp.get("/clients/<int:client_id>/consents/<int:consent_id>")
+@role_required("provider")
+def signed_consent(client_id: int, consent_id: int):  # type: ignore[no-untyped-def]
+    """One signed consent, printable: the text signed, the signature, when and the witness."""
+    client = _client_or_404(client_id)
+    try:
+        view = consent.view_consent(client.id, consent_id, current_user, current_settings())
+    except PosError:
+        abort(404, "No such consent for this client.")
+    image = base64.b64encode(view.signature_png or b"").decode("ascii")
+    return render_template("clinical/consent_signed.html", client=client, view=view,
+                           image=image)
+
+
+def _consent_form_page(form: ConsentFormForm, status: int = 200):  # type: ignore[no-untyped-def]
+    in_force = consent.form_in_force(db.session)
+    if not form.is_submitted():
+        form.text.data = in_force.text
+    can_publish = current_user.has_role("provider") and current_user.has_role("manager")
+    return render_template("clinical/consent_form.html", in_force=in_force, form=form,
+                           can_publish=can_publish), status
+
+
+@clinical_bp.get("/consent-form")
+@role_required("provider")
+def consent_form_page():  # type: ignore[no-untyped-def]
+    return _consent_form_page(ConsentFormForm())
+
+
+@clinical_bp.post("/consent-form")
+@role_required("provider+manager")
+def publish_consent_form():  # type: ignore[no-untyped-def]
+    form = ConsentFormForm()
+    if not form.validate_on_submit():
+        return _consent_form_page(form, 422)
+    try:
+        published = consent.publish_form(form.text.data, current_user.id)
+    except PosError as error:
+        form.text.errors = [error.message]
+        return _consent_form_page(form, error.status)
+    flash(f"Consent form version {published.version} published: clients sign it again "
+          "before their next treatment.")
+    return redirect(url_for("clinical.consent_form_page"))
 
 
 # -- recall ---------------------------------------------------------------------------------

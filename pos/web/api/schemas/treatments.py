@@ -7,6 +7,7 @@ from annotated_types import Interval, Len
 from pydantic import PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from pos.domain.consent import MAX_FORM_TEXT, MAX_SIGNATURE_BYTES
 from pos.domain.screening import (
     DEFAULT_QUESTIONNAIRE,
     MAX_QUESTIONS,
@@ -91,3 +92,15 @@ class QuestionIn(StrictModel):
 class QuestionnaireIn(StrictModel):
     """A new version of the screening questionnaire: every question, in order."""
     questions: Annotated[list[QuestionIn], Len(min_length=1, max_length=MAX_QUESTIONS)]
+
+
+class ConsentFormIn(StrictModel):
+    """A new version of the consent form's text."""
+    text: Annotated[str, SafeText(MAX_FORM_TEXT, multiline=True)]
+
+
+class ConsentIn(StrictModel):
+    """A client's signature (a PNG, base64; a data: URL prefix is accepted) on a version."""
+    form_version: Id
+    signature_png_base64: Annotated[str, Len(min_length=1,
+                                             max_length=MAX_SIGNATURE_BYTES * 4 // 3 + 64)]
