@@ -1,6 +1,6 @@
 """the clinical record: a void's reason, a treatment's notes and settings, the screening
 questionnaire and the consent form in versions (version 1 of each seeded as an unreviewed
-template), clients' signed consents
+template), clients' signed consents, the aftercare sheet
 
 Written by hand (issue 15). Plain ADD COLUMNs (no table rebuilt).
 
@@ -164,12 +164,23 @@ def upgrade():
                                 name=op.f('fk_client_consents_witness_id_users')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_client_consents')),
     )
+    op.create_table(
+        'aftercare_sheets',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('text', sa.Text(), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('created_by_id', sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(['created_by_id'], ['users.id'],
+                                name=op.f('fk_aftercare_sheets_created_by_id_users')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_aftercare_sheets')),
+    )
     with op.batch_alter_table('client_consents', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_client_consents_client_id'), ['client_id'],
                               unique=False)
 
 
 def downgrade():
+    op.drop_table('aftercare_sheets')
     op.drop_table('client_consents')
     op.drop_table('consent_forms')
     op.drop_table('screening_questionnaires')

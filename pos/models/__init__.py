@@ -3,6 +3,7 @@ from pos.models.carts import DeskCart
 from pos.models.catalog import Item, Package, PackageSupply
 from pos.models.clinic import ClinicSettingsRow
 from pos.models.clinical import (
+    AftercareSheet,
     ClientConsent,
     ConsentForm,
     ScreeningQuestionnaire,
@@ -38,7 +39,8 @@ from pos.models.staff import (
 )
 
 __all__ = [
-    "Alert", "ApiToken", "AuditEntry", "BulkReadBurst", "Client", "ClientRecordRead",
+    "AftercareSheet", "Alert", "ApiToken", "AuditEntry", "BulkReadBurst", "Client",
+    "ClientRecordRead",
     "ClientConsent", "ClinicSettingsRow", "ConsentForm", "DeskCart", "DiscountCode", "Drawer",
     "DrawerEntry", "IdempotencyRecord",
     "Item", "ItemStock", "Location", "Lot", "LotStock", "LoginThrottle", "OutboxMessage",

@@ -115,3 +115,14 @@ class ClientConsent(db.Model):
     witness_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     witness: Mapped[User | None] = relationship()
+
+
+class AftercareSheet(db.Model):
+    """The clinic's aftercare sheet; the latest row is in force (none: the default)."""
+
+    __tablename__ = "aftercare_sheets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

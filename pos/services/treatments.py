@@ -40,7 +40,15 @@ from pos.models import (
     User,
 )
 from pos.models.catalog import AREAS
-from pos.services import audit, clock, consent, ledger, need_to_know, questionnaire
+from pos.services import (
+    aftercare,
+    audit,
+    clock,
+    consent,
+    ledger,
+    need_to_know,
+    questionnaire,
+)
 from pos.services.transaction import write_transaction
 from pos.settings import Settings
 
@@ -75,6 +83,8 @@ class TreatmentResult:
     first_visit_bundle: bool
     off_rhythm: bool
     provider: str | None = None
+    next_eligible_on: date | None = None
+    aftercare_emailed: bool = False
 
 
 _Row = TypeVar("_Row", PackagePurchase, Client)
@@ -226,6 +236,9 @@ def perform_treatment(
             client.first_visit_bundle_at = performed_at
 
         purchase.sessions_used += 1
+        left = sessions_left - 1
+        next_on = performed_on + timedelta(days=package.min_days_between) if left else None
+        aftercare_sent = aftercare.queue_email(session, client, next_on, left)
         session.flush()
         audit.record(session, user_id, "treatment.create", "treatment", treatment.id,
                      client_id=client.id, purchase_id=purchase.id,
@@ -236,6 +249,7 @@ def perform_treatment(
             sessions_left=sessions_left - 1, consumed=tuple(consumed),
             first_visit_bundle=give_bundle, off_rhythm=spacing.off_rhythm,
             provider=provider.name if provider is not None else None,
+            next_eligible_on=next_on, aftercare_emailed=aftercare_sent,
         )
 
 

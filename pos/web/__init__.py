@@ -154,6 +154,7 @@ def register_web(app: Flask) -> None:
     add_nav(app, "Packages", "clinical.packages", "manager")
     add_nav(app, "Screening", "clinical.questionnaire_page", "provider")
     add_nav(app, "Consent form", "clinical.consent_form_page", "provider")
+    add_nav(app, "Aftercare", "clinical.aftercare_page", "provider")
 
     from pos.web.reports.routes import reports_bp
 

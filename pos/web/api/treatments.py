@@ -8,7 +8,7 @@ from flask import jsonify
 from pos.domain.consent import decode_signature
 from pos.domain.treatments import TreatmentSettings
 from pos.extensions import db
-from pos.services import consent, questionnaire, treatments
+from pos.services import aftercare, consent, questionnaire, treatments
 from pos.web import current_settings
 from pos.web.api import api_bp, api_user, idempotent, requires
 from pos.web.api.openapi import (
@@ -26,6 +26,7 @@ from pos.web.api.openapi import (
 )
 from pos.web.api.schemas import validate_body
 from pos.web.api.schemas.treatments import (
+    AftercareSheetIn,
     ConsentFormIn,
     ConsentIn,
     QuestionnaireIn,
@@ -43,6 +44,9 @@ def result_json(result: treatments.TreatmentResult) -> dict[str, Any]:
                      for c in result.consumed],
         "first_visit_bundle": result.first_visit_bundle, "off_rhythm": result.off_rhythm,
         "provider": result.provider,
+        "next_eligible_on": result.next_eligible_on.isoformat() if result.next_eligible_on
+        else None,
+        "aftercare_emailed": result.aftercare_emailed,
     }
 
 
@@ -154,6 +158,25 @@ def client_consents(client_id: int):  # type: ignore[no-untyped-def]
                     consent.consents_of(client_id, api_user(), current_settings())])
 
 
+def sheet_json(sheet: aftercare.Sheet) -> dict[str, Any]:
+    return {"text": sheet.text, "is_default": sheet.is_default,
+            "updated_at": sheet.updated_at.isoformat() if sheet.updated_at else None}
+
+
+@api_bp.get("/v1/aftercare-sheet")
+@requires("provider")
+def get_aftercare_sheet():  # type: ignore[no-untyped-def]
+    """The aftercare sheet emailed to clients after a treatment."""
+    return jsonify(sheet_json(aftercare.sheet_in_force(db.session)))
+
+
+@api_bp.post("/v1/aftercare-sheet")
+@requires("provider+manager")
+@validate_body(AftercareSheetIn)
+def save_aftercare_sheet(body: AftercareSheetIn):  # type: ignore[no-untyped-def]
+    return jsonify(sheet_json(aftercare.save_sheet(body.text, api_user().id))), 201
+
+
 @api_bp.get("/v1/lots/<lot>/treatments")
 @requires("manager")
 def lot_treatments(lot: str):  # type: ignore[no-untyped-def]
@@ -181,7 +204,8 @@ TREATMENT_PATHS: dict[str, dict[str, Any]] = {
                        "first_visit_bundle"],
                       id=INT, purchase_id=INT, session_number=INT, sessions_left=INT,
                       consumed=array(CONSUMED), first_visit_bundle=BOOL, off_rhythm=BOOL,
-                      provider=NULLABLE_STR),
+                      provider=NULLABLE_STR, next_eligible_on=NULLABLE_STR,
+                      aftercare_emailed=BOOL),
                   "201", "Created"),
              **errors(404, 409, 422)},
             body=TreatmentIn, idempotent=True),
@@ -256,5 +280,13 @@ TREATMENT_PATHS["/api/v1/clients/{client_id}/consents"] = {
                body=ConsentIn, params=[path_param("client_id", ID)]),
     "get": op("The client's signed consents, newest first (each read audited)", "provider",
               {**ok(array(SIGNED)), **errors()}, params=[path_param("client_id", ID)]),
+}
+SHEET = obj(["text", "is_default"], text=STR, is_default=BOOL, updated_at=NULLABLE_STR)
+TREATMENT_PATHS["/api/v1/aftercare-sheet"] = {
+    "get": op("The aftercare sheet emailed after a treatment (is_default: the clinic has "
+              "not written its own)", "provider", {**ok(SHEET), **errors()}),
+    "post": op("Save the clinic's aftercare sheet (a provider who is also a manager)",
+               "provider+manager", {**ok(SHEET, "201", "Created"), **errors(422)},
+               body=AftercareSheetIn),
 }
 PATH_GROUPS.append(TREATMENT_PATHS)

@@ -173,6 +173,13 @@ class ConsentFormForm(FlaskForm):
     submit = SubmitField("Publish as the next version")
 
 
+class AftercareSheetForm(FlaskForm):
+    text = TextAreaField("Aftercare sheet", filters=[strip],
+                         validators=[InputRequired(), _NotesText(MAX_FORM_TEXT)],
+                         render_kw={"rows": 20})
+    submit = SubmitField("Save the aftercare sheet")
+
+
 class VoidForm(FlaskForm):
     """Void a treatment: the reason is required; the supplies it used are written off."""
     reason = StringField("Reason for voiding", filters=[strip],

@@ -18,12 +18,13 @@ from pos.domain.limits import MAX_ID
 from pos.domain.screening import BOOLEAN, Questionnaire, Severity
 from pos.extensions import db
 from pos.models import Client, Item, Package, Treatment
-from pos.services import catalog, consent, need_to_know, questionnaire, treatments
+from pos.services import aftercare, catalog, consent, need_to_know, questionnaire, treatments
 from pos.services.transaction import write_transaction
 from pos.web import current_settings
 from pos.web.access import role_required
 from pos.web.clinical.forms import (
     FIELD_PREFIX,
+    AftercareSheetForm,
     ConsentFormForm,
     ConsentSignForm,
     QuestionnaireForm,
@@ -106,6 +107,8 @@ def client_treatments(client_id: int):  # type: ignore[no-untyped-def]
                        f"left. Used: {used}.")
             if result.provider:
                 message += f" Provider: {result.provider}."
+            if result.aftercare_emailed:
+                message += " Aftercare emailed to the client."
             if result.first_visit_bundle:
                 message += " Hand the client their first-visit bundle."
             if result.off_rhythm:
@@ -295,6 +298,38 @@ def publish_consent_form():  # type: ignore[no-untyped-def]
     flash(f"Consent form version {published.version} published: clients sign it again "
           "before their next treatment.")
     return redirect(url_for("clinical.consent_form_page"))
+
+
+# -- aftercare ------------------------------------------------------------------------------
+
+def _aftercare_page(form: AftercareSheetForm, status: int = 200):  # type: ignore[no-untyped-def]
+    sheet = aftercare.sheet_in_force(db.session)
+    if not form.is_submitted():
+        form.text.data = sheet.text
+    can_edit = current_user.has_role("provider") and current_user.has_role("manager")
+    return render_template("clinical/aftercare.html", sheet=sheet, form=form,
+                           can_edit=can_edit), status
+
+
+@clinical_bp.get("/aftercare-sheet")
+@role_required("provider")
+def aftercare_page():  # type: ignore[no-untyped-def]
+    return _aftercare_page(AftercareSheetForm())
+
+
+@clinical_bp.post("/aftercare-sheet")
+@role_required("provider+manager")
+def save_aftercare_sheet():  # type: ignore[no-untyped-def]
+    form = AftercareSheetForm()
+    if not form.validate_on_submit():
+        return _aftercare_page(form, 422)
+    try:
+        aftercare.save_sheet(form.text.data, current_user.id)
+    except PosError as error:
+        form.text.errors = [error.message]
+        return _aftercare_page(form, error.status)
+    flash("Aftercare sheet saved: it goes to clients after their next treatments.")
+    return redirect(url_for("clinical.aftercare_page"))
 
 
 # -- recall ---------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from annotated_types import Interval, Len
 from pydantic import PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from pos.domain.aftercare import MAX_SHEET_TEXT
 from pos.domain.consent import MAX_FORM_TEXT, MAX_SIGNATURE_BYTES
 from pos.domain.screening import (
     DEFAULT_QUESTIONNAIRE,
@@ -104,3 +105,8 @@ class ConsentIn(StrictModel):
     form_version: Id
     signature_png_base64: Annotated[str, Len(min_length=1,
                                              max_length=MAX_SIGNATURE_BYTES * 4 // 3 + 64)]
+
+
+class AftercareSheetIn(StrictModel):
+    """The clinic's aftercare sheet."""
+    text: Annotated[str, SafeText(MAX_SHEET_TEXT, multiline=True)]
