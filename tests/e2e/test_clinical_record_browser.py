@@ -61,7 +61,8 @@ def test_a_provider_has_the_consent_signed_reconfirms_and_records_a_depth(page, 
     page.mouse.move(box["x"] + 30, box["y"] + box["height"] * 0.6)
     page.mouse.down()
     for step in range(1, 12):
-        page.mouse.move(box["x"] + 30 + step * 25, box["y"] + box["height"] * (0.3 + (step % 3) * 0.15))
+        page.mouse.move(box["x"] + 30 + step * 25,
+                        box["y"] + box["height"] * (0.3 + (step % 3) * 0.15))
     page.mouse.up()
     page.get_by_role("button", name="Save the signed consent").click()
     expect(page.get_by_role("status")).to_contain_text("witnessed by provider")
@@ -92,3 +93,26 @@ def test_a_provider_has_the_consent_signed_reconfirms_and_records_a_depth(page, 
         latest = db.session.query(Treatment).order_by(Treatment.id.desc()).first()
         assert latest.settings["needle_depth_mm"] == 1.5
         assert latest.screening["eczema"] is True
+
+
+def test_the_signature_pad_fits_a_portrait_tablet(browser, returning):
+    context = browser.new_context(viewport={"width": 768, "height": 1024})
+    page = context.new_page()
+    try:
+        browser_login(page, returning, "provider")
+        page.goto(f"{returning.url}/clients/{returning.client_id}/consent")
+        pad = page.locator("#signature-pad")
+        pad.scroll_into_view_if_needed()
+        box = pad.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 768
+        # Saving without a signature is stopped in the page, with a message.
+        page.get_by_role("button", name="Save the signed consent").click()
+        expect(page.locator("#signature-hint")).to_contain_text("has not signed yet")
+        page.mouse.move(box["x"] + 20, box["y"] + 20)
+        page.mouse.down()
+        page.mouse.move(box["x"] + 200, box["y"] + 60)
+        page.mouse.up()
+        page.get_by_role("button", name="Save the signed consent").click()
+        expect(page.locator("#consent-current")).to_be_visible()
+    finally:
+        context.close()

@@ -184,7 +184,8 @@ def void(client_id: int, treatment_id: int):  # type: ignore[no-untyped-def]
 
 # -- the questionnaire ----------------------------------------------------------------------
 
-def _questionnaire_page(form: QuestionnaireForm, status: int = 200, problems: dict | None = None):  # type: ignore[no-untyped-def]
+def _questionnaire_page(form: QuestionnaireForm, status: int = 200,  # type: ignore[no-untyped-def]
+                        problems: dict | None = None):
     in_force = questionnaire.in_force(db.session)
     if not form.is_submitted():
         form.questions.data = json.dumps(in_force.questionnaire.to_json(), indent=2)
