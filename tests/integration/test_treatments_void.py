@@ -202,3 +202,20 @@ def test_a_void_of_an_impossible_id_is_404_not_a_server_error(app, api, clinic_s
         response = provider.post(f"/api/v1/treatments/{treatment_id}/void", json=REASON)
         assert response.status_code == 404
         assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_the_monthly_report_counts_a_voided_treatments_supplies_as_waste(
+        app, api, clinic_stock):
+    client = make_client()
+    purchase = make_series_purchase(client, "FACE-3")
+    treatment_id = api("provider").post(
+        TREATMENTS, json=treatment_body(client.id, purchase.id)).get_json()["id"]
+    assert api("provider").post(void_url(treatment_id), json=REASON).status_code == 200
+    month = clock.today().strftime("%Y-%m")
+    report = api("manager").get(f"/api/v1/reports/monthly?month={month}").get_json()
+    waste = report["write_offs_by_reason"]["waste"]
+    assert waste["quantity"] == 1 + 5 + 3 + 1 + 5
+    assert waste["cost_cents"] == (1 + 5 + 3 + 1 + 5) * 100
+    # Not consumed by a treatment any more: the voided one is out of the supplies used.
+    assert report["supplies_consumed"] == [] or all(
+        row["quantity"] == 0 for row in report["supplies_consumed"])
