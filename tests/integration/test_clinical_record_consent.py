@@ -168,3 +168,15 @@ def test_a_director_publishes_the_consent_form_from_the_page(app, client, login_
     text = done.get_data(as_text=True)
     assert "Consent form version 2 published" in text
     assert 'aria-label="Unreviewed consent form"' not in text
+
+
+def test_a_signature_retried_with_its_idempotency_key_is_stored_once(app, api):
+    ada = make_client(consent_signed=False)
+    provider = api("provider")
+    body = {"form_version": 1, "signature_png_base64": PNG_B64}
+    headers = {"Idempotency-Key": "sign-ada-1"}
+    first = provider.post(consents_url(ada.id), json=body, headers=headers)
+    again = provider.post(consents_url(ada.id), json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.get_json() == again.get_json()
+    assert len(db.session.scalars(select(ClientConsent)).all()) == 1

@@ -109,6 +109,7 @@ def get_questionnaire():  # type: ignore[no-untyped-def]
 
 @api_bp.post("/v1/screening/questionnaire")
 @requires("provider+manager")
+@idempotent
 @validate_body(QuestionnaireIn)
 def publish_questionnaire(body: QuestionnaireIn):  # type: ignore[no-untyped-def]
     published = questionnaire.publish([q.model_dump(exclude_none=True) for q in body.questions],
@@ -135,6 +136,7 @@ def get_consent_form():  # type: ignore[no-untyped-def]
 
 @api_bp.post("/v1/consent-form")
 @requires("provider+manager")
+@idempotent
 @validate_body(ConsentFormIn)
 def publish_consent_form(body: ConsentFormIn):  # type: ignore[no-untyped-def]
     return jsonify(form_json(consent.publish_form(body.text, api_user().id))), 201
@@ -142,6 +144,7 @@ def publish_consent_form(body: ConsentFormIn):  # type: ignore[no-untyped-def]
 
 @api_bp.post("/v1/clients/<int:client_id>/consents")
 @requires("provider")
+@idempotent
 @validate_body(ConsentIn)
 def sign_consent(client_id: int, body: ConsentIn):  # type: ignore[no-untyped-def]
     """The client signed the form in force (the page's twin: /clients/<id>/consent)."""
@@ -172,6 +175,7 @@ def get_aftercare_sheet():  # type: ignore[no-untyped-def]
 
 @api_bp.post("/v1/aftercare-sheet")
 @requires("provider+manager")
+@idempotent
 @validate_body(AftercareSheetIn)
 def save_aftercare_sheet(body: AftercareSheetIn):  # type: ignore[no-untyped-def]
     return jsonify(sheet_json(aftercare.save_sheet(body.text, api_user().id))), 201
@@ -259,7 +263,7 @@ TREATMENT_PATHS["/api/v1/screening/questionnaire"] = {
     "post": op("Publish a new version of the questionnaire (a provider who is also a "
                "manager)", "provider+manager",
                {**ok(QUESTIONNAIRE, "201", "Created"), **errors(409, 422)},
-               body=QuestionnaireIn),
+               body=QuestionnaireIn, idempotent=True),
 }
 CONSENT_FORM = obj(["version", "text", "reviewed"], version=INT, text=STR, reviewed=BOOL,
                    published_at=NULLABLE_STR)
@@ -272,12 +276,12 @@ TREATMENT_PATHS["/api/v1/consent-form"] = {
     "post": op("Publish a new version of the consent form (a provider who is also a "
                "manager); every client signs it again before a treatment",
                "provider+manager", {**ok(CONSENT_FORM, "201", "Created"), **errors(409, 422)},
-               body=ConsentFormIn),
+               body=ConsentFormIn, idempotent=True),
 }
 TREATMENT_PATHS["/api/v1/clients/{client_id}/consents"] = {
     "post": op("The client signs the consent form in force (signature as a base64 PNG)",
                "provider", {**ok(SIGNED, "201", "Created"), **errors(404, 422)},
-               body=ConsentIn, params=[path_param("client_id", ID)]),
+               body=ConsentIn, params=[path_param("client_id", ID)], idempotent=True),
     "get": op("The client's signed consents, newest first (each read audited)", "provider",
               {**ok(array(SIGNED)), **errors()}, params=[path_param("client_id", ID)]),
 }
@@ -287,6 +291,6 @@ TREATMENT_PATHS["/api/v1/aftercare-sheet"] = {
               "not written its own)", "provider", {**ok(SHEET), **errors()}),
     "post": op("Save the clinic's aftercare sheet (a provider who is also a manager)",
                "provider+manager", {**ok(SHEET, "201", "Created"), **errors(422)},
-               body=AftercareSheetIn),
+               body=AftercareSheetIn, idempotent=True),
 }
 PATH_GROUPS.append(TREATMENT_PATHS)
