@@ -78,7 +78,16 @@ def test_a_provider_has_the_consent_signed_reconfirms_and_records_a_depth(page, 
         buttons.nth(i).click()
     expect(page.locator("input[name=q_eczema][value=yes]")).to_be_checked()
     expect(page.locator("input[name=q_diabetes][value=no]")).to_be_checked()
+    # The outcome follows the answers: eczema is a caution to acknowledge...
+    outcome = page.locator("#screening-outcome")
+    expect(outcome).to_have_attribute("data-outcome", "acknowledge")
+    expect(outcome).to_contain_text("Eczema")
+    # ...a sunburn blocks the procedure, and answering no clears it again.
+    page.locator("input[name=q_sunburn_in_area][value=yes]").check()
+    expect(outcome).to_have_attribute("data-outcome", "blocked")
+    page.locator("input[name=q_sunburn_in_area][value=no]").check()
     page.get_by_label("Caution: Eczema").check()
+    expect(outcome).to_have_attribute("data-outcome", "clear")
     page.get_by_label("Needle depth, mm (0.25-2.5)").fill("1.5")
     page.get_by_role("button", name="Record treatment").click()
 

@@ -18,7 +18,7 @@ from pos.domain.limits import MAX_ID
 from pos.domain.screening import BOOLEAN, Questionnaire, Severity
 from pos.extensions import db
 from pos.models import Client, Item, Package, Treatment
-from pos.services import aftercare, catalog, consent, need_to_know, questionnaire, treatments
+from pos.services import aftercare, catalog, clock, consent, need_to_know, questionnaire, treatments
 from pos.services.transaction import write_transaction
 from pos.web import current_settings
 from pos.web.access import role_required
@@ -135,6 +135,7 @@ def client_treatments(client_id: int):  # type: ignore[no-untyped-def]
         consent_current=consent.has_current_consent(db.session, client.id),
         last_answers=_last_answers(client.id, in_force.questionnaire),
         prefix=FIELD_PREFIX, refusal=refusal, void_form=VoidForm(),
+        today=clock.today().isoformat(),
         can_void=current_user.has_role("provider"),
         can_void_later=current_user.has_role("provider") and current_user.has_role("manager"),
     ), status
