@@ -83,3 +83,10 @@
   form.addEventListener("input", evaluate);
   evaluate();
 })();
+
+// A refused form: the summary of what to fix takes the focus.
+(function () {
+  "use strict";
+  var summary = document.getElementById("form-errors");
+  if (summary) { summary.focus(); }
+})();

@@ -120,3 +120,18 @@ def test_passes_without_a_depth_are_refused_on_the_page(app, client, login_as, c
                                                   "passes": "2", "csrf_token": csrf_of(html)})
     assert refused.status_code == 422
     assert "Give the needle depth" in refused.get_data(as_text=True)
+
+
+def test_an_unanswered_screening_is_summarised_at_the_top_of_the_form(app, client, login_as,
+                                                                      clinic_stock):
+    ada = make_client()
+    purchase = make_series_purchase(ada, "FACE-3")
+    login_as("provider")
+    html = client.get(page_url(ada.id)).get_data(as_text=True)
+    refused = client.post(page_url(ada.id), data=form_data(html, purchase.id,
+                                                            skip=("eczema", "warts")))
+    assert refused.status_code == 422
+    text = refused.get_data(as_text=True)
+    assert 'id="form-errors" class="error-summary" role="alert"' in text
+    assert '<a href="#q_eczema-0">Eczema: Answer yes or no.</a>' in text
+    assert 'aria-invalid="true" aria-describedby="q_warts-error"' in text
