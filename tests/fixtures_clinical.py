@@ -6,6 +6,7 @@ PackagePurchase), so the treatment tests do not depend on the sales service.
 """
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -13,10 +14,20 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from pos.domain.screening import BOOLEAN_KEYS
+from pos.domain.screening import DEFAULT_QUESTIONNAIRE
 from pos.extensions import db
-from pos.models import Client, Item, Lot, LotStock, Package, PackagePurchase, Sale, SaleLine
-from pos.services import catalog, clock, ledger
+from pos.models import (
+    Client,
+    ClientConsent,
+    Item,
+    Lot,
+    LotStock,
+    Package,
+    PackagePurchase,
+    Sale,
+    SaleLine,
+)
+from pos.services import catalog, clock, consent, ledger
 from pos.services.transaction import write_transaction
 from tests.factories import make_item
 
@@ -70,8 +81,24 @@ def make_clinic_stock(*, supplies: Any = CLINIC_SUPPLIES,
 _client_counter = iter(range(1, 1_000_000))
 
 
+# A tiny valid PNG (1x1, transparent): a signature as far as the server can tell.
+SIGNATURE_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
+
+
+def sign_consent(client: Client | int, form_version: int | None = None) -> None:
+    """The client signed the consent form in force (or `form_version`), written directly."""
+    client_id = client if isinstance(client, int) else client.id
+    with write_transaction() as session:
+        version = form_version or consent.form_in_force(session).version
+        session.add(ClientConsent(client_id=client_id, form_version=version,
+                                  signature_png=SIGNATURE_PNG, signed_at=clock.now()))
+
+
 def make_client(first_name: str = "Ada", last_name: str = "Lovelace",
-                email: str | None = None, phone: str | None = "555-0100") -> Client:
+                email: str | None = None, phone: str | None = "555-0100", *,
+                consent_signed: bool = True) -> Client:
+    """A client; by default one who signed the consent form in force (treatments need it)."""
     n = next(_client_counter)
     with write_transaction() as session:
         client = Client(first_name=first_name, last_name=last_name,
@@ -79,7 +106,9 @@ def make_client(first_name: str = "Ada", last_name: str = "Lovelace",
                         phone_digits="".join(c for c in phone or "" if c.isdigit()) or None)
         session.add(client)
         session.flush()
-        return client
+    if consent_signed:
+        sign_consent(client.id)
+    return client
 
 
 def make_series_purchase(client: Client | int, package_code: str) -> PackagePurchase:
@@ -107,9 +136,10 @@ def make_series_purchase(client: Client | int, package_code: str) -> PackagePurc
 
 
 def all_clear(**yes: Any) -> dict[str, Any]:
-    """A complete screening with every answer "no" except those given."""
-    raw: dict[str, Any] = {key: False for key in BOOLEAN_KEYS}
-    raw["last_botox_on"] = None
+    """A complete screening of the default questionnaire (the version in force unless a
+    test publishes another) with every answer "no" (dates: none) except those given."""
+    raw: dict[str, Any] = {q.key: (False if q.type == "boolean" else None)
+                           for q in DEFAULT_QUESTIONNAIRE.questions}
     raw.update(yes)
     return raw
 

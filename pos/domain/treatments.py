@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from pos.domain.errors import PosError
+from pos.domain.errors import PosError, ValidationFailed
 from pos.domain.series import next_eligible_on
 
 
@@ -86,12 +86,49 @@ def series_progress(
     )
 
 
-def check_void_window(recorded_on: date, today: date) -> None:
-    """A treatment recorded by mistake may be voided on the clinic day it was recorded only;
-    after that the day's stock counts and reports stand, and a correction is an adjustment."""
-    if recorded_on != today:
+def check_void_window(recorded_on: date, today: date, *, provider_manager: bool) -> None:
+    """A treatment recorded by mistake may be voided by a provider on the clinic day it was
+    recorded; later, only by a provider who is also a manager (the medical director), since
+    the day's counts and reports have been read by then."""
+    if recorded_on != today and not provider_manager:
         raise VoidWindowPassed(
-            f"A treatment can only be voided on the day it was recorded "
-            f"({recorded_on.isoformat()}).",
+            f"A treatment recorded on an earlier day ({recorded_on.isoformat()}) can only "
+            "be voided by a provider who is also a manager.",
             {"recorded_on": recorded_on.isoformat()},
         )
+
+
+# The MDPen's needle depth range, in mm.
+NEEDLE_DEPTH_MIN_MM = 0.25
+NEEDLE_DEPTH_MAX_MM = 2.5
+MAX_PASSES = 20
+NOTES_MAX = 2000
+DEVICE_MAX = 60
+
+
+@dataclass(frozen=True)
+class TreatmentSettings:
+    """What the provider set the pen to: one needle depth per treatment (on its area)."""
+
+    needle_depth_mm: float
+    passes: int | None = None
+    device: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {"needle_depth_mm": self.needle_depth_mm, "passes": self.passes,
+                "device": self.device}
+
+
+def check_settings(settings: TreatmentSettings) -> TreatmentSettings:
+    """The settings as stored (depth to 0.01 mm), or ValidationFailed naming the field."""
+    depth = settings.needle_depth_mm
+    if isinstance(depth, bool) or not isinstance(depth, int | float) \
+            or not NEEDLE_DEPTH_MIN_MM <= depth <= NEEDLE_DEPTH_MAX_MM:
+        raise ValidationFailed(
+            f"The needle depth must be {NEEDLE_DEPTH_MIN_MM}-{NEEDLE_DEPTH_MAX_MM} mm.",
+            {"fields": {"settings.needle_depth_mm":
+                        f"must be {NEEDLE_DEPTH_MIN_MM} to {NEEDLE_DEPTH_MAX_MM}"}})
+    if settings.passes is not None and not 1 <= settings.passes <= MAX_PASSES:
+        raise ValidationFailed(f"Passes must be 1-{MAX_PASSES}.",
+                               {"fields": {"settings.passes": f"must be 1 to {MAX_PASSES}"}})
+    return TreatmentSettings(round(float(depth), 2), settings.passes, settings.device)

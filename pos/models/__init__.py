@@ -2,7 +2,14 @@
 from pos.models.carts import DeskCart
 from pos.models.catalog import BundleContent, Item, ItemPriceChange, Package, PackageSupply
 from pos.models.clinic import ClinicSettingsRow
-from pos.models.clinical import Treatment, TreatmentSupply
+from pos.models.clinical import (
+    AftercareSheet,
+    ClientConsent,
+    ConsentForm,
+    ScreeningQuestionnaire,
+    Treatment,
+    TreatmentSupply,
+)
 from pos.models.drawers import Drawer, DrawerEntry
 from pos.models.inventory import ItemStock, Location, Lot, LotStock, StockMovement
 from pos.models.notify import Alert, OutboxMessage
@@ -32,12 +39,15 @@ from pos.models.staff import (
 )
 
 __all__ = [
-    "Alert", "ApiToken", "AuditEntry", "BulkReadBurst", "Client", "ClientRecordRead",
-    "ClinicSettingsRow", "DeskCart", "DiscountCode", "Drawer", "DrawerEntry", "IdempotencyRecord",
+    "AftercareSheet", "Alert", "ApiToken", "AuditEntry", "BulkReadBurst", "Client",
+    "ClientRecordRead",
+    "ClientConsent", "ClinicSettingsRow", "ConsentForm", "DeskCart", "DiscountCode", "Drawer",
+    "DrawerEntry", "IdempotencyRecord",
     "Item", "ItemStock", "Location", "Lot", "LotStock", "LoginThrottle", "OutboxMessage",
     "Package", "PackageLiabilitySnapshot", "PackagePurchase", "PackageSupply", "PasswordLink",
     "Payment", "ProcessedEvent", "ReceiptCounter", "StaffPin", "StaffSession",
-    "Refund", "RefundLine", "Sale", "SaleLine", "Setting", "StockMovement", "Treatment",
+    "Refund", "RefundLine", "Sale", "SaleLine", "ScreeningQuestionnaire", "Setting",
+    "StockMovement", "Treatment",
     "TreatmentSupply", "User",
     "BundleContent", "ItemPriceChange",
 ]

@@ -7,6 +7,7 @@ the demo gateway's payment page pays them (the same event, the same fulfilment c
 """
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from pos.domain.drawers import NoOpenDrawer
-from pos.domain.screening import ALL_KEYS, BOOLEAN_KEYS
+from pos.domain.screening import BOOLEAN, DEFAULT_QUESTIONNAIRE
 from pos.domain.statuses import PaymentMethod
 from pos.extensions import db
 from pos.models import Item, Package, PackagePurchase, SaleLine
@@ -34,12 +35,26 @@ from pos.seed.events import (
     Treat,
     WriteOff,
 )
-from pos.services import alerts, clients, clock, drawers, refunds, sales, stock, treatments
+from pos.services import (
+    alerts,
+    clients,
+    clock,
+    consent,
+    drawers,
+    refunds,
+    sales,
+    stock,
+    treatments,
+)
 from pos.settings import Settings
 
-# Nothing to report: every condition answered "no", no Botox.
-CLEAN_SCREENING: dict[str, Any] = {key: (False if key in BOOLEAN_KEYS else None)
-                                   for key in ALL_KEYS}
+# A 1x1 PNG standing in for a signature drawn on the tablet (demo data only).
+DEMO_SIGNATURE_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
+
+# Nothing to report: every question of the seeded questionnaire answered "no" or "none".
+CLEAN_SCREENING: dict[str, Any] = {q.key: (False if q.type == BOOLEAN else None)
+                                   for q in DEFAULT_QUESTIONNAIRE.questions}
 
 
 DRAWER_COUNTED_AFTER = timedelta(minutes=20)
@@ -120,6 +135,9 @@ class _Player:
                                        email=event.email, phone=event.phone,
                                        user_id=self.staff.front_desk)
         self.clients[event.client] = client.id
+        # The demo's clients signed the consent form in force at their first visit.
+        version = consent.form_in_force(db.session).version
+        consent.record_consent(client.id, version, DEMO_SIGNATURE_PNG, self.staff.provider)
 
     def sell(self, event: Sell) -> None:
         payment = self.card if event.payment == "card" else PaymentMethod.CASH

@@ -23,7 +23,9 @@ from pos.domain.treatments import (
     AlreadyVoided,
     Progress,
     PurchaseMismatch,
+    TreatmentSettings,
     WrongArea,
+    check_settings,
     check_void_window,
 )
 from pos.domain.treatments import series_progress as progress_of
@@ -38,7 +40,15 @@ from pos.models import (
     User,
 )
 from pos.models.catalog import AREAS
-from pos.services import audit, clock, ledger, need_to_know
+from pos.services import (
+    aftercare,
+    audit,
+    clock,
+    consent,
+    ledger,
+    need_to_know,
+    questionnaire,
+)
 from pos.services.transaction import write_transaction
 from pos.settings import Settings
 
@@ -72,6 +82,9 @@ class TreatmentResult:
     consumed: tuple[Consumed, ...]
     first_visit_bundle: bool
     off_rhythm: bool
+    provider: str | None = None
+    next_eligible_on: date | None = None
+    aftercare_emailed: bool = False
 
 
 _Row = TypeVar("_Row", PackagePurchase, Client)
@@ -129,11 +142,16 @@ def perform_treatment(
     performed_at: datetime | None,
     user_id: int | None,
     bundle_sku: str,
+    notes: str | None = None,
+    settings: TreatmentSettings | None = None,
 ) -> TreatmentResult:
     """Record one session of a purchased package, in one transaction, or change nothing.
 
-    `bundle_sku`: FIRST_VISIT_BUNDLE_SKU, from the caller's settings.
+    `bundle_sku`: FIRST_VISIT_BUNDLE_SKU, from the caller's settings. `notes` and
+    `settings` (the pen's needle depth, passes, device) are clinical: stored on the
+    treatment, never logged or audited.
     """
+    checked_settings = check_settings(settings) if settings is not None else None
     if area not in AREAS:
         raise ValidationFailed("Area must be face or scalp.", {"fields": {"area": "unknown"}})
     now = clock.now()
@@ -142,13 +160,20 @@ def perform_treatment(
     # Supplies leave the shelf now: a lot must be usable both today and on the day recorded.
     stock_day = max(clock.today(), performed_on)
 
-    answers = parse_answers(screening_raw)
-    verdict = screen(answers, acknowledged_cautions, performed_on)
-
     with write_transaction() as session:
         # Lock order everywhere in this module: purchase, client, then item stock by item id.
         purchase = _lock_purchase(session, purchase_id)
         client = _lock_client(session, client_id)
+        # A signed consent to the form in force, whatever the treatment's performed_at.
+        consent.check_consent(session, client.id)
+        # The questionnaire in force answers every question; earlier visits' dates count.
+        questions = questionnaire.in_force(session).questionnaire
+        answers = parse_answers(screening_raw, questions)
+        history = session.scalars(
+            select(Treatment.screening).where(
+                Treatment.client_id == client.id, Treatment.voided_at.is_(None),
+                Treatment.performed_at <= performed_at)).all()
+        verdict = screen(answers, acknowledged_cautions, performed_on, questions, history)
         if purchase.client_id != client.id:
             raise PurchaseMismatch("This package purchase belongs to another client.",
                                    {"purchase_id": purchase.id, "client_id": client.id})
@@ -182,9 +207,12 @@ def perform_treatment(
         treatment = Treatment(
             client_id=client.id, purchase_id=purchase.id,
             session_number=purchase.sessions_used + 1, area=area, performed_at=performed_at,
-            recorded_at=now, performed_by_id=user_id, screening=answers.to_json(),
+            recorded_at=now, performed_by_id=user_id, screening=answers.to_json(questions),
+            questionnaire_version=questions.version,
             acknowledged_cautions=sorted(set(verdict.cautions + verdict.avoided_areas)),
             first_visit_bundle=give_bundle, off_rhythm=spacing.off_rhythm,
+            notes=notes or None,
+            settings=checked_settings.to_json() if checked_settings is not None else None,
         )
         session.add(treatment)
         session.flush()
@@ -208,14 +236,20 @@ def perform_treatment(
             client.first_visit_bundle_at = performed_at
 
         purchase.sessions_used += 1
+        left = sessions_left - 1
+        next_on = performed_on + timedelta(days=package.min_days_between) if left else None
+        aftercare_sent = aftercare.queue_email(session, client, next_on, left)
         session.flush()
         audit.record(session, user_id, "treatment.create", "treatment", treatment.id,
                      client_id=client.id, purchase_id=purchase.id,
                      session_number=treatment.session_number)
+        provider = session.get(User, user_id) if user_id is not None else None
         return TreatmentResult(
             id=treatment.id, purchase_id=purchase.id, session_number=treatment.session_number,
             sessions_left=sessions_left - 1, consumed=tuple(consumed),
             first_visit_bundle=give_bundle, off_rhythm=spacing.off_rhythm,
+            provider=provider.name if provider is not None else None,
+            next_eligible_on=next_on, aftercare_emailed=aftercare_sent,
         )
 
 
@@ -231,16 +265,30 @@ class VoidResult:
     treatment_id: int
     purchase_id: int
     sessions_left: int
-    returned: tuple[Consumed, ...]
-    bundle_returned: bool
+    reason: str
+    written_off: tuple[Consumed, ...]
 
 
-def void_treatment(treatment_id: int, user_id: int | None) -> VoidResult:
-    """Undo a treatment recorded by mistake, the same clinic day: the session goes back to
-    the balance and every supply (and the bundle) goes back to its own lot as a new ledger
-    line. Nothing is deleted."""
+WASTE = "waste"
+VOID_REASON_MAX = 500
+
+
+def void_treatment(treatment_id: int, user_id: int | None, reason: str) -> VoidResult:
+    """Void a treatment recorded by mistake, with a reason: the session goes back to the
+    package; every supply it consumed was opened for the client (a single-use cartridge,
+    lidocaine, serum, a mask) and is written off as waste, never put back on the shelf.
+
+    Per lot, the consumption is reversed ("treatment_void") and the same quantity written
+    off ("waste"), both naming the treatment, in the same transaction: on-hand never rises,
+    and the ledger says what became of the units. The first-visit bundle was handed to the
+    client and stays theirs (not restocked, not given twice). Nothing is deleted.
+    Same clinic day by a provider; later only by a provider who is also a manager."""
+    reason = reason.strip()
+    if not reason or len(reason) > VOID_REASON_MAX:
+        raise ValidationFailed("Say why the treatment is voided.",
+                               {"fields": {"reason": "is required (at most 500 characters)"}})
     with write_transaction() as session:
-        _require_role(session, user_id, "provider")
+        user = _require_role(session, user_id, "provider")
         found = session.scalar(select(Treatment).where(Treatment.id == treatment_id)) \
             if 0 < treatment_id <= MAX_ID else None
         if found is None:
@@ -255,37 +303,36 @@ def void_treatment(treatment_id: int, user_id: int | None) -> VoidResult:
         if treatment.voided_at is not None:
             raise AlreadyVoided("This treatment was already voided.",
                                 {"treatment_id": treatment.id})
-        check_void_window(clock.clinic_date(treatment.recorded_at), clock.today())
+        check_void_window(clock.clinic_date(treatment.recorded_at), clock.today(),
+                          provider_manager=user.has_role("manager"))
 
         supplies = list(session.scalars(
             select(TreatmentSupply).where(TreatmentSupply.treatment_id == treatment.id)
             .order_by(TreatmentSupply.id)))
-        bundle_lot = session.get(Lot, treatment.bundle_lot_id) \
-            if treatment.bundle_lot_id is not None else None
-        item_ids = [s.item_id for s in supplies]
-        if bundle_lot is not None:
-            item_ids.append(bundle_lot.item_id)
         location = ledger.default_location(session)
-        stocks = ledger.lock_items(session, item_ids, location.id)
+        stocks = ledger.lock_items(session, [s.item_id for s in supplies], location.id)
         reference = f"treatment:{treatment.id}"
-        returned = []
+        written_off = []
         for supply in supplies:
-            ledger.post_movement(session, stocks[supply.item_id], supply.lot, supply.quantity,
-                                 "treatment_void", reference=reference, user_id=user_id)
-            returned.append(Consumed(supply.lot.item.sku, supply.lot.code, supply.quantity))
-        if bundle_lot is not None:
-            ledger.post_movement(session, stocks[bundle_lot.item_id], bundle_lot, 1,
-                                 "treatment_void", reference=reference, user_id=user_id)
-        if treatment.first_visit_bundle:
-            client.first_visit_bundle_at = None
+            stock = stocks[supply.item_id]
+            ledger.post_movement(session, stock, supply.lot, supply.quantity,
+                                 "treatment_void", reference=reference, user_id=user_id,
+                                 note="opened for the client: written off below")
+            ledger.post_movement(session, stock, supply.lot, -supply.quantity, WASTE,
+                                 reference=reference, user_id=user_id,
+                                 note=f"opened for voided treatment {treatment.id}")
+            written_off.append(Consumed(supply.lot.item.sku, supply.lot.code,
+                                        supply.quantity))
         purchase.sessions_used -= 1
         treatment.voided_at = clock.now()
         treatment.voided_by_id = user_id
+        treatment.void_reason = reason
         session.flush()
+        # The reason may describe the client's care: it stays on the treatment, not here.
         audit.record(session, user_id, "treatment.void", "treatment", treatment.id,
                      client_id=client.id, purchase_id=purchase.id)
-        return VoidResult(treatment.id, purchase.id, purchase.sessions_left, tuple(returned),
-                          bundle_lot is not None)
+        return VoidResult(treatment.id, purchase.id, purchase.sessions_left, reason,
+                          tuple(written_off))
 
 
 @dataclass(frozen=True)
@@ -297,6 +344,12 @@ class SessionRow:
     off_rhythm: bool
     first_visit_bundle: bool
     voided_at: datetime | None
+    void_reason: str | None = None
+    provider: str | None = None
+    notes: str | None = None
+    needle_depth_mm: float | None = None
+    passes: int | None = None
+    device: str | None = None
 
     @property
     def voidable_today(self) -> bool:
@@ -328,6 +381,11 @@ class PurchaseProgress:
         return self.progress.warnings
 
 
+def _settings_of(t: Treatment) -> tuple[float | None, int | None, str | None]:
+    got = t.settings or {}
+    return got.get("needle_depth_mm"), got.get("passes"), got.get("device")
+
+
 def series_progress(session: Session, client_id: int) -> list[PurchaseProgress]:
     """Every package the client bought, oldest first, with where each series stands today."""
     today = clock.today()
@@ -341,7 +399,9 @@ def series_progress(session: Session, client_id: int) -> list[PurchaseProgress]:
     for purchase in purchases:
         rows = tuple(
             SessionRow(t.id, t.session_number, t.performed_at, t.recorded_at, t.off_rhythm,
-                       t.first_visit_bundle, t.voided_at)
+                       t.first_visit_bundle, t.voided_at, t.void_reason,
+                       t.performed_by.name if t.performed_by is not None else None,
+                       t.notes, *_settings_of(t))
             for t in treatments if t.purchase_id == purchase.id)
         package = purchase.package
         progress = progress_of(
@@ -400,6 +460,9 @@ class ScreeningView:
     performed_at: datetime
     answers: dict[str, Any]
     acknowledged_cautions: tuple[str, ...]
+    provider: str | None = None
+    notes: str | None = None
+    settings: dict[str, Any] | None = None
 
 
 def view_screening(treatment_id: int, user: User, settings: Settings) -> ScreeningView:
@@ -415,4 +478,7 @@ def view_screening(treatment_id: int, user: User, settings: Settings) -> Screeni
                                       settings=settings, clinical="screening",
                                       record_id=treatment.id)
         return ScreeningView(treatment.id, treatment.client_id, treatment.performed_at,
-                             dict(treatment.screening), tuple(treatment.acknowledged_cautions))
+                             dict(treatment.screening), tuple(treatment.acknowledged_cautions),
+                             treatment.performed_by.name if treatment.performed_by else None,
+                             treatment.notes,
+                             dict(treatment.settings) if treatment.settings else None)

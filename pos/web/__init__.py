@@ -157,6 +157,9 @@ def register_web(app: Flask) -> None:
 
     app.register_blueprint(clinical_bp)
     add_nav(app, "Recall", "clinical.recall", "manager")
+    add_nav(app, "Screening", "clinical.questionnaire_page", "provider")
+    add_nav(app, "Consent form", "clinical.consent_form_page", "provider")
+    add_nav(app, "Aftercare", "clinical.aftercare_page", "provider")
 
     from pos.web.reports.routes import reports_bp
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from pos.domain.screening import BOOLEAN_KEYS, CONDITIONS_BY_KEY
+from pos.domain.screening import DEFAULT_QUESTIONNAIRE
 from pos.services import clock
 from tests.e2e.conftest import browser_login
 from tests.fixtures_clinical import make_client, make_clinic_stock, make_series_purchase
@@ -27,8 +27,11 @@ def room(live_app):  # type: ignore[no-untyped-def]
 
 
 def answer(page, key: str, choice: str) -> None:  # type: ignore[no-untyped-def]
-    question = page.locator(".question", has_text=CONDITIONS_BY_KEY[key].label)
+    question = page.locator(".question", has_text=DEFAULT_QUESTIONNAIRE.text_of(key))
     question.get_by_label(choice, exact=True).check()
+
+
+BOOLEAN_KEYS = DEFAULT_QUESTIONNAIRE.boolean_keys
 
 
 def test_a_provider_screens_and_records_then_a_second_session_is_refused(page, room):

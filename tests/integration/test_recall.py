@@ -52,7 +52,8 @@ def test_a_bundle_lot_recall_finds_the_first_visit_clients(app, api, clinic_stoc
 def test_a_voided_treatment_is_not_on_the_recall_list(app, api, clinic_stock):
     ada = make_client()
     done = treat(api, ada)
-    assert api("provider").post(f"/api/v1/treatments/{done['id']}/void").status_code == 200
+    assert api("provider").post(f"/api/v1/treatments/{done['id']}/void",
+                                json={"reason": "Wrong client"}).status_code == 200
     assert api("manager").get("/api/v1/lots/C-SOON/treatments").get_json() == []
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from pos.domain.screening import BOOLEAN_KEYS, CONDITIONS_BY_KEY
+from pos.domain.screening import BOOLEAN_KEYS, CONDITIONS_BY_KEY, DEFAULT_QUESTIONNAIRE
 from pos.extensions import db
 from pos.models import AuditEntry, Package, PackagePurchase, Treatment
 from tests.fixtures_clinical import (
@@ -31,9 +31,9 @@ def form_data(page: str, purchase_id: int, *, yes: tuple[str, ...] = (),
               acknowledged: tuple[str, ...] = (), botox: str = "",
               skip: tuple[str, ...] = (), area: str = "face") -> dict[str, Any]:
     data: dict[str, Any] = {"csrf_token": csrf_of(page), "purchase_id": str(purchase_id),
-                            "area": area, "last_botox_on": botox,
+                            "area": area, "q_last_botox_on": botox,
                             "acknowledged": list(acknowledged)}
-    for key in BOOLEAN_KEYS:
+    for key in DEFAULT_QUESTIONNAIRE.boolean_keys:
         if key not in skip:
             data[f"q_{key}"] = "yes" if key in yes else "no"
     return data
@@ -230,16 +230,26 @@ def test_a_provider_voids_a_mistake_from_the_page_the_same_day(app, client, logi
     assert client.get(page_url(ada.id)).status_code == 403
     login_as("provider")
     html = client.get(page_url(ada.id)).get_data(as_text=True)
-    assert "Void (same day)" in html
-    done = client.post(f"/clients/{ada.id}/treatments/{treatment_id}/void",
-                       data={"csrf_token": csrf_of(html)}, follow_redirects=True)
+    assert "Void and write off supplies" in html
+    assert f'id="void-reason-{treatment_id}"' in html
+    url = f"/clients/{ada.id}/treatments/{treatment_id}/void"
+    no_reason = client.post(url, data={"csrf_token": csrf_of(html), "reason": " "},
+                            follow_redirects=True)
+    assert "Not voided: Say why" in no_reason.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(PackagePurchase, purchase.id).sessions_left == 2
+    done = client.post(url, data={"csrf_token": csrf_of(html), "reason": "Wrong client"},
+                       follow_redirects=True)
     assert done.status_code == 200
     text = done.get_data(as_text=True)
     assert "Treatment voided" in text
+    assert "Written off as waste: 1 CART (lot C-SOON)" in text
     assert "VOIDED" in text
+    assert "Voided: Wrong client" in text
     db.session.expire_all()
     assert db.session.get(PackagePurchase, purchase.id).sessions_left == 3
-    assert lots_on_hand("C-SOON", "FV-1") == {"C-SOON": 10, "FV-1": 5}
+    # The cartridge stays used, and the bundle the client took home stays handed out.
+    assert lots_on_hand("C-SOON", "FV-1") == {"C-SOON": 9, "FV-1": 4}
 
 
 def test_a_manager_edits_the_bill_of_materials_for_future_treatments(app, client, login_as,

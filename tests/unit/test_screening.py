@@ -317,12 +317,13 @@ def test_every_problem_is_reported_at_once() -> None:
         "missing": ["eczema"],
         "invalid": ["last_botox_on", "warts"],
         "unknown": ["extra"],
+        "questionnaire_version": 0,
     }
 
 
-def test_answers_cannot_be_built_with_a_misspelt_flag() -> None:
+def test_answers_cannot_be_built_with_a_malformed_key() -> None:
     with pytest.raises(ValueError):
-        ScreeningAnswers(frozenset({"pregnant"}), None)
+        ScreeningAnswers(frozenset({"Pregnant!"}), None)
 
 
 # --- clinic_today -------------------------------------------------------------------------
@@ -418,3 +419,150 @@ def test_acknowledging_everything_leaves_only_contraindications_and_botox_to_ref
         assert botox is None or today >= botox + timedelta(days=BOTOX_WAIT_DAYS)
         assert set(verdict.cautions) == flags & set(CAUTIONS)
         assert set(verdict.avoided_areas) == flags & set(AVOID_AREAS)
+
+
+# --- the questionnaire as versioned data ------------------------------------------------
+
+from pos.domain.errors import ValidationFailed  # noqa: E402
+from pos.domain.screening import (  # noqa: E402
+    DEFAULT_QUESTIONNAIRE,
+    WaitRequired,
+    build_questionnaire,
+)
+
+Q = DEFAULT_QUESTIONNAIRE
+
+
+def default_raw(**overrides: Any) -> dict[str, Any]:
+    """A complete, all-clear answer set to the default questionnaire (version 1)."""
+    raw: dict[str, Any] = {q.key: (False if q.type == "boolean" else None)
+                           for q in Q.questions}
+    raw.update(overrides)
+    return raw
+
+
+def screen_default(history: tuple[dict[str, Any], ...] = (), acknowledged: tuple = (),
+                   **overrides: Any) -> Verdict:
+    return screen(parse_answers(default_raw(**overrides), Q), list(acknowledged), TODAY, Q,
+                  history)
+
+
+def test_the_default_version_holds_the_base_questions_and_the_directors_five() -> None:
+    assert Q.version == 1
+    assert Q.keys[:18] == (*BOOLEAN_KEYS, "last_botox_on")
+    assert {q.key: (q.type, q.rule.value, q.wait_days) for q in Q.questions[18:]} == {
+        "lidocaine_allergy": ("boolean", "contraindicated", None),
+        "isotretinoin_last_taken_on": ("date", "wait_days", 183),
+        "topical_retinoid_last_used_on": ("date", "wait_days", 5),
+        "sunburn_in_area": ("boolean", "contraindicated", None),
+        "peel_or_laser_last_on": ("date", "wait_days", 14),
+    }
+    assert Q.question("last_botox_on").wait_days == 14
+
+
+def test_all_clear_on_the_default_version_is_accepted() -> None:
+    assert screen_default() == Verdict((), ())
+
+
+@pytest.mark.parametrize("key", ["lidocaine_allergy", "sunburn_in_area"])
+def test_a_lidocaine_allergy_or_a_sunburn_is_contraindicated(key: str) -> None:
+    with pytest.raises(Contraindicated) as exc:
+        screen_default(**{key: True})
+    assert exc.value.details == {"contraindications": [key]}
+
+
+@pytest.mark.parametrize(("key", "days"), [
+    ("isotretinoin_last_taken_on", 183), ("topical_retinoid_last_used_on", 5),
+    ("peel_or_laser_last_on", 14)])
+def test_each_wait_refuses_the_day_before_it_ends_and_accepts_the_day_it_ends(
+        key: str, days: int) -> None:
+    with pytest.raises(WaitRequired) as exc:
+        screen_default(**{key: (TODAY - timedelta(days=days - 1)).isoformat()})
+    assert exc.value.code == "wait_required"
+    assert exc.value.status == 422
+    assert exc.value.details == {"key": key, "eligible_on": (TODAY + timedelta(days=1))
+                                 .isoformat()}
+    assert screen_default(**{key: (TODAY - timedelta(days=days)).isoformat()}) == \
+        Verdict((), ())
+
+
+def test_the_isotretinoin_edges_are_day_182_and_183() -> None:
+    with pytest.raises(WaitRequired):
+        screen_default(isotretinoin_last_taken_on=(TODAY - timedelta(days=182)).isoformat())
+    screen_default(isotretinoin_last_taken_on=(TODAY - timedelta(days=183)).isoformat())
+
+
+def test_botox_keeps_its_own_code_on_the_default_version_at_13_and_14_days() -> None:
+    with pytest.raises(BotoxWait) as exc:
+        screen_default(last_botox_on=(TODAY - timedelta(days=13)).isoformat())
+    assert exc.value.details == {"eligible_on": (TODAY + timedelta(days=1)).isoformat()}
+    screen_default(last_botox_on=(TODAY - timedelta(days=14)).isoformat())
+
+
+def test_of_several_waits_the_one_that_ends_last_is_reported() -> None:
+    with pytest.raises(WaitRequired) as exc:
+        screen_default(last_botox_on=TODAY.isoformat(),
+                       isotretinoin_last_taken_on=(TODAY - timedelta(days=100)).isoformat())
+    assert exc.value.details == {"key": "isotretinoin_last_taken_on",
+                                 "eligible_on": (TODAY + timedelta(days=83)).isoformat()}
+
+
+def test_an_earlier_visits_date_still_counts_when_today_says_none() -> None:
+    history = ({"topical_retinoid_last_used_on": (TODAY - timedelta(days=2)).isoformat()},
+               {"topical_retinoid_last_used_on": None}, {})
+    with pytest.raises(WaitRequired) as exc:
+        screen_default(history=history)
+    assert exc.value.details["eligible_on"] == (TODAY + timedelta(days=3)).isoformat()
+    old = ({"topical_retinoid_last_used_on": (TODAY - timedelta(days=30)).isoformat()},)
+    assert screen_default(history=old) == Verdict((), ())
+
+
+def test_a_contraindication_comes_before_a_wait_and_a_wait_before_a_caution() -> None:
+    with pytest.raises(Contraindicated):
+        screen_default(lidocaine_allergy=True, peel_or_laser_last_on=TODAY.isoformat())
+    with pytest.raises(WaitRequired):
+        screen_default(eczema=True, peel_or_laser_last_on=TODAY.isoformat())
+
+
+def test_an_answer_set_of_an_older_version_is_incomplete_against_a_newer_one() -> None:
+    with pytest.raises(ScreeningIncomplete) as exc:
+        parse_answers(raw_answers(), Q)
+    assert exc.value.details["missing"] == sorted(
+        ["lidocaine_allergy", "isotretinoin_last_taken_on", "topical_retinoid_last_used_on",
+         "sunburn_in_area", "peel_or_laser_last_on"])
+    assert exc.value.details["questionnaire_version"] == 1
+
+
+def test_answers_to_the_default_version_round_trip_through_to_json() -> None:
+    raw = default_raw(eczema=True, isotretinoin_last_taken_on="2025-01-02")
+    assert parse_answers(raw, Q).to_json(Q) == raw
+
+
+def test_a_published_questionnaire_may_add_its_own_question() -> None:
+    questions = [*Q.to_json(), {"key": "gold_threads", "text": "Gold threads in the area",
+                                "type": "boolean", "rule": "caution"}]
+    newer = build_questionnaire(2, questions)
+    with pytest.raises(CautionNotAcknowledged):
+        screen(parse_answers(default_raw(gold_threads=True), newer), [], TODAY, newer)
+    assert screen(parse_answers(default_raw(gold_threads=True), newer), ["gold_threads"],
+                  TODAY, newer) == Verdict(("gold_threads",), ())
+
+
+@pytest.mark.parametrize(("questions", "field"), [
+    ([], "questions"),
+    ([{"key": "a b", "text": "x", "type": "boolean", "rule": "caution"}], "questions.0.key"),
+    ([{"key": "ok_key", "text": "x", "type": "date", "rule": "caution"}], "questions.0.rule"),
+    ([{"key": "ok_key", "text": "x", "type": "date", "rule": "wait_days", "wait_days": 0}],
+     "questions.0.wait_days"),
+    ([{"key": "ok_key", "text": "x", "type": "boolean", "rule": "wait_days"}],
+     "questions.0.rule"),
+    ([{"key": "ok_key", "text": "<b>x</b>", "type": "boolean", "rule": "caution"}],
+     "questions.0.text"),
+    ([{"key": "ok_key", "text": "x", "type": "boolean", "rule": "caution"},
+      {"key": "ok_key", "text": "y", "type": "boolean", "rule": "caution"}], "questions.1.key"),
+])
+def test_a_malformed_questionnaire_is_refused_naming_the_field(questions: list,
+                                                                field: str) -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        build_questionnaire(2, questions)
+    assert field in exc.value.details["fields"]

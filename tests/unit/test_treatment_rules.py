@@ -81,13 +81,19 @@ def test_the_next_eligible_day_is_never_before_the_minimum_spacing(
 
 
 def test_a_treatment_may_be_voided_on_the_day_it_was_recorded() -> None:
-    check_void_window(DAY0, DAY0)
+    check_void_window(DAY0, DAY0, provider_manager=False)
+    check_void_window(DAY0, DAY0, provider_manager=True)
+
+
+@pytest.mark.parametrize("today", [day(1), day(30)])
+def test_a_provider_manager_may_void_on_a_later_day(today: date) -> None:
+    check_void_window(DAY0, today, provider_manager=True)
 
 
 @pytest.mark.parametrize("today", [day(1), day(30), day(-1)])
-def test_a_treatment_may_not_be_voided_on_another_day(today: date) -> None:
+def test_a_provider_alone_may_not_void_on_another_day(today: date) -> None:
     with pytest.raises(VoidWindowPassed) as error:
-        check_void_window(DAY0, today)
+        check_void_window(DAY0, today, provider_manager=False)
     assert error.value.code == "void_window_passed"
     assert error.value.status == 422
     assert error.value.details == {"recorded_on": DAY0.isoformat()}

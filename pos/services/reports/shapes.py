@@ -6,7 +6,8 @@ from datetime import date, datetime
 
 from pos.domain.reporting import Month, change_bp, rounded_ratio
 
-WRITE_OFF_REASONS = ("damaged", "expired", "lost")
+# "waste": supplies opened for a treatment that was then voided (pos.services.treatments).
+WRITE_OFF_REASONS = ("damaged", "expired", "lost", "waste")
 CATEGORIES = ("package", "retail", "bundle")
 PAYMENT_METHODS = ("card", "cash")
 

@@ -5,8 +5,10 @@ from typing import Any
 
 from flask import jsonify
 
+from pos.domain.consent import decode_signature
+from pos.domain.treatments import TreatmentSettings
 from pos.extensions import db
-from pos.services import treatments
+from pos.services import aftercare, consent, questionnaire, treatments
 from pos.web import current_settings
 from pos.web.api import api_bp, api_user, idempotent, requires
 from pos.web.api.openapi import (
@@ -23,7 +25,14 @@ from pos.web.api.openapi import (
     path_param,
 )
 from pos.web.api.schemas import validate_body
-from pos.web.api.schemas.treatments import TreatmentIn
+from pos.web.api.schemas.treatments import (
+    AftercareSheetIn,
+    ConsentFormIn,
+    ConsentIn,
+    QuestionnaireIn,
+    TreatmentIn,
+    TreatmentVoidIn,
+)
 from pos.web.api.schemas.types import path_text
 
 
@@ -34,6 +43,10 @@ def result_json(result: treatments.TreatmentResult) -> dict[str, Any]:
         "consumed": [{"sku": c.sku, "lot": c.lot, "quantity": c.quantity}
                      for c in result.consumed],
         "first_visit_bundle": result.first_visit_bundle, "off_rhythm": result.off_rhythm,
+        "provider": result.provider,
+        "next_eligible_on": result.next_eligible_on.isoformat() if result.next_eligible_on
+        else None,
+        "aftercare_emailed": result.aftercare_emailed,
     }
 
 
@@ -47,20 +60,23 @@ def create_treatment(body: TreatmentIn):  # type: ignore[no-untyped-def]
         screening_raw=dict(body.screening),
         acknowledged_cautions=list(body.acknowledged_cautions or []),
         performed_at=body.performed_at, user_id=api_user().id,
-        bundle_sku=current_settings().first_visit_bundle_sku)
+        bundle_sku=current_settings().first_visit_bundle_sku, notes=body.notes,
+        settings=None if body.settings is None else TreatmentSettings(
+            body.settings.needle_depth_mm, body.settings.passes, body.settings.device))
     return jsonify(result_json(result)), 201
 
 
 @api_bp.post("/v1/treatments/<int:treatment_id>/void")
 @requires("provider")
-def void(treatment_id: int):  # type: ignore[no-untyped-def]
-    result = treatments.void_treatment(treatment_id, api_user().id)
+@validate_body(TreatmentVoidIn)
+def void(treatment_id: int, body: TreatmentVoidIn):  # type: ignore[no-untyped-def]
+    """Void with a reason: the session goes back, every supply used is written off."""
+    result = treatments.void_treatment(treatment_id, api_user().id, body.reason)
     return jsonify({
         "id": result.treatment_id, "purchase_id": result.purchase_id,
-        "sessions_left": result.sessions_left,
-        "returned": [{"sku": c.sku, "lot": c.lot, "quantity": c.quantity}
-                     for c in result.returned],
-        "first_visit_bundle_returned": result.bundle_returned,
+        "sessions_left": result.sessions_left, "reason": result.reason,
+        "written_off": [{"sku": c.sku, "lot": c.lot, "quantity": c.quantity,
+                         "reason": treatments.WASTE} for c in result.written_off],
     })
 
 
@@ -72,7 +88,97 @@ def screening(treatment_id: int):  # type: ignore[no-untyped-def]
     view = treatments.view_screening(treatment_id, api_user(), current_settings())
     return jsonify({"treatment_id": view.treatment_id, "client_id": view.client_id,
                     "performed_at": view.performed_at.isoformat(), "answers": view.answers,
-                    "acknowledged_cautions": list(view.acknowledged_cautions)})
+                    "acknowledged_cautions": list(view.acknowledged_cautions),
+                    "provider": view.provider, "notes": view.notes,
+                    "settings": view.settings})
+
+
+def questionnaire_json(in_force: questionnaire.InForce) -> dict[str, Any]:
+    return {"version": in_force.version, "questions": in_force.questionnaire.to_json(),
+            "reviewed": in_force.reviewed,
+            "published_at": in_force.published_at.isoformat() if in_force.published_at
+            else None}
+
+
+@api_bp.get("/v1/screening/questionnaire")
+@requires("provider")
+def get_questionnaire():  # type: ignore[no-untyped-def]
+    """The questionnaire in force (twin of the page /screening/questionnaire)."""
+    return jsonify(questionnaire_json(questionnaire.in_force(db.session)))
+
+
+@api_bp.post("/v1/screening/questionnaire")
+@requires("provider+manager")
+@idempotent
+@validate_body(QuestionnaireIn)
+def publish_questionnaire(body: QuestionnaireIn):  # type: ignore[no-untyped-def]
+    published = questionnaire.publish([q.model_dump(exclude_none=True) for q in body.questions],
+                                      api_user().id)
+    return jsonify(questionnaire_json(published)), 201
+
+
+def form_json(form: consent.FormInForce) -> dict[str, Any]:
+    return {"version": form.version, "text": form.text, "reviewed": form.reviewed,
+            "published_at": form.published_at.isoformat() if form.published_at else None}
+
+
+def signed_json(signed: consent.SignedConsent) -> dict[str, Any]:
+    return {"id": signed.id, "client_id": signed.client_id,
+            "form_version": signed.form_version, "signed_at": signed.signed_at.isoformat(),
+            "witness": signed.witness}
+
+
+@api_bp.get("/v1/consent-form")
+@requires("provider")
+def get_consent_form():  # type: ignore[no-untyped-def]
+    return jsonify(form_json(consent.form_in_force(db.session)))
+
+
+@api_bp.post("/v1/consent-form")
+@requires("provider+manager")
+@idempotent
+@validate_body(ConsentFormIn)
+def publish_consent_form(body: ConsentFormIn):  # type: ignore[no-untyped-def]
+    return jsonify(form_json(consent.publish_form(body.text, api_user().id))), 201
+
+
+@api_bp.post("/v1/clients/<int:client_id>/consents")
+@requires("provider")
+@idempotent
+@validate_body(ConsentIn)
+def sign_consent(client_id: int, body: ConsentIn):  # type: ignore[no-untyped-def]
+    """The client signed the form in force (the page's twin: /clients/<id>/consent)."""
+    signed = consent.record_consent(client_id, body.form_version,
+                                    decode_signature(body.signature_png_base64), api_user().id)
+    return jsonify(signed_json(signed)), 201
+
+
+@api_bp.get("/v1/clients/<int:client_id>/consents")
+@requires("provider")
+def client_consents(client_id: int):  # type: ignore[no-untyped-def]
+    """The client's signed consents, newest first (providers only; the read is audited)."""
+    return jsonify([signed_json(c) for c in
+                    consent.consents_of(client_id, api_user(), current_settings())])
+
+
+def sheet_json(sheet: aftercare.Sheet) -> dict[str, Any]:
+    return {"text": sheet.text, "is_default": sheet.is_default,
+            "updated_at": sheet.updated_at.isoformat() if sheet.updated_at else None}
+
+
+@api_bp.get("/v1/aftercare-sheet")
+@requires("provider")
+def get_aftercare_sheet():  # type: ignore[no-untyped-def]
+    """The aftercare sheet emailed to clients after a treatment."""
+    return jsonify(sheet_json(aftercare.sheet_in_force(db.session)))
+
+
+@api_bp.post("/v1/aftercare-sheet")
+@requires("provider+manager")
+@idempotent
+@validate_body(AftercareSheetIn)
+def save_aftercare_sheet(body: AftercareSheetIn):  # type: ignore[no-untyped-def]
+    return jsonify(sheet_json(aftercare.save_sheet(body.text, api_user().id))), 201
 
 
 @api_bp.get("/v1/lots/<lot>/treatments")
@@ -88,7 +194,10 @@ def lot_treatments(lot: str):  # type: ignore[no-untyped-def]
     ])
 
 
+NULLABLE_STR = {"type": ["string", "null"]}
 CONSUMED = obj(["sku", "lot", "quantity"], sku=STR, lot=STR, quantity=INT)
+WRITTEN_OFF = obj(["sku", "lot", "quantity", "reason"], sku=STR, lot=STR, quantity=INT,
+                  reason=STR)
 
 TREATMENT_PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/treatments": {
@@ -98,20 +207,23 @@ TREATMENT_PATHS: dict[str, dict[str, Any]] = {
             {**ok(obj(["id", "purchase_id", "session_number", "sessions_left", "consumed",
                        "first_visit_bundle"],
                       id=INT, purchase_id=INT, session_number=INT, sessions_left=INT,
-                      consumed=array(CONSUMED), first_visit_bundle=BOOL, off_rhythm=BOOL),
+                      consumed=array(CONSUMED), first_visit_bundle=BOOL, off_rhythm=BOOL,
+                      provider=NULLABLE_STR, next_eligible_on=NULLABLE_STR,
+                      aftercare_emailed=BOOL),
                   "201", "Created"),
              **errors(404, 409, 422)},
             body=TreatmentIn, idempotent=True),
     },
     "/api/v1/treatments/{treatment_id}/void": {
         "post": op(
-            "Void a treatment recorded by mistake, the same clinic day", "provider",
-            {**ok(obj(["id", "purchase_id", "sessions_left", "returned",
-                       "first_visit_bundle_returned"],
-                      id=INT, purchase_id=INT, sessions_left=INT, returned=array(CONSUMED),
-                      first_visit_bundle_returned=BOOL)),
+            "Void a treatment with a reason: the session goes back to the package, every "
+            "supply it used is written off as waste (same day: a provider; later: a "
+            "provider who is also a manager)", "provider",
+            {**ok(obj(["id", "purchase_id", "sessions_left", "reason", "written_off"],
+                      id=INT, purchase_id=INT, sessions_left=INT, reason=STR,
+                      written_off=array(WRITTEN_OFF))),
              **errors(404, 409, 422)},
-            params=[path_param("treatment_id", ID)]),
+            body=TreatmentVoidIn, params=[path_param("treatment_id", ID)]),
     },
     "/api/v1/treatments/{treatment_id}/screening": {
         "get": op(
@@ -121,7 +233,9 @@ TREATMENT_PATHS: dict[str, dict[str, Any]] = {
                        "acknowledged_cautions"],
                       treatment_id=INT, client_id=INT,
                       performed_at={"type": "string", "format": "date-time"},
-                      answers={"type": "object"}, acknowledged_cautions=array(STR))),
+                      answers={"type": "object"}, acknowledged_cautions=array(STR),
+                      provider=NULLABLE_STR, notes=NULLABLE_STR,
+                      settings={"type": ["object", "null"]})),
              **errors(404)},
             params=[path_param("treatment_id", ID)]),
     },
@@ -135,5 +249,48 @@ TREATMENT_PATHS: dict[str, dict[str, Any]] = {
              **errors(404)},
             params=[path_param("lot")]),
     },
+}
+QUESTION = obj(["key", "text", "type", "rule"], key=STR, text=STR,
+               type={"type": "string", "enum": ["boolean", "date"]},
+               rule={"type": "string",
+                     "enum": ["contraindicated", "avoid_area", "caution", "wait_days"]},
+               wait_days=INT)
+QUESTIONNAIRE = obj(["version", "questions", "reviewed"], version=INT,
+                    questions=array(QUESTION), reviewed=BOOL, published_at=NULLABLE_STR)
+TREATMENT_PATHS["/api/v1/screening/questionnaire"] = {
+    "get": op("The screening questionnaire in force (reviewed: false while it is the "
+              "seeded template)", "provider", {**ok(QUESTIONNAIRE), **errors()}),
+    "post": op("Publish a new version of the questionnaire (a provider who is also a "
+               "manager)", "provider+manager",
+               {**ok(QUESTIONNAIRE, "201", "Created"), **errors(409, 422)},
+               body=QuestionnaireIn, idempotent=True),
+}
+CONSENT_FORM = obj(["version", "text", "reviewed"], version=INT, text=STR, reviewed=BOOL,
+                   published_at=NULLABLE_STR)
+SIGNED = obj(["id", "client_id", "form_version", "signed_at", "witness"], id=INT,
+             client_id=INT, form_version=INT,
+             signed_at={"type": "string", "format": "date-time"}, witness=NULLABLE_STR)
+TREATMENT_PATHS["/api/v1/consent-form"] = {
+    "get": op("The consent form in force (reviewed: false while it is the seeded template)",
+              "provider", {**ok(CONSENT_FORM), **errors()}),
+    "post": op("Publish a new version of the consent form (a provider who is also a "
+               "manager); every client signs it again before a treatment",
+               "provider+manager", {**ok(CONSENT_FORM, "201", "Created"), **errors(409, 422)},
+               body=ConsentFormIn, idempotent=True),
+}
+TREATMENT_PATHS["/api/v1/clients/{client_id}/consents"] = {
+    "post": op("The client signs the consent form in force (signature as a base64 PNG)",
+               "provider", {**ok(SIGNED, "201", "Created"), **errors(404, 422)},
+               body=ConsentIn, params=[path_param("client_id", ID)], idempotent=True),
+    "get": op("The client's signed consents, newest first (each read audited)", "provider",
+              {**ok(array(SIGNED)), **errors()}, params=[path_param("client_id", ID)]),
+}
+SHEET = obj(["text", "is_default"], text=STR, is_default=BOOL, updated_at=NULLABLE_STR)
+TREATMENT_PATHS["/api/v1/aftercare-sheet"] = {
+    "get": op("The aftercare sheet emailed after a treatment (is_default: the clinic has "
+              "not written its own)", "provider", {**ok(SHEET), **errors()}),
+    "post": op("Save the clinic's aftercare sheet (a provider who is also a manager)",
+               "provider+manager", {**ok(SHEET, "201", "Created"), **errors(422)},
+               body=AftercareSheetIn, idempotent=True),
 }
 PATH_GROUPS.append(TREATMENT_PATHS)

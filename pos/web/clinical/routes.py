@@ -2,29 +2,37 @@
 voiding a mistake the same day, recalls by lot, and packages' bills of materials."""
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import json
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields import SelectChoice
 
+from pos.domain.consent import decode_signature
 from pos.domain.errors import NotFound, PosError
 from pos.domain.limits import MAX_ID
-from pos.domain.screening import AVOID_AREAS, BOOLEAN_KEYS, CONDITIONS_BY_KEY
+from pos.domain.screening import BOOLEAN, Questionnaire, Severity
 from pos.extensions import db
 from pos.models import Client, Item, Package, Treatment
-from pos.services import catalog, need_to_know, treatments
+from pos.services import aftercare, catalog, clock, consent, need_to_know, questionnaire, treatments
 from pos.services.transaction import write_transaction
 from pos.web import current_settings
 from pos.web.access import role_required
 from pos.web.clinical.forms import (
-    QUESTION_GROUPS,
+    FIELD_PREFIX,
+    AftercareSheetForm,
+    ConsentFormForm,
+    ConsentSignForm,
+    QuestionnaireForm,
     RecallForm,
-    TreatmentForm,
     VoidForm,
+    question_groups,
     supplies_form,
+    treatment_form,
 )
 
 clinical_bp = Blueprint("clinical", __name__)
@@ -43,6 +51,27 @@ def _purchase_choices(progress: list[treatments.PurchaseProgress]) -> list[Selec
                          f"{p.sessions_total} left") for p in progress if p.sessions_left > 0]
 
 
+def _last_answers(client_id: int, asked: Questionnaire) -> dict[str, dict[str, str]]:
+    """The client's last (non-voided) visit's answer to each question still asked, for the
+    provider to re-confirm one by one: {key: {"value": form value, "text": shown}}."""
+    last = db.session.scalar(
+        select(Treatment).where(Treatment.client_id == client_id,
+                                Treatment.voided_at.is_(None))
+        .order_by(Treatment.performed_at.desc(), Treatment.id.desc()).limit(1))
+    if last is None:
+        return {}
+    out = {}
+    for q in asked.questions:
+        if q.key not in last.screening:
+            continue
+        answer = last.screening[q.key]
+        if q.type == BOOLEAN and isinstance(answer, bool):
+            out[q.key] = {"value": "yes" if answer else "no", "text": "Yes" if answer else "No"}
+        elif q.type != BOOLEAN and (answer is None or isinstance(answer, str)):
+            out[q.key] = {"value": answer or "", "text": answer or "never"}
+    return out
+
+
 def _refusal(error: PosError) -> dict:
     """What the page shows for a refused treatment: the message and, when there is one, the
     first date the client may be treated."""
@@ -55,7 +84,8 @@ def _refusal(error: PosError) -> dict:
 def client_treatments(client_id: int):  # type: ignore[no-untyped-def]
     client = _client_or_404(client_id)
     progress = treatments.series_progress(db.session, client.id)
-    form = TreatmentForm()
+    in_force = questionnaire.in_force(db.session)
+    form = treatment_form(in_force.questionnaire)
     form.purchase_id.choices = _purchase_choices(progress)
     refusal = None
     status = 200
@@ -66,7 +96,8 @@ def client_treatments(client_id: int):  # type: ignore[no-untyped-def]
                 area=form.area.data or "", screening_raw=form.screening_raw(),
                 acknowledged_cautions=list(form.acknowledged.data or []),
                 performed_at=None, user_id=current_user.id,
-                bundle_sku=current_settings().first_visit_bundle_sku)
+                bundle_sku=current_settings().first_visit_bundle_sku,
+                notes=form.notes.data or None, settings=form.treatment_settings())
         except PosError as error:
             refusal = _refusal(error)
             status = error.status
@@ -74,6 +105,10 @@ def client_treatments(client_id: int):  # type: ignore[no-untyped-def]
             used = ", ".join(f"{c.quantity} {c.sku} (lot {c.lot})" for c in result.consumed)
             message = (f"Session {result.session_number} recorded; {result.sessions_left} "
                        f"left. Used: {used}.")
+            if result.provider:
+                message += f" Provider: {result.provider}."
+            if result.aftercare_emailed:
+                message += " Aftercare emailed to the client."
             if result.first_visit_bundle:
                 message += " Hand the client their first-visit bundle."
             if result.off_rhythm:
@@ -95,8 +130,14 @@ def client_treatments(client_id: int):  # type: ignore[no-untyped-def]
             form.area.data = open_series[0].area
     return render_template(
         "clinical/client_treatments.html", client=client, progress=progress, form=form,
-        groups=QUESTION_GROUPS, refusal=refusal, void_form=VoidForm(),
+        groups=question_groups(in_force.questionnaire), in_force=in_force,
+        form_in_force=consent.form_in_force(db.session),
+        consent_current=consent.has_current_consent(db.session, client.id),
+        last_answers=_last_answers(client.id, in_force.questionnaire),
+        prefix=FIELD_PREFIX, refusal=refusal, void_form=VoidForm(),
+        today=clock.today().isoformat(),
         can_void=current_user.has_role("provider"),
+        can_void_later=current_user.has_role("provider") and current_user.has_role("manager"),
     ), status
 
 
@@ -109,12 +150,12 @@ def screening(client_id: int, treatment_id: int):  # type: ignore[no-untyped-def
     if treatment is None or treatment.client_id != client.id:
         abort(404, "No such treatment for this client.")
     view = treatments.view_screening(treatment.id, current_user, current_settings())
-    answers = [(CONDITIONS_BY_KEY[key], bool(view.answers.get(key))) for key in BOOLEAN_KEYS]
+    asked = questionnaire.by_version(db.session, treatment.questionnaire_version)
     return render_template("clinical/screening.html", client=client, view=view,
-                           answers=answers, groups=QUESTION_GROUPS,
-                           acknowledged=[CONDITIONS_BY_KEY[k] for k in view.acknowledged_cautions
-                                         if k in CONDITIONS_BY_KEY],
-                           avoid_areas=AVOID_AREAS)
+                           asked=asked, groups=question_groups(asked),
+                           acknowledged=[(asked.text_of(k), k) for k in
+                                         view.acknowledged_cautions],
+                           avoid_areas=asked.keys_of(Severity.AVOID_AREA))
 
 
 @clinical_bp.post("/clients/<int:client_id>/treatments/<int:treatment_id>/void")
@@ -123,20 +164,174 @@ def void(client_id: int, treatment_id: int):  # type: ignore[no-untyped-def]
     client = _client_or_404(client_id)
     form = VoidForm()
     if not form.validate_on_submit():
-        abort(400, "The form had expired. Reload the page and try again.")
+        if form.csrf_token.errors:
+            abort(400, "The form had expired. Reload the page and try again.")
+        flash("Not voided: Say why the treatment is voided.")
+        return redirect(url_for("clinical.client_treatments", client_id=client.id))
     treatment = db.session.get(Treatment, treatment_id) if 0 < treatment_id <= MAX_ID \
         else None
     if treatment is None or treatment.client_id != client.id:
         abort(404, "No such treatment for this client.")
     try:
-        result = treatments.void_treatment(treatment.id, current_user.id)
+        result = treatments.void_treatment(treatment.id, current_user.id, form.reason.data)
     except PosError as error:
         flash(f"Not voided: {error.message}")
     else:
-        flash(f"Treatment voided: the session is back ({result.sessions_left} left) and the "
-              "supplies are back in their lots."
-              + (" The first-visit bundle was returned." if result.bundle_returned else ""))
+        wasted = ", ".join(f"{c.quantity} {c.sku} (lot {c.lot})" for c in result.written_off)
+        flash(f"Treatment voided: the session is back ({result.sessions_left} left). "
+              f"Written off as waste: {wasted or 'nothing'}.")
     return redirect(url_for("clinical.client_treatments", client_id=client.id))
+
+
+# -- the questionnaire ----------------------------------------------------------------------
+
+def _questionnaire_page(form: QuestionnaireForm, status: int = 200,  # type: ignore[no-untyped-def]
+                        problems: dict | None = None):
+    in_force = questionnaire.in_force(db.session)
+    if not form.is_submitted():
+        form.questions.data = json.dumps(in_force.questionnaire.to_json(), indent=2)
+    can_publish = current_user.has_role("provider") and current_user.has_role("manager")
+    return render_template("clinical/questionnaire.html", in_force=in_force, form=form,
+                           can_publish=can_publish, problems=problems or {}), status
+
+
+@clinical_bp.get("/screening/questionnaire")
+@role_required("provider")
+def questionnaire_page():  # type: ignore[no-untyped-def]
+    return _questionnaire_page(QuestionnaireForm())
+
+
+@clinical_bp.post("/screening/questionnaire")
+@role_required("provider+manager")
+def publish_questionnaire():  # type: ignore[no-untyped-def]
+    form = QuestionnaireForm()
+    if not form.validate_on_submit():
+        return _questionnaire_page(form, 422)
+    try:
+        raw = json.loads(form.questions.data)
+    except ValueError:
+        form.questions.errors = ["Not valid JSON: a list of questions."]
+        return _questionnaire_page(form, 422)
+    try:
+        published = questionnaire.publish(raw, current_user.id)
+    except PosError as error:
+        form.questions.errors = [error.message]
+        return _questionnaire_page(form, error.status,
+                                   error.details.get("fields") if error.details else None)
+    flash(f"Questionnaire version {published.version} published: treatments recorded from "
+          "now on answer it.")
+    return redirect(url_for("clinical.questionnaire_page"))
+
+
+# -- consent --------------------------------------------------------------------------------
+
+@clinical_bp.route("/clients/<int:client_id>/consent", methods=["GET", "POST"])
+@role_required("provider")
+def client_consent(client_id: int):  # type: ignore[no-untyped-def]
+    """The consent form in force with a signature pad (touch or mouse), and the client's
+    signed consents (the read is audited)."""
+    client = _client_or_404(client_id)
+    form = ConsentSignForm()
+    in_force = consent.form_in_force(db.session)
+    status = 200
+    problem = None
+    if form.validate_on_submit():
+        try:
+            signed = consent.record_consent(client.id, form.form_version.data,
+                                            decode_signature(form.signature.data),
+                                            current_user.id)
+        except PosError as error:
+            problem, status = error.message, error.status
+        else:
+            flash(f"Consent (form version {signed.form_version}) signed by "
+                  f"{client.full_name}, witnessed by {signed.witness}.")
+            return redirect(url_for("clinical.client_consent", client_id=client.id))
+    elif form.is_submitted():
+        status = 422
+        problem = "; ".join(e for errors in form.errors.values() for e in errors)
+    form.form_version.data = in_force.version
+    signed_list = consent.consents_of(client.id, current_user, current_settings())
+    current = any(c.form_version == in_force.version for c in signed_list)
+    return render_template("clinical/consent.html", client=client, form=form,
+                           in_force=in_force, signed=signed_list, current=current,
+                           problem=problem), status
+
+
+@clinical_bp.get("/clients/<int:client_id>/consents/<int:consent_id>")
+@role_required("provider")
+def signed_consent(client_id: int, consent_id: int):  # type: ignore[no-untyped-def]
+    """One signed consent, printable: the text signed, the signature, when and the witness."""
+    client = _client_or_404(client_id)
+    try:
+        view = consent.view_consent(client.id, consent_id, current_user, current_settings())
+    except PosError:
+        abort(404, "No such consent for this client.")
+    image = base64.b64encode(view.signature_png or b"").decode("ascii")
+    return render_template("clinical/consent_signed.html", client=client, view=view,
+                           image=image)
+
+
+def _consent_form_page(form: ConsentFormForm, status: int = 200):  # type: ignore[no-untyped-def]
+    in_force = consent.form_in_force(db.session)
+    if not form.is_submitted():
+        form.text.data = in_force.text
+    can_publish = current_user.has_role("provider") and current_user.has_role("manager")
+    return render_template("clinical/consent_form.html", in_force=in_force, form=form,
+                           can_publish=can_publish), status
+
+
+@clinical_bp.get("/consent-form")
+@role_required("provider")
+def consent_form_page():  # type: ignore[no-untyped-def]
+    return _consent_form_page(ConsentFormForm())
+
+
+@clinical_bp.post("/consent-form")
+@role_required("provider+manager")
+def publish_consent_form():  # type: ignore[no-untyped-def]
+    form = ConsentFormForm()
+    if not form.validate_on_submit():
+        return _consent_form_page(form, 422)
+    try:
+        published = consent.publish_form(form.text.data, current_user.id)
+    except PosError as error:
+        form.text.errors = [error.message]
+        return _consent_form_page(form, error.status)
+    flash(f"Consent form version {published.version} published: clients sign it again "
+          "before their next treatment.")
+    return redirect(url_for("clinical.consent_form_page"))
+
+
+# -- aftercare ------------------------------------------------------------------------------
+
+def _aftercare_page(form: AftercareSheetForm, status: int = 200):  # type: ignore[no-untyped-def]
+    sheet = aftercare.sheet_in_force(db.session)
+    if not form.is_submitted():
+        form.text.data = sheet.text
+    can_edit = current_user.has_role("provider") and current_user.has_role("manager")
+    return render_template("clinical/aftercare.html", sheet=sheet, form=form,
+                           can_edit=can_edit), status
+
+
+@clinical_bp.get("/aftercare-sheet")
+@role_required("provider")
+def aftercare_page():  # type: ignore[no-untyped-def]
+    return _aftercare_page(AftercareSheetForm())
+
+
+@clinical_bp.post("/aftercare-sheet")
+@role_required("provider+manager")
+def save_aftercare_sheet():  # type: ignore[no-untyped-def]
+    form = AftercareSheetForm()
+    if not form.validate_on_submit():
+        return _aftercare_page(form, 422)
+    try:
+        aftercare.save_sheet(form.text.data, current_user.id)
+    except PosError as error:
+        form.text.errors = [error.message]
+        return _aftercare_page(form, error.status)
+    flash("Aftercare sheet saved: it goes to clients after their next treatments.")
+    return redirect(url_for("clinical.aftercare_page"))
 
 
 # -- recall ---------------------------------------------------------------------------------
