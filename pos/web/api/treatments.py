@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import jsonify, request
 
 from pos.domain.consent import decode_signature
 from pos.domain.treatments import TreatmentSettings
@@ -25,6 +25,7 @@ from pos.web.api.openapi import (
     path_param,
 )
 from pos.web.api.schemas import validate_body
+from pos.web.api.schemas.parsing import parse_json
 from pos.web.api.schemas.treatments import (
     AftercareSheetIn,
     ConsentFormIn,
@@ -142,23 +143,26 @@ def publish_consent_form(body: ConsentFormIn):  # type: ignore[no-untyped-def]
     return jsonify(form_json(consent.publish_form(body.text, api_user().id))), 201
 
 
-@api_bp.post("/v1/clients/<int:client_id>/consents")
+# One rule for both methods: with two rules, werkzeug answers an id too large for the
+# database with 405 (from the other rule's method) instead of 404.
+@api_bp.route("/v1/clients/<int:client_id>/consents", methods=["GET", "POST"])
 @requires("provider")
+def client_consents(client_id: int):  # type: ignore[no-untyped-def]
+    """GET: the client's signed consents, newest first (providers only; the read is
+    audited). POST: the client signed the form in force (the page's twin:
+    /clients/<id>/consent)."""
+    if request.method == "POST":
+        return _sign_consent(client_id)
+    return jsonify([signed_json(c) for c in
+                    consent.consents_of(client_id, api_user(), current_settings())])
+
+
 @idempotent
-@validate_body(ConsentIn)
-def sign_consent(client_id: int, body: ConsentIn):  # type: ignore[no-untyped-def]
-    """The client signed the form in force (the page's twin: /clients/<id>/consent)."""
+def _sign_consent(client_id: int):  # type: ignore[no-untyped-def]
+    body = parse_json(ConsentIn)
     signed = consent.record_consent(client_id, body.form_version,
                                     decode_signature(body.signature_png_base64), api_user().id)
     return jsonify(signed_json(signed)), 201
-
-
-@api_bp.get("/v1/clients/<int:client_id>/consents")
-@requires("provider")
-def client_consents(client_id: int):  # type: ignore[no-untyped-def]
-    """The client's signed consents, newest first (providers only; the read is audited)."""
-    return jsonify([signed_json(c) for c in
-                    consent.consents_of(client_id, api_user(), current_settings())])
 
 
 def sheet_json(sheet: aftercare.Sheet) -> dict[str, Any]:
