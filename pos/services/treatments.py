@@ -1,5 +1,6 @@
 """Performing a treatment: screening, redeeming a session, consuming supplies by lot, the
-first-visit bundle; voiding one the same day; series progress; recalls by lot.
+first-visit bundle; voiding one with a reason. What the record shows (series progress,
+recalls by lot, the screening view) is in pos/services/treatment_records.py.
 
 Screening answers are health information. They are stored on the treatment and shown only
 through `view_screening` (which audits every view); nothing here logs them or puts them in
@@ -10,29 +11,26 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pos.domain.errors import InsufficientStock, NotFound, PosError, ValidationFailed
+from pos.domain.errors import InsufficientStock, NotFound, ValidationFailed
 from pos.domain.limits import MAX_ID
 from pos.domain.screening import parse_answers, screen
 from pos.domain.series import check_sessions_left, check_spacing
 from pos.domain.treatments import (
     AlreadyVoided,
-    Progress,
     PurchaseMismatch,
     TreatmentSettings,
     WrongArea,
     check_settings,
     check_void_window,
 )
-from pos.domain.treatments import series_progress as progress_of
 from pos.models import (
     Client,
     Item,
-    Lot,
     Package,
     PackagePurchase,
     Treatment,
@@ -46,11 +44,25 @@ from pos.services import (
     clock,
     consent,
     ledger,
-    need_to_know,
     questionnaire,
 )
 from pos.services.transaction import write_transaction
-from pos.settings import Settings
+from pos.services.treatment_records import (
+    NotAllowed,
+    PurchaseProgress,
+    RecallRow,
+    ScreeningView,
+    SessionRow,
+    recall,
+    require_role,
+    series_progress,
+    view_screening,
+)
+
+# The read side lives in treatment_records; these names stay importable from here.
+__all__ = ["NotAllowed", "PurchaseProgress", "RecallRow", "ScreeningView", "SessionRow",
+           "perform_treatment", "recall", "series_progress", "view_screening",
+           "void_treatment"]
 
 # A clock a few minutes fast on a tablet must not refuse a treatment as "in the future".
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -59,11 +71,6 @@ BACKDATE_LIMIT = timedelta(days=366)
 
 
 # Ids beyond a 32-bit integer cannot exist; asking PostgreSQL for one is an error, not a miss.
-
-
-class NotAllowed(PosError):
-    code = "forbidden"
-    status = 403
 
 
 @dataclass(frozen=True)
@@ -253,13 +260,6 @@ def perform_treatment(
         )
 
 
-def _require_role(session: Session, user_id: int | None, role: str) -> User:
-    user = session.get(User, user_id) if user_id is not None else None
-    if user is None or not user.active or not user.has_role(role):
-        raise NotAllowed(f"This needs the {role} role.")
-    return user
-
-
 @dataclass(frozen=True)
 class VoidResult:
     treatment_id: int
@@ -288,7 +288,7 @@ def void_treatment(treatment_id: int, user_id: int | None, reason: str) -> VoidR
         raise ValidationFailed("Say why the treatment is voided.",
                                {"fields": {"reason": "is required (at most 500 characters)"}})
     with write_transaction() as session:
-        user = _require_role(session, user_id, "provider")
+        user = require_role(session, user_id, "provider")
         found = session.scalar(select(Treatment).where(Treatment.id == treatment_id)) \
             if 0 < treatment_id <= MAX_ID else None
         if found is None:
@@ -333,152 +333,3 @@ def void_treatment(treatment_id: int, user_id: int | None, reason: str) -> VoidR
                      client_id=client.id, purchase_id=purchase.id)
         return VoidResult(treatment.id, purchase.id, purchase.sessions_left, reason,
                           tuple(written_off))
-
-
-@dataclass(frozen=True)
-class SessionRow:
-    treatment_id: int
-    session_number: int
-    performed_at: datetime
-    recorded_at: datetime
-    off_rhythm: bool
-    first_visit_bundle: bool
-    voided_at: datetime | None
-    void_reason: str | None = None
-    provider: str | None = None
-    notes: str | None = None
-    needle_depth_mm: float | None = None
-    passes: int | None = None
-    device: str | None = None
-
-    @property
-    def voidable_today(self) -> bool:
-        return self.voided_at is None and clock.clinic_date(self.recorded_at) == clock.today()
-
-
-@dataclass(frozen=True)
-class PurchaseProgress:
-    purchase_id: int
-    package_code: str
-    package_name: str
-    area: str
-    sessions_total: int
-    sessions_used: int
-    sessions_refunded: int
-    sessions: tuple[SessionRow, ...]  # oldest first, voided ones included (marked)
-    progress: Progress
-
-    @property
-    def sessions_left(self) -> int:
-        return self.progress.sessions_left
-
-    @property
-    def next_eligible_on(self) -> date | None:
-        return self.progress.next_eligible_on
-
-    @property
-    def warnings(self) -> tuple[str, ...]:
-        return self.progress.warnings
-
-
-def _settings_of(t: Treatment) -> tuple[float | None, int | None, str | None]:
-    got = t.settings or {}
-    return got.get("needle_depth_mm"), got.get("passes"), got.get("device")
-
-
-def series_progress(session: Session, client_id: int) -> list[PurchaseProgress]:
-    """Every package the client bought, oldest first, with where each series stands today."""
-    today = clock.today()
-    purchases = session.scalars(
-        select(PackagePurchase).where(PackagePurchase.client_id == client_id)
-        .order_by(PackagePurchase.id)).all()
-    treatments = session.scalars(
-        select(Treatment).where(Treatment.client_id == client_id)
-        .order_by(Treatment.performed_at, Treatment.id)).all()
-    out = []
-    for purchase in purchases:
-        rows = tuple(
-            SessionRow(t.id, t.session_number, t.performed_at, t.recorded_at, t.off_rhythm,
-                       t.first_visit_bundle, t.voided_at, t.void_reason,
-                       t.performed_by.name if t.performed_by is not None else None,
-                       t.notes, *_settings_of(t))
-            for t in treatments if t.purchase_id == purchase.id)
-        package = purchase.package
-        progress = progress_of(
-            [clock.clinic_date(r.performed_at) for r in rows if r.voided_at is None],
-            purchase.sessions_left, today, package.min_days_between, package.max_days_between)
-        out.append(PurchaseProgress(
-            purchase_id=purchase.id, package_code=package.code, package_name=package.name,
-            area=package.area, sessions_total=purchase.sessions_total,
-            sessions_used=purchase.sessions_used, sessions_refunded=purchase.sessions_refunded,
-            sessions=rows, progress=progress))
-    return out
-
-
-@dataclass(frozen=True)
-class RecallRow:
-    treatment_id: int
-    client_id: int
-    client_name: str  # for the manager's page only; the API and the CSV leave it out
-    performed_at: datetime
-    sku: str
-    lot: str
-    quantity: int
-
-
-def recall(session: Session, lot_code: str) -> list[RecallRow]:
-    """Every (non-voided) treatment that used a lot with this code, supplies and bundles."""
-    lots = session.scalars(select(Lot).where(Lot.code == lot_code)).all()
-    if not lots:
-        raise NotFound(f"No lot {lot_code!r}.", {"lot": lot_code})
-    lot_ids = [lot.id for lot in lots]
-    supplies = session.execute(
-        select(Treatment, Client, Item.sku, Lot.code, TreatmentSupply.quantity)
-        .join(TreatmentSupply, TreatmentSupply.treatment_id == Treatment.id)
-        .join(Lot, Lot.id == TreatmentSupply.lot_id)
-        .join(Item, Item.id == Lot.item_id)
-        .join(Client, Client.id == Treatment.client_id)
-        .where(TreatmentSupply.lot_id.in_(lot_ids), Treatment.voided_at.is_(None))).all()
-    bundles = session.execute(
-        select(Treatment, Client, Item.sku, Lot.code)
-        .join(Lot, Lot.id == Treatment.bundle_lot_id)
-        .join(Item, Item.id == Lot.item_id)
-        .join(Client, Client.id == Treatment.client_id)
-        .where(Treatment.bundle_lot_id.in_(lot_ids), Treatment.voided_at.is_(None))).all()
-    rows = [RecallRow(t.id, c.id, c.full_name, t.performed_at, sku, code, qty)
-            for t, c, sku, code, qty in supplies]
-    rows += [RecallRow(t.id, c.id, c.full_name, t.performed_at, sku, code, 1)
-             for t, c, sku, code in bundles]
-    rows.sort(key=lambda r: (r.performed_at, r.treatment_id, r.sku))
-    return rows
-
-
-@dataclass(frozen=True)
-class ScreeningView:
-    treatment_id: int
-    client_id: int
-    performed_at: datetime
-    answers: dict[str, Any]
-    acknowledged_cautions: tuple[str, ...]
-    provider: str | None = None
-    notes: str | None = None
-    settings: dict[str, Any] | None = None
-
-
-def view_screening(treatment_id: int, user: User, settings: Settings) -> ScreeningView:
-    """The screening answers of a treatment, for providers only (need-to-know); each view
-    is written to the audit log (ids only) in the same transaction that reads them."""
-    with write_transaction() as session:
-        _require_role(session, user.id, "provider")
-        treatment = session.get(Treatment, treatment_id) if 0 < treatment_id <= MAX_ID \
-            else None
-        if treatment is None:
-            raise NotFound(f"No treatment {treatment_id}.", {"treatment_id": treatment_id})
-        need_to_know.note_client_read(session, user_id=user.id, client_id=treatment.client_id,
-                                      settings=settings, clinical="screening",
-                                      record_id=treatment.id)
-        return ScreeningView(treatment.id, treatment.client_id, treatment.performed_at,
-                             dict(treatment.screening), tuple(treatment.acknowledged_cautions),
-                             treatment.performed_by.name if treatment.performed_by else None,
-                             treatment.notes,
-                             dict(treatment.settings) if treatment.settings else None)
