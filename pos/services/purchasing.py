@@ -217,6 +217,7 @@ def send_order(order_id: int, user_id: int | None) -> PurchaseOrder:
 def receive_order(order_id: int, lines: Sequence[ReceiptLineIn],
                   user_id: int | None) -> PurchaseOrder:
     _check_lines(lines)
+    today = clock.today()  # before the locks: it may read (or first write) the settings row
     with write_transaction() as session:
         order = _order(session, order_id, lock=True)
         if order.status not in RECEIVABLE_STATUSES:
@@ -246,7 +247,7 @@ def receive_order(order_id: int, lines: Sequence[ReceiptLineIn],
             receive_into(session, stocks[item.id], item, quantity=line.quantity,
                          lot_code=line.lot, expires_on=line.expires_on,
                          unit_cost_cents=po_line.unit_cost_cents, user_id=user_id,
-                         reference=f"purchase_order:{order.id}")
+                         reference=f"purchase_order:{order.id}", today=today)
             po_line.received += line.quantity
         order.status = status_after_receipt([(pl.quantity, pl.received) for pl in po_lines])
         session.flush()

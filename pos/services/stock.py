@@ -44,13 +44,14 @@ def receive_stock(
     *, sku: str, quantity: int, lot_code: str | None, expires_on: date | None,
     unit_cost_cents: int | None, user_id: int | None,
 ) -> MovementResult:
+    today = clock.today()  # read before the write transaction: it may need the settings row
     with write_transaction() as session:
         item = item_by_sku(session, sku)
         location = default_location(session)
         stock = lock_items(session, [item.id], location.id)[item.id]
         movement = receive_into(session, stock, item, quantity=quantity, lot_code=lot_code,
                                 expires_on=expires_on, unit_cost_cents=unit_cost_cents,
-                                user_id=user_id, reference="receipt")
+                                user_id=user_id, reference="receipt", today=today)
         return MovementResult(movement.id, stock.on_hand)
 
 
@@ -78,10 +79,11 @@ def check_receipt(item: Item, quantity: int, lot_code: str | None,
 def receive_into(
     session: Session, stock: ItemStock, item: Item, *, quantity: int, lot_code: str | None,
     expires_on: date | None, unit_cost_cents: int | None, user_id: int | None,
-    reference: str,
+    reference: str, today: date,
 ) -> StockMovement:
-    """Receive into the item's lot (created on first receipt). `stock` is locked already."""
-    check_receipt(item, quantity, lot_code, expires_on, clock.today())
+    """Receive into the item's lot (created on first receipt). `stock` is locked already;
+    `today` was read before the transaction began."""
+    check_receipt(item, quantity, lot_code, expires_on, today)
     code = lot_code or NO_LOT
     lot = session.scalar(select(Lot).where(Lot.item_id == item.id, Lot.code == code))
     if lot is None:
