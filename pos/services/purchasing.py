@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -28,7 +29,7 @@ from pos.domain.purchasing import (
     status_after_receipt,
     still_due,
 )
-from pos.models import Item, OutboxMessage, PurchaseOrder, PurchaseOrderLine, Supplier
+from pos.models import Alert, Item, OutboxMessage, PurchaseOrder, PurchaseOrderLine, Supplier
 from pos.services import alerts, audit, clock
 from pos.services.clinic import clinic_settings
 from pos.services.ledger import default_location, lock_items
@@ -251,10 +252,27 @@ def receive_order(order_id: int, lines: Sequence[ReceiptLineIn],
             po_line.received += line.quantity
         order.status = status_after_receipt([(pl.quantity, pl.received) for pl in po_lines])
         session.flush()
+        _clear_stock_alerts(session, [items[line.sku] for line in lines], stocks, user_id)
         audit.record(session, user_id, "purchase_order.receive", "purchase_order", order.id,
                      lines=[{"sku": line.sku, "quantity": line.quantity, "lot": line.lot}
                             for line in lines], status=order.status)
         return order
+
+
+def _clear_stock_alerts(session: Session, items: list[Item], stocks: dict[int, Any],
+                        user_id: int | None) -> None:
+    """The order arrived: an item back above its reorder point has its open low and out of
+    stock alerts closed (acknowledged by the receipt), so the alerts desk shows what is
+    still short."""
+    back = [item.id for item in items if stocks[item.id].on_hand > item.reorder_point]
+    if not back:
+        return
+    now = clock.now()
+    for alert in session.scalars(select(Alert).where(
+            Alert.item_id.in_(back), Alert.kind.in_(("low_stock", "out_of_stock")),
+            Alert.acknowledged_at.is_(None))):
+        alert.acknowledged_at = now
+        alert.acknowledged_by_id = user_id
 
 
 def cancel_order(order_id: int, user_id: int | None) -> PurchaseOrder:

@@ -273,3 +273,18 @@ def test_a_manager_corrects_a_lots_expiry_audited_and_alerts_are_re_evaluated(ap
                                                   "reason": "x"})
     assert missing.status_code == 404
     assert api("front_desk").patch("/api/v1/lots/G-100", {}).status_code == 403
+
+
+def test_receiving_an_order_back_above_the_point_closes_the_items_stock_alert(app, api):
+    make_item("CART-36", kind="supply", reorder_point=20, lots=[("C-1", 25, 300)])
+    api("manager").post("/api/v1/stock/adjustments", {
+        "sku": "CART-36", "lot": "C-1", "qty_delta": -10, "reason": "damaged"})
+    open_alerts = api("manager").get("/api/v1/alerts?open=1").get_json()
+    assert [a["kind"] for a in open_alerts["items"]] == ["low_stock"]
+    po = order(api, supplier(api), quantity=10)
+    api("manager").post(f"/api/v1/purchase-orders/{po}/receipts", {"lines": [
+        {"sku": "CART-36", "quantity": 5, "lot": "C-2", "expires_on": in_days(300)}]})
+    assert api("manager").get("/api/v1/alerts?open=1").get_json()["total"] == 1  # 20: still low
+    api("manager").post(f"/api/v1/purchase-orders/{po}/receipts", {"lines": [
+        {"sku": "CART-36", "quantity": 5, "lot": "C-2", "expires_on": in_days(300)}]})
+    assert api("manager").get("/api/v1/alerts?open=1").get_json()["total"] == 0
