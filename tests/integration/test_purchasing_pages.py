@@ -154,3 +154,13 @@ def test_a_draft_is_edited_and_cancelled_on_its_pages(app, client, login_as):
     assert "25 bottle" in client.get(path).get_data(as_text=True)
     assert submit(client, f"{path}/cancel", {}, path).status_code == 302
     assert "cancelled" in client.get(path).get_data(as_text=True)
+
+
+def test_an_order_below_the_suppliers_minimum_says_so(app, client, login_as):
+    sid = suppliers.create_supplier(name="Glow Labs", email="o@glow.example", lead_time_days=2,
+                                    minimum_order_cents=50000, user_id=None).id
+    make_item("CART-36", kind="supply")
+    order = purchasing.create_order(sid, [purchasing.OrderLineIn("CART-36", 10, 250)], None)
+    login_as("manager")
+    page = client.get(f"/purchasing/orders/{order.id}").get_data(as_text=True)
+    assert 'id="below-minimum"' in page and "minimum order of $500.00" in page
