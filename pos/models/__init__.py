@@ -14,6 +14,7 @@ from pos.models.drawers import Drawer, DrawerEntry
 from pos.models.inventory import ItemStock, Location, Lot, LotStock, StockMovement
 from pos.models.notify import Alert, OutboxMessage
 from pos.models.payments import Payment
+from pos.models.purchasing import PurchaseOrder, PurchaseOrderLine, Supplier
 from pos.models.reporting import PackageLiabilitySnapshot
 from pos.models.sales import (
     Client,
@@ -49,5 +50,5 @@ __all__ = [
     "Refund", "RefundLine", "Sale", "SaleLine", "ScreeningQuestionnaire", "Setting",
     "StockMovement", "Treatment",
     "TreatmentSupply", "User",
-    "BundleContent", "ItemPriceChange",
+    "BundleContent", "ItemPriceChange", "PurchaseOrder", "PurchaseOrderLine", "Supplier",
 ]

@@ -37,6 +37,8 @@ class Item(db.Model):
     reorder_point: Mapped[int] = mapped_column(default=0)
     reorder_quantity: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # Who it is ordered from (purchasing); None: not ordered through the POS.
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"), index=True)
 
 
 class Package(db.Model):

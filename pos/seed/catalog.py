@@ -36,10 +36,10 @@ MIN_DAYS_BETWEEN, MAX_DAYS_BETWEEN = 28, 42  # "at least 3 treatments, 4-6 weeks
 
 # Lots received over the year: code prefix and shelf life in days (None: no lot, no expiry).
 LOT_PREFIX = {"CART-36": "C", "LIDO-23": "L", "HA-CLIN": "H", "GF-MASK": "G",
-              "MIST-CLIN": "M", "CLEANSE": None, "BUNDLE-FV": "FV", "SERUM-1OZ": "S",
+              "MIST-CLIN": "M", "CLEANSE": "CL", "BUNDLE-FV": "FV", "SERUM-1OZ": "S",
               "MIST-RET": "MR"}
 SHELF_LIFE_DAYS = {"CART-36": 720, "LIDO-23": 200, "HA-CLIN": 365, "GF-MASK": 365,
-                   "MIST-CLIN": 365, "CLEANSE": None, "BUNDLE-FV": 400, "SERUM-1OZ": 540,
+                   "MIST-CLIN": 365, "CLEANSE": 730, "BUNDLE-FV": 400, "SERUM-1OZ": 540,
                    "MIST-RET": 400}
 
 # Today's delivery: a short-dated lidocaine lot the supplier sent (the expiring-lot alert).

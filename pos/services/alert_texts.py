@@ -16,8 +16,13 @@ def cover_text(days: int | None) -> str:
     return "no use in the last 30 days" if days is None else f"{days} days"
 
 
+def on_order_text(on_order: int, unit: str) -> str:
+    return f"{on_order} {unit} on open purchase orders" if on_order else "nothing"
+
+
 def stock_alert_text(kind: str, item: Item, on_hand: int, available: int,
-                     suggested: int, cover_days: int | None) -> tuple[str, str, str]:
+                     suggested: int, cover_days: int | None,
+                     on_order: int = 0) -> tuple[str, str, str]:
     """(subject, email body, one-line webhook text) of a low or out of stock alert.
 
     Only the item's own figures: no client, sale or treatment detail ever goes in.
@@ -31,13 +36,15 @@ def stock_alert_text(kind: str, item: Item, on_hand: int, available: int,
         f"On hand: {on_hand} {item.unit}",
         f"Available (on hand minus held for unpaid sales): {available}",
         f"Reorder point: {item.reorder_point}",
+        f"Already on order: {on_order_text(on_order, item.unit)}",
         f"Suggested order quantity: {suggested}",
         f"Days of cover: {cover_text(cover_days)}",
         "",
         "This alert is sent once per fall below the reorder point.",
     ])
     text = (f"{label}: {item.name} ({item.sku}) - on hand {on_hand}, available {available}, "
-            f"reorder point {item.reorder_point}, suggested order {suggested}, "
+            f"reorder point {item.reorder_point}, on order {on_order}, "
+            f"suggested order {suggested}, "
             f"days of cover {cover_text(cover_days)}")
     return subject, body, text
 

@@ -26,11 +26,23 @@ from sqlalchemy.orm import Session, joinedload
 
 from pos.domain import reorder
 from pos.domain.errors import NotFound
+from pos.domain.purchasing import ON_ORDER_STATUSES, order_after_on_order
 from pos.domain.reorder import COVER_WINDOW_DAYS, OUTGOING_REASONS, suggested_order_quantity
 from pos.domain.roles import Role, role_sets_holding
 from pos.domain.stock import reorder_crossing, stock_status
 from pos.extensions import db
-from pos.models import Alert, Item, ItemStock, Lot, LotStock, OutboxMessage, StockMovement, User
+from pos.models import (
+    Alert,
+    Item,
+    ItemStock,
+    Lot,
+    LotStock,
+    OutboxMessage,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    StockMovement,
+    User,
+)
 from pos.services import audit, clock
 from pos.services.alert_texts import cover_text, expiring_lot_text, stock_alert_text
 from pos.services.clinic import clinic_settings
@@ -39,6 +51,20 @@ from pos.services.transaction import before_commit, write_transaction
 from pos.settings import Settings, settings_for
 
 # --------------------------------------------------------------------------- figures
+
+def on_order_by_item(session: Session, item_ids: list[int]) -> dict[int, int]:
+    """Per item, ordered and not yet received on open purchase orders (drafts count)."""
+    if not item_ids:
+        return {}
+    rows = session.execute(
+        select(PurchaseOrderLine.item_id,
+               func.sum(PurchaseOrderLine.quantity - PurchaseOrderLine.received))
+        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
+        .where(PurchaseOrder.status.in_([str(s) for s in ON_ORDER_STATUSES]),
+               PurchaseOrderLine.item_id.in_(item_ids))
+        .group_by(PurchaseOrderLine.item_id))
+    return {item_id: int(qty) for item_id, qty in rows}
+
 
 @dataclass(frozen=True)
 class Cover:
@@ -99,6 +125,8 @@ class ReorderRow:
     suggested_quantity: int
     days_of_cover: int | None
     used_last_30_days: int
+    on_order: int = 0
+    supplier_id: int | None = None
 
     @property
     def status(self) -> str:
@@ -116,16 +144,21 @@ def reorder_list(session: Session, cover_days: int,
         .having(on_hand <= Item.reorder_point)
     ).all()
     covers = days_of_cover(session, [item.id for item in items], now)
+    on_order = on_order_by_item(session, [item.id for item in items])
     rows = []
     for item in items:
         cover = covers[item.id]
+        ordered = on_order.get(item.id, 0)
         rows.append(ReorderRow(
             sku=item.sku, name=item.name, unit=item.unit, on_hand=cover.on_hand,
             available=cover.available, reorder_point=item.reorder_point,
             reorder_quantity=item.reorder_quantity,
-            suggested_quantity=suggested_quantity(item, cover, cover_days),
+            # What is already on order (drafts included) is not suggested again.
+            suggested_quantity=order_after_on_order(
+                suggested_quantity(item, cover, cover_days), ordered),
             days_of_cover=cover.days,
-            used_last_30_days=cover.used_last_30_days))
+            used_last_30_days=cover.used_last_30_days, on_order=ordered,
+            supplier_id=item.supplier_id))
     rows.sort(key=lambda r: (r.on_hand > 0, r.name.lower(), r.sku))
     return rows
 
@@ -182,14 +215,18 @@ def check_touched_items(session: Session) -> None:
         return
     settings = settings_for(session)  # a hook: nobody to pass them in
     covers = days_of_cover(session, [item.id for _, item, _ in crossings])
+    on_order = on_order_by_item(session, [item.id for _, item, _ in crossings])
     for stock, item, kind in crossings:
         cover = covers[item.id]
-        suggested = suggested_quantity(item, cover, settings.reorder_cover_days)
+        suggested = order_after_on_order(
+            suggested_quantity(item, cover, settings.reorder_cover_days),
+            on_order.get(item.id, 0))
         alert = Alert(kind=kind, item_id=item.id, on_hand=stock.on_hand,
                       available=stock.available, reorder_point=item.reorder_point)
         session.add(alert)
         subject, body, text = stock_alert_text(kind, item, stock.on_hand, stock.available,
-                                               suggested, cover.days)
+                                               suggested, cover.days,
+                                               on_order.get(item.id, 0))
         _queue(session, settings, alert, subject, body, text)
     session.flush()
 

@@ -12,7 +12,15 @@ from sqlalchemy.orm import Session, joinedload
 
 from pos.domain.catalog import BarcodeTaken, check_lines, check_spacing
 from pos.domain.errors import Conflict, NotFound, UnknownItem, ValidationFailed
-from pos.models import BundleContent, Item, ItemPriceChange, Package, PackageSupply, User
+from pos.models import (
+    BundleContent,
+    Item,
+    ItemPriceChange,
+    Package,
+    PackageSupply,
+    Supplier,
+    User,
+)
 from pos.models.catalog import AREAS, ITEM_KINDS, PRICE_FIELDS
 from pos.services import audit
 from pos.services.ledger import default_location, ensure_item_stock
@@ -20,7 +28,7 @@ from pos.services.transaction import write_transaction
 
 # What PATCH /api/v1/items/{sku} may change (supplier_id: the purchasing issue).
 ITEM_FIELDS = ("name", "price_cents", "cost_cents", "reorder_point", "reorder_quantity",
-               "taxable", "barcode", "active")
+               "taxable", "barcode", "active", "supplier_id")
 PACKAGE_FIELDS = ("name", "area", "sessions", "price_cents", "min_days_between",
                   "max_days_between", "active")
 
@@ -95,6 +103,11 @@ def update_item(sku: str, changes: Mapping[str, Any], user_id: int | None) -> It
             raise NotFound(f"No item with sku {sku!r}.", {"sku": sku})
         if "barcode" in changes:
             _check_barcode(session, changes["barcode"], item.id)
+        if changes.get("supplier_id") is not None \
+                and session.get(Supplier, changes["supplier_id"]) is None:
+            raise NotFound(f"There is no supplier {changes['supplier_id']}.",
+                           {"supplier_id": changes["supplier_id"],
+                            "fields": {"supplier_id": "no such supplier"}})
         changed: dict[str, list[Any]] = {}
         for name, value in changes.items():
             old = getattr(item, name)

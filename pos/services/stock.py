@@ -8,13 +8,23 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from pos.domain.errors import InsufficientStock, LotExpired, NotFound, UnknownItem, ValidationFailed
+from pos.domain.purchasing import LotRequired, needs_lot
 from pos.domain.stock import ADJUSTMENT_REASONS, LotOnHand, fefo_order, is_expired, stock_status
-from pos.models import Item, ItemStock, Lot, LotStock, StockMovement, User
-from pos.services import audit, clock
+from pos.models import (
+    Alert,
+    Item,
+    ItemStock,
+    Lot,
+    LotStock,
+    StockMovement,
+    User,
+)
+from pos.services import alerts, audit, clock
 from pos.services.ledger import default_location, lock_items, post_movement
 from pos.services.transaction import write_transaction
+from pos.settings import Settings
 
-NO_LOT = "NOLOT"  # stock received without a lot number (cleanser, say)
+NO_LOT = "NOLOT"  # retail stock received without a lot number (a clinical supply needs one)
 
 
 @dataclass(frozen=True)
@@ -34,39 +44,66 @@ def receive_stock(
     *, sku: str, quantity: int, lot_code: str | None, expires_on: date | None,
     unit_cost_cents: int | None, user_id: int | None,
 ) -> MovementResult:
+    today = clock.today()  # read before the write transaction: it may need the settings row
+    with write_transaction() as session:
+        item = item_by_sku(session, sku)
+        location = default_location(session)
+        stock = lock_items(session, [item.id], location.id)[item.id]
+        movement = receive_into(session, stock, item, quantity=quantity, lot_code=lot_code,
+                                expires_on=expires_on, unit_cost_cents=unit_cost_cents,
+                                user_id=user_id, reference="receipt", today=today)
+        return MovementResult(movement.id, stock.on_hand)
+
+
+def check_receipt(item: Item, quantity: int, lot_code: str | None,
+                  expires_on: date | None, today: date) -> None:
+    """What any receipt must be: at least 1, a supply with its lot and expiry, not expired."""
     if quantity < 1:
         raise ValidationFailed("Quantity received must be at least 1.",
                                {"fields": {"quantity": "must be at least 1"}})
-    today = clock.today()
     if is_expired(expires_on, today):
+        assert expires_on is not None
         raise LotExpired(
             f"{f'Lot {lot_code}' if lot_code else 'This stock'} expired on "
             f"{expires_on.isoformat()}; it cannot be received.",
             {"lot": lot_code, "expires_on": expires_on.isoformat()},
         )
-    with write_transaction() as session:
-        item = item_by_sku(session, sku)
-        location = default_location(session)
-        stock = lock_items(session, [item.id], location.id)[item.id]
-        code = lot_code or NO_LOT
-        lot = session.scalar(select(Lot).where(Lot.item_id == item.id, Lot.code == code))
-        if lot is None:
-            lot = Lot(item_id=item.id, code=code, expires_on=expires_on,
-                      unit_cost_cents=item.cost_cents if unit_cost_cents is None
-                      else unit_cost_cents)
-            session.add(lot)
-            session.flush()
-        elif lot.expires_on != expires_on:
-            raise ValidationFailed(
-                f"Lot {code} is already recorded with expiry "
-                f"{lot.expires_on.isoformat() if lot.expires_on else 'none'}.",
-                {"fields": {"expires_on": "differs from the lot's recorded expiry"}},
-            )
-        movement = post_movement(session, stock, lot, quantity, "receipt",
-                                 reference="receipt", user_id=user_id)
-        audit.record(session, user_id, "stock.receive", "item", item.sku,
-                     lot=code, quantity=quantity, movement_id=movement.id)
-        return MovementResult(movement.id, stock.on_hand)
+    if needs_lot(item.kind, lot_code, expires_on):
+        missing = {name: "required for a clinical supply" for name, value
+                   in (("lot", lot_code), ("expires_on", expires_on)) if not value}
+        raise LotRequired(
+            f"{item.name} is a clinical supply: enter its lot number and expiry date.",
+            {"sku": item.sku, "fields": missing})
+
+
+def receive_into(
+    session: Session, stock: ItemStock, item: Item, *, quantity: int, lot_code: str | None,
+    expires_on: date | None, unit_cost_cents: int | None, user_id: int | None,
+    reference: str, today: date,
+) -> StockMovement:
+    """Receive into the item's lot (created on first receipt). `stock` is locked already;
+    `today` was read before the transaction began."""
+    check_receipt(item, quantity, lot_code, expires_on, today)
+    code = lot_code or NO_LOT
+    lot = session.scalar(select(Lot).where(Lot.item_id == item.id, Lot.code == code))
+    if lot is None:
+        lot = Lot(item_id=item.id, code=code, expires_on=expires_on,
+                  unit_cost_cents=item.cost_cents if unit_cost_cents is None
+                  else unit_cost_cents)
+        session.add(lot)
+        session.flush()
+    elif lot.expires_on != expires_on:
+        raise ValidationFailed(
+            f"Lot {code} is already recorded with expiry "
+            f"{lot.expires_on.isoformat() if lot.expires_on else 'none'}; a manager can "
+            f"correct a lot's expiry from the item's page.",
+            {"fields": {"expires_on": "differs from the lot's recorded expiry"}},
+        )
+    movement = post_movement(session, stock, lot, quantity, "receipt",
+                             reference=reference, user_id=user_id)
+    audit.record(session, user_id, "stock.receive", "item", item.sku,
+                 lot=code, quantity=quantity, movement_id=movement.id, reference=reference)
+    return movement
 
 
 def adjust_stock(
@@ -107,6 +144,7 @@ class ItemRow:
     item: Item
     on_hand: int
     held: int
+    on_order: int = 0
 
     @property
     def available(self) -> int:
@@ -137,7 +175,9 @@ def list_items(session: Session, *, q: str | None = None, kind: str | None = Non
         like = f"%{q.lower()}%"
         query = query.where(or_(func.lower(Item.name).like(like), func.lower(Item.sku).like(like),
                                 Item.barcode == q))
-    return [ItemRow(item, int(oh), int(h)) for item, oh, h in session.execute(query)]
+    rows = list(session.execute(query))
+    on_order = alerts.on_order_by_item(session, [item.id for item, _, _ in rows])
+    return [ItemRow(item, int(oh), int(h), on_order.get(item.id, 0)) for item, oh, h in rows]
 
 
 def item_row(session: Session, sku: str) -> ItemRow:
@@ -148,7 +188,8 @@ def item_row(session: Session, sku: str) -> ItemRow:
         select(func.coalesce(func.sum(ItemStock.on_hand), 0),
                func.coalesce(func.sum(ItemStock.held), 0)).where(ItemStock.item_id == item.id)
     ).one()
-    return ItemRow(item, int(oh), int(h))
+    on_order = alerts.on_order_by_item(session, [item.id]).get(item.id, 0)
+    return ItemRow(item, int(oh), int(h), on_order)
 
 
 @dataclass(frozen=True)
@@ -188,3 +229,36 @@ def item_movements_page(session: Session, item: Item, *, page: int, per_page: in
     total = session.scalar(select(func.count()).select_from(StockMovement)
                            .where(StockMovement.item_id == item.id)) or 0
     return item_movements(session, item, limit=per_page, offset=(page - 1) * per_page), total
+
+
+def correct_lot_expiry(*, sku: str, lot_code: str, expires_on: date, reason: str,
+                       user_id: int | None, settings: Settings) -> Lot:
+    """A manager corrects a lot's expiry (a typo at receipt, a lot received without one).
+
+    Audited with the old date, the new one and the reason. The lot's expiry alerts are
+    re-evaluated: open ones about the old date are closed by this correction, and the
+    expiry check runs again, so a lot that now expires soon (or already has) alerts anew.
+    """
+    if not reason.strip():
+        raise ValidationFailed("Say why the expiry is corrected.",
+                               {"fields": {"reason": "required"}})
+    with write_transaction() as session:
+        item = item_by_sku(session, sku)
+        lot = session.scalar(select(Lot).where(Lot.item_id == item.id, Lot.code == lot_code)
+                             .with_for_update())
+        if lot is None:
+            raise NotFound(f"No lot {lot_code} of {sku}.", {"sku": sku, "lot": lot_code})
+        old = lot.expires_on
+        lot.expires_on = expires_on
+        lot.expiry_alerted_at = None
+        now = clock.now()
+        for alert in session.scalars(select(Alert).where(
+                Alert.lot_id == lot.id, Alert.kind == "expiring_lot",
+                Alert.acknowledged_at.is_(None))):
+            alert.acknowledged_at = now
+            alert.acknowledged_by_id = user_id
+        audit.record(session, user_id, "lot.correct_expiry", "lot", f"{item.sku}/{lot.code}",
+                     old=old.isoformat() if old else None, new=expires_on.isoformat(),
+                     reason=reason)
+    alerts.check_expiring_lots(settings)
+    return lot

@@ -148,6 +148,11 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(alerts_bp)
     add_nav(app, "Alerts", "alerts.index", "manager")
 
+    from pos.web.purchasing.routes import purchasing_bp
+
+    app.register_blueprint(purchasing_bp)
+    add_nav(app, "Purchasing", "purchasing.orders", "manager")
+
     from pos.web.today.routes import today_bp
 
     app.register_blueprint(today_bp)

@@ -223,7 +223,7 @@ def test_the_same_idempotency_key_and_body_replays_the_first_response_and_create
 
 
 def test_an_idempotency_key_reused_with_another_body_is_422(app, api):
-    make_item("CART-36", kind="supply")
+    make_item("CART-36", kind="retail")  # retail: received without a lot
     client = api("manager")
     headers = {"Idempotency-Key": "k-1"}
     assert client.post("/api/v1/stock/receipts", json={"sku": "CART-36", "quantity": 10},

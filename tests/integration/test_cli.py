@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -121,8 +122,8 @@ def test_seed_demo_if_empty_twice_keeps_the_data_and_does_not_seed_again(cli):
     first = cli("seed-demo", "--if-empty")
     assert first.exit_code == 0, first.output
     seeded_cartridges = stock.item_row(db.session, "CART-36").on_hand
-    stock.receive_stock(sku="CART-36", quantity=10, lot_code="C-NEW", expires_on=None,
-                        unit_cost_cents=None, user_id=None)
+    stock.receive_stock(sku="CART-36", quantity=10, lot_code="C-NEW",
+                        expires_on=date(2199, 1, 1), unit_cost_cents=None, user_id=None)
     every = (User, Item, Lot, StockMovement, Client, Sale, Treatment, Refund, Alert,
              OutboxMessage, AuditEntry)
     counts = [count(model) for model in every]

@@ -75,6 +75,7 @@ from pos.web.api import (  # noqa: E402,F401
     imports,
     me,
     openapi,
+    purchasing,
     reports,
     sales,
     settings,

@@ -46,7 +46,7 @@ def item_json(row: ItemRow) -> dict[str, Any]:
         "available": row.available, "reorder_point": item.reorder_point,
         "reorder_quantity": item.reorder_quantity, "status": row.status,
         "cost_cents": item.cost_cents, "taxable": item.taxable, "active": item.active,
-        "barcode": item.barcode,
+        "barcode": item.barcode, "supplier_id": item.supplier_id, "on_order": row.on_order,
     }
 
 
@@ -212,7 +212,8 @@ ITEM = obj(["sku", "name", "kind", "unit", "price_cents", "on_hand", "held", "av
            sku=STR, name=STR, kind={"enum": ["supply", "retail", "bundle"]}, unit=STR,
            price_cents=INT, on_hand=INT, held=INT, available=INT, reorder_point=INT,
            reorder_quantity=INT, status={"enum": ["ok", "low", "out"]}, cost_cents=INT,
-           taxable=BOOL, active=BOOL, barcode=_NULL_STR)
+           taxable=BOOL, active=BOOL, barcode=_NULL_STR,
+           supplier_id={"type": ["integer", "null"]}, on_order=INT)
 LINES = array(obj(["sku", "quantity"], sku=STR, quantity=INT))
 FULL_ITEM = {**ITEM, "properties": {
     **ITEM["properties"],

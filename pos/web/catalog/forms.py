@@ -43,6 +43,8 @@ class ItemEditForm(FlaskForm):
     reorder_point = _count("Reorder point")
     reorder_quantity = _count("Reorder quantity")
     active = BooleanField("Active (for sale and in use)", default=True)
+    # Choices are the suppliers (0: none), set by the view.
+    supplier = SelectField("Supplier (ordered from)", coerce=int, choices=[], default=0)
     submit = SubmitField("Save item")
 
 
@@ -52,6 +54,7 @@ class NewItemForm(ItemEditForm):
     kind = SelectField("Kind", choices=[SelectChoice(k, k.capitalize()) for k in ITEM_KINDS])
     unit = StringField("Unit (bottle, ml, cartridge...)",
                        validators=[DataRequired(), SafeText(20)], filters=[strip])
+    supplier = None  # chosen on the item's edit page, once the item exists
     submit = SubmitField("Create item")
 
 

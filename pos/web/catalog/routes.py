@@ -10,13 +10,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from wtforms.fields import SelectChoice
 
 from pos.domain.errors import NotFound, PosError
 from pos.domain.money import dollars_text
 from pos.extensions import db
 from pos.models import Item, Package
 from pos.models.catalog import ITEM_KINDS
-from pos.services import catalog, stock
+from pos.services import catalog, stock, suppliers
 from pos.web.access import role_required
 from pos.web.catalog.forms import (
     ContentsForm,
@@ -101,12 +102,17 @@ def new_item():  # type: ignore[no-untyped-def]
 
 def _edit_form(item: Item) -> ItemEditForm:
     if request.method == "POST":
-        return ItemEditForm()
-    return ItemEditForm(data={
-        "name": item.name, "barcode": item.barcode or "", "price": dollars_text(item.price_cents),
-        "cost": dollars_text(item.cost_cents), "taxable": item.taxable,
-        "reorder_point": item.reorder_point, "reorder_quantity": item.reorder_quantity,
-        "active": item.active})
+        form = ItemEditForm()
+    else:
+        form = ItemEditForm(data={
+            "name": item.name, "barcode": item.barcode or "",
+            "price": dollars_text(item.price_cents), "cost": dollars_text(item.cost_cents),
+            "taxable": item.taxable, "reorder_point": item.reorder_point,
+            "reorder_quantity": item.reorder_quantity, "active": item.active,
+            "supplier": item.supplier_id or 0})
+    form.supplier.choices = [SelectChoice(0, "None (not ordered through the POS)")] + [
+        SelectChoice(s.id, s.name) for s in suppliers.list_suppliers(db.session)]
+    return form
 
 
 @catalog_bp.route("/items/<sku>/edit", methods=["GET", "POST"])
@@ -120,7 +126,8 @@ def edit_item(sku: str):  # type: ignore[no-untyped-def]
             "name": form.name.data, "barcode": form.barcode.data or None,
             "price_cents": form.price.cents, "cost_cents": form.cost.cents,
             "taxable": bool(form.taxable.data), "reorder_point": form.reorder_point.data,
-            "reorder_quantity": form.reorder_quantity.data, "active": bool(form.active.data)}
+            "reorder_quantity": form.reorder_quantity.data, "active": bool(form.active.data),
+            "supplier_id": form.supplier.data or None}
         try:
             catalog.update_item(item.sku, changes, current_user.id)
         except PosError as error:

@@ -9,7 +9,7 @@ from pydantic import ConfigDict, ValidationInfo, field_validator
 from pos.domain.limits import MAX_QUANTITY
 from pos.domain.stock import ADJUSTMENT_REASONS
 from pos.models.catalog import AREAS, ITEM_KINDS
-from pos.web.api.schemas.types import Cents, Day, Quantity, SafeText, StrictModel
+from pos.web.api.schemas.types import Cents, Day, Id, Quantity, SafeText, StrictModel
 
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 # A sku names an item that exists; its own pattern is enforced only when one is created.
@@ -56,7 +56,7 @@ class _Patch(StrictModel):
 
 
 class ItemChangesIn(_Patch):
-    NULLABLE: ClassVar[tuple[str, ...]] = ("barcode",)
+    NULLABLE: ClassVar[tuple[str, ...]] = ("barcode", "supplier_id")
 
     name: Annotated[str, SafeText(120)] | None = None
     price_cents: Cents | None = None
@@ -66,6 +66,8 @@ class ItemChangesIn(_Patch):
     taxable: bool | None = None
     barcode: Barcode | None = None
     active: bool | None = None
+    # Who the item is ordered from; null: nobody (left off the drafts from the reorder list).
+    supplier_id: Id | None = None
 
 
 class LineIn(StrictModel):
