@@ -117,7 +117,7 @@ def test_the_webhook_receives_each_alert_as_slack_compatible_text(app, webhook_r
     assert deliver_pending().delivered == 1
     assert webhook_receiver.bodies == [{
         "text": "Low stock: Serum (SERUM) - on hand 2, available 2, reorder point 2, "
-                "suggested order 10, days of cover no use in the last 30 days"}]
+                "on order 0, suggested order 10, days of cover no use in the last 30 days"}]
     assert alerts_delivered() == [True]
     assert deliver_pending().claimed == 0
 
