@@ -135,3 +135,13 @@ def test_the_client_page_shows_purchases_sessions_left_receipts_and_for_a_provid
     assert re.search(r'<td>face</td><td class="num">1</td><td>Done</td>', page)
 
 
+
+
+def test_the_client_page_title_is_the_clients_name_and_each_section_is_shown_once(
+        shop, app, client, login_as):  # noqa: F811
+    login_as("provider")
+    page = client.get(f"/clients/{shop['client_id']}").get_data(as_text=True)
+    title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+    name = db.session.get(Client, shop["client_id"]).full_name
+    assert title == f"{name} · POS"
+    assert page.count('id="treatments"') == page.count('id="receipts"') == 1
