@@ -10,17 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pos.domain.aftercare import DEFAULT_AFTERCARE_TEXT, MAX_SHEET_TEXT, aftercare_email
-from pos.domain.errors import PosError, ValidationFailed
-from pos.models import AftercareSheet, Client, OutboxMessage, User
-from pos.services import audit, clinic, clock
+from pos.domain.errors import ValidationFailed
+from pos.models import AftercareSheet, Client, OutboxMessage
+from pos.services import audit, clinic, clock, staff
 from pos.services.transaction import write_transaction
 
 TOPIC = "aftercare"
-
-
-class NotAllowed(PosError):
-    code = "forbidden"
-    status = 403
 
 
 @dataclass(frozen=True)
@@ -44,11 +39,9 @@ def save_sheet(text: str, user_id: int | None) -> Sheet:
         raise ValidationFailed(f"The aftercare sheet needs 1 to {MAX_SHEET_TEXT} characters.",
                                {"fields": {"text": "is empty or too long"}})
     with write_transaction() as session:
-        user = session.get(User, user_id) if user_id is not None else None
-        if user is None or not user.active or not (user.has_role("provider")
-                                                   and user.has_role("manager")):
-            raise NotAllowed("Saving the aftercare sheet needs a provider who is also a "
-                             "manager.")
+        user = staff.user_holding(session, user_id, "provider", "manager",
+                                  why="Saving the aftercare sheet needs a provider who is "
+                                      "also a manager.")
         row = AftercareSheet(text=text, created_at=clock.now(), created_by_id=user.id)
         session.add(row)
         session.flush()

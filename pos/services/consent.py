@@ -19,19 +19,14 @@ from pos.domain.consent import (
     ConsentRequired,
     check_form_text,
 )
-from pos.domain.errors import Conflict, NotFound, PosError
+from pos.domain.errors import Conflict, NotFound
 from pos.domain.limits import MAX_ID
 from pos.models import Client, ClientConsent, ConsentForm, User
-from pos.services import audit, clock, need_to_know
+from pos.services import audit, clock, need_to_know, staff
 from pos.services.transaction import write_transaction
 from pos.settings import Settings
 
 DEFAULT_VERSION = 1
-
-
-class NotAllowed(PosError):
-    code = "forbidden"
-    status = 403
 
 
 @dataclass(frozen=True)
@@ -55,10 +50,8 @@ class SignedConsent:
 
 
 def _user_with(session: Session, user_id: int | None, *roles: str) -> User:
-    user = session.get(User, user_id) if user_id is not None else None
-    if user is None or not user.active or not all(user.has_role(r) for r in roles):
-        raise NotAllowed("This needs a " + " who is also a ".join(roles) + ".")
-    return user
+    return staff.user_holding(session, user_id, *roles,
+                              why="This needs a " + " who is also a ".join(roles) + ".")
 
 
 def form_in_force(session: Session) -> FormInForce:

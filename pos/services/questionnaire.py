@@ -13,23 +13,18 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from pos.domain.errors import Conflict, PosError
+from pos.domain.errors import Conflict
 from pos.domain.screening import (
     BASE_QUESTIONNAIRE,
     DEFAULT_QUESTIONNAIRE,
     Questionnaire,
     build_questionnaire,
 )
-from pos.models import ScreeningQuestionnaire, User
-from pos.services import audit, clock
+from pos.models import ScreeningQuestionnaire
+from pos.services import audit, clock, staff
 from pos.services.transaction import write_transaction
 
 PUBLISHER_ROLES = ("provider", "manager")
-
-
-class NotAllowed(PosError):
-    code = "forbidden"
-    status = 403
 
 
 @dataclass(frozen=True)
@@ -73,11 +68,9 @@ def by_version(session: Session, version: int | None) -> Questionnaire:
 def publish(raw_questions: object, user_id: int | None) -> InForce:
     """Publish the next version; it is in force at once for treatments recorded from now."""
     with write_transaction() as session:
-        user = session.get(User, user_id) if user_id is not None else None
-        if user is None or not user.active or \
-                not all(user.has_role(role) for role in PUBLISHER_ROLES):
-            raise NotAllowed("Publishing the questionnaire needs a provider who is also a "
-                             "manager.")
+        user = staff.user_holding(session, user_id, *PUBLISHER_ROLES,
+                                  why="Publishing the questionnaire needs a provider who is "
+                                      "also a manager.")
         latest = session.scalar(select(func.max(ScreeningQuestionnaire.version))) or 0
         version = max(latest, DEFAULT_QUESTIONNAIRE.version) + 1
         questionnaire = build_questionnaire(version, raw_questions)

@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from pos.domain.errors import Conflict, NotFound, ValidationFailed
+from pos.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from pos.domain.roles import Role, RoleSet, UnknownRole, parse_roles, roles_text
 from pos.models import ApiToken, User
 from pos.services import audit, clinic, clock
@@ -137,3 +137,12 @@ def password_matches(session: Session, stored_hash: str, password: str) -> bool:
 
 def needs_rehash(session: Session, stored_hash: str) -> bool:
     return _hasher(session).check_needs_rehash(stored_hash)
+
+
+def user_holding(session: Session, user_id: int | None, *roles: str, why: str) -> User:
+    """The active user `user_id` holding every one of `roles`, or 403 `forbidden` saying
+    `why` (the services' own check, whatever the view already checked)."""
+    user = session.get(User, user_id) if user_id is not None else None
+    if user is None or not user.active or not all(user.has_role(role) for role in roles):
+        raise Forbidden(why)
+    return user

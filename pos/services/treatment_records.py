@@ -14,27 +14,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pos.domain.errors import NotFound, PosError
+from pos.domain.errors import NotFound
 from pos.domain.limits import MAX_ID
 from pos.domain.treatments import Progress
 from pos.domain.treatments import series_progress as progress_of
 from pos.models import Client, Item, Lot, PackagePurchase, Treatment, TreatmentSupply, User
-from pos.services import clock, need_to_know
+from pos.services import clock, need_to_know, staff
 from pos.services.transaction import write_transaction
 from pos.settings import Settings
 
 
-class NotAllowed(PosError):
-    code = "forbidden"
-    status = 403
-
-
 def require_role(session: Session, user_id: int | None, role: str) -> User:
-    user = session.get(User, user_id) if user_id is not None else None
-    if user is None or not user.active or not user.has_role(role):
-        raise NotAllowed(f"This needs the {role} role.")
-    return user
-
+    return staff.user_holding(session, user_id, role, why=f"This needs the {role} role.")
 
 
 @dataclass(frozen=True)

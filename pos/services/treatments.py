@@ -48,7 +48,6 @@ from pos.services import (
 )
 from pos.services.transaction import write_transaction
 from pos.services.treatment_records import (
-    NotAllowed,
     PurchaseProgress,
     RecallRow,
     ScreeningView,
@@ -60,7 +59,7 @@ from pos.services.treatment_records import (
 )
 
 # The read side lives in treatment_records; these names stay importable from here.
-__all__ = ["NotAllowed", "PurchaseProgress", "RecallRow", "ScreeningView", "SessionRow",
+__all__ = ["PurchaseProgress", "RecallRow", "ScreeningView", "SessionRow",
            "perform_treatment", "recall", "series_progress", "view_screening",
            "void_treatment"]
 
