@@ -1,6 +1,13 @@
 """Every model, imported here so metadata (and Alembic) sees them all."""
 from pos.models.carts import DeskCart
-from pos.models.catalog import BundleContent, Item, ItemPriceChange, Package, PackageSupply
+from pos.models.catalog import (
+    BundleContent,
+    ExpectedTreatments,
+    Item,
+    ItemPriceChange,
+    Package,
+    PackageSupply,
+)
 from pos.models.clinic import ClinicSettingsRow
 from pos.models.clinical import (
     AftercareSheet,
@@ -43,7 +50,7 @@ __all__ = [
     "AftercareSheet", "Alert", "ApiToken", "AuditEntry", "BulkReadBurst", "Client",
     "ClientRecordRead",
     "ClientConsent", "ClinicSettingsRow", "ConsentForm", "DeskCart", "DiscountCode", "Drawer",
-    "DrawerEntry", "IdempotencyRecord",
+    "DrawerEntry", "ExpectedTreatments", "IdempotencyRecord",
     "Item", "ItemStock", "Location", "Lot", "LotStock", "LoginThrottle", "OutboxMessage",
     "Package", "PackageLiabilitySnapshot", "PackagePurchase", "PackageSupply", "PasswordLink",
     "Payment", "ProcessedEvent", "ReceiptCounter", "StaffPin", "StaffSession",

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pos.extensions import db
 from pos.models.types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from pos.models.staff import User
 
 ITEM_KINDS = ("supply", "retail", "bundle")
 AREAS = ("face", "scalp")
@@ -65,6 +69,8 @@ class Package(db.Model):
     supplies: Mapped[list[PackageSupply]] = relationship(
         back_populates="package", cascade="all, delete-orphan", order_by="PackageSupply.id"
     )
+    # The manager's count of treatments expected in the next 14 days (None: never set).
+    expected_treatments: Mapped[ExpectedTreatments | None] = relationship()
 
 
 class PackageSupply(db.Model):
@@ -83,6 +89,24 @@ class PackageSupply(db.Model):
 
     package: Mapped[Package] = relationship(back_populates="supplies")
     item: Mapped[Item] = relationship()
+
+
+class ExpectedTreatments(db.Model):
+    """A manager's count of a package's treatments expected in the next 14 days (one row
+    per package, replaced when set again): with the package's bill of materials it feeds
+    the reorder suggestion. Who set it and when are kept, as the figure ages."""
+
+    __tablename__ = "expected_treatments"
+    __table_args__ = (
+        CheckConstraint("count >= 0 AND count <= 10000", name="count_in_range"),
+    )
+
+    package_id: Mapped[int] = mapped_column(ForeignKey("packages.id"), primary_key=True)
+    count: Mapped[int]
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    set_by: Mapped[User | None] = relationship()
 
 
 class ItemPriceChange(db.Model):

@@ -10,12 +10,12 @@ that rolls back takes its alert with it: alert and movement commit together or n
 Delivery happens later, outside any transaction (pos/notify/outbox.py).
 
 Settings are passed in (`settings: Settings`); only the before-commit hook, which has no
-caller to pass them, reads `settings_for(session)`.
+caller to pass them, reads `settings_for(session)`. The reorder list and its figures live in
+pos/services/reorder.py (`reorder_list`, `days_of_cover`, `on_order_by_item` are still
+importable from here).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -24,12 +24,11 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from pos.domain import reorder
 from pos.domain.errors import NotFound
-from pos.domain.purchasing import ON_ORDER_STATUSES, order_after_on_order
-from pos.domain.reorder import COVER_WINDOW_DAYS, OUTGOING_REASONS, suggested_order_quantity
+from pos.domain.purchasing import order_after_on_order
+from pos.domain.reorder import days_of_cover_from
 from pos.domain.roles import Role, role_sets_holding
-from pos.domain.stock import reorder_crossing, stock_status
+from pos.domain.stock import reorder_crossing
 from pos.extensions import db
 from pos.models import (
     Alert,
@@ -38,130 +37,22 @@ from pos.models import (
     Lot,
     LotStock,
     OutboxMessage,
-    PurchaseOrder,
-    PurchaseOrderLine,
-    StockMovement,
     User,
 )
 from pos.services import audit, clock
 from pos.services.alert_texts import cover_text, expiring_lot_text, stock_alert_text
 from pos.services.clinic import clinic_settings
 from pos.services.ledger import TOUCHED_KEY
+from pos.services.reorder import (
+    ReorderRow,
+    booked_use_by_item,
+    days_of_cover,
+    on_order_by_item,
+    reorder_list,
+    suggested_quantity,
+)
 from pos.services.transaction import before_commit, write_transaction
 from pos.settings import Settings, settings_for
-
-# --------------------------------------------------------------------------- figures
-
-def on_order_by_item(session: Session, item_ids: list[int]) -> dict[int, int]:
-    """Per item, ordered and not yet received on open purchase orders (drafts count)."""
-    if not item_ids:
-        return {}
-    rows = session.execute(
-        select(PurchaseOrderLine.item_id,
-               func.sum(PurchaseOrderLine.quantity - PurchaseOrderLine.received))
-        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
-        .where(PurchaseOrder.status.in_([str(s) for s in ON_ORDER_STATUSES]),
-               PurchaseOrderLine.item_id.in_(item_ids))
-        .group_by(PurchaseOrderLine.item_id))
-    return {item_id: int(qty) for item_id, qty in rows}
-
-
-@dataclass(frozen=True)
-class Cover:
-    item_id: int
-    on_hand: int
-    available: int
-    used_last_30_days: int
-    days: int | None  # None: nothing used in the window, the stock lasts indefinitely
-
-
-def days_of_cover(session: Session, item_ids: Iterable[int],
-                  now: datetime | None = None) -> dict[int, Cover]:
-    """Each item's stock and its last 30 days of consumption, in one grouped query."""
-    ids = sorted(set(item_ids))
-    if not ids:
-        return {}
-    since = (now or clock.now()) - timedelta(days=COVER_WINDOW_DAYS)
-    used = (
-        select(StockMovement.item_id.label("item_id"),
-               func.sum(-StockMovement.qty_delta).label("used"))
-        .where(StockMovement.item_id.in_(ids), StockMovement.at >= since,
-               StockMovement.qty_delta < 0, StockMovement.reason.in_(OUTGOING_REASONS))
-        .group_by(StockMovement.item_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(ItemStock.item_id, func.sum(ItemStock.on_hand),
-               func.sum(ItemStock.on_hand - ItemStock.held),
-               func.coalesce(func.max(used.c.used), 0))
-        .outerjoin(used, used.c.item_id == ItemStock.item_id)
-        .where(ItemStock.item_id.in_(ids))
-        .group_by(ItemStock.item_id)
-    ).all()
-    out = {}
-    for item_id, on_hand, available, used_qty in rows:
-        out[item_id] = Cover(item_id, int(on_hand), int(available), int(used_qty),
-                             reorder.days_of_cover(int(on_hand), int(used_qty)))
-    for item_id in ids:  # an item without a stock row yet has nothing and used nothing
-        out.setdefault(item_id, Cover(item_id, 0, 0, 0, None))
-    return out
-
-
-def suggested_quantity(item: Item, cover: Cover, cover_days: int) -> int:
-    """`cover_days`: REORDER_COVER_DAYS, the days an order should last."""
-    return suggested_order_quantity(item.reorder_quantity, cover.on_hand,
-                                    cover.used_last_30_days, cover_days)
-
-
-@dataclass(frozen=True)
-class ReorderRow:
-    sku: str
-    name: str
-    unit: str
-    on_hand: int
-    available: int
-    reorder_point: int
-    reorder_quantity: int
-    suggested_quantity: int
-    days_of_cover: int | None
-    used_last_30_days: int
-    on_order: int = 0
-    supplier_id: int | None = None
-
-    @property
-    def status(self) -> str:
-        return stock_status(self.on_hand, self.reorder_point)
-
-
-def reorder_list(session: Session, cover_days: int,
-                 now: datetime | None = None) -> list[ReorderRow]:
-    """Active items whose on-hand stock is at or below their reorder point (holds do not
-    count: a card checkout is not stock gone), out of stock first, then by name."""
-    on_hand = func.coalesce(func.sum(ItemStock.on_hand), 0)
-    items = session.scalars(
-        select(Item).outerjoin(ItemStock, ItemStock.item_id == Item.id)
-        .where(Item.active.is_(True)).group_by(Item.id)
-        .having(on_hand <= Item.reorder_point)
-    ).all()
-    covers = days_of_cover(session, [item.id for item in items], now)
-    on_order = on_order_by_item(session, [item.id for item in items])
-    rows = []
-    for item in items:
-        cover = covers[item.id]
-        ordered = on_order.get(item.id, 0)
-        rows.append(ReorderRow(
-            sku=item.sku, name=item.name, unit=item.unit, on_hand=cover.on_hand,
-            available=cover.available, reorder_point=item.reorder_point,
-            reorder_quantity=item.reorder_quantity,
-            # What is already on order (drafts included) is not suggested again.
-            suggested_quantity=order_after_on_order(
-                suggested_quantity(item, cover, cover_days), ordered),
-            days_of_cover=cover.days,
-            used_last_30_days=cover.used_last_30_days, on_order=ordered,
-            supplier_id=item.supplier_id))
-    rows.sort(key=lambda r: (r.on_hand > 0, r.name.lower(), r.sku))
-    return rows
-
 
 # --------------------------------------------------------------------------- messages
 
@@ -214,18 +105,24 @@ def check_touched_items(session: Session) -> None:
     if not crossings:
         return
     settings = settings_for(session)  # a hook: nobody to pass them in
-    covers = days_of_cover(session, [item.id for _, item, _ in crossings])
-    on_order = on_order_by_item(session, [item.id for _, item, _ in crossings])
+    crossed_ids = [item.id for _, item, _ in crossings]
+    covers = days_of_cover(session, crossed_ids)
+    on_order = on_order_by_item(session, crossed_ids)
+    booked = booked_use_by_item(session, crossed_ids)
     for stock, item, kind in crossings:
         cover = covers[item.id]
+        booked_use = booked.get(item.id, 0)
         suggested = order_after_on_order(
-            suggested_quantity(item, cover, settings.reorder_cover_days),
+            suggested_quantity(item, cover, settings.reorder_cover_days, booked_use),
             on_order.get(item.id, 0))
         alert = Alert(kind=kind, item_id=item.id, on_hand=stock.on_hand,
                       available=stock.available, reorder_point=item.reorder_point)
         session.add(alert)
         subject, body, text = stock_alert_text(kind, item, stock.on_hand, stock.available,
-                                               suggested, cover.days,
+                                               suggested,
+                                               days_of_cover_from(cover.on_hand,
+                                                                  cover.used_last_30_days,
+                                                                  booked_use),
                                                on_order.get(item.id, 0))
         _queue(session, settings, alert, subject, body, text)
     session.flush()

@@ -14,6 +14,7 @@ from pos.domain.catalog import BarcodeTaken, check_lines, check_spacing
 from pos.domain.errors import Conflict, NotFound, UnknownItem, ValidationFailed
 from pos.models import (
     BundleContent,
+    ExpectedTreatments,
     Item,
     ItemPriceChange,
     Package,
@@ -299,7 +300,9 @@ def set_package_supplies(code: str, supplies: tuple[tuple[str, int], ...],
 
 
 def list_packages(session: Session, *, include_inactive: bool = False) -> list[Package]:
-    query = select(Package).options(joinedload(Package.supplies).joinedload(PackageSupply.item))
+    query = select(Package).options(joinedload(Package.supplies).joinedload(PackageSupply.item),
+                                    joinedload(Package.expected_treatments)
+                                    .joinedload(ExpectedTreatments.set_by))
     if not include_inactive:
         query = query.where(Package.active.is_(True))
     return list(session.scalars(query.order_by(Package.area, Package.sessions, Package.code))

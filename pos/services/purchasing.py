@@ -30,7 +30,7 @@ from pos.domain.purchasing import (
     still_due,
 )
 from pos.models import Alert, Item, OutboxMessage, PurchaseOrder, PurchaseOrderLine, Supplier
-from pos.services import alerts, audit, clock
+from pos.services import audit, clock, reorder
 from pos.services.clinic import clinic_settings
 from pos.services.ledger import default_location, lock_items
 from pos.services.stock import receive_into
@@ -166,7 +166,7 @@ def drafts_from_reorder(cover_days: int, user_id: int | None) -> Drafted:
     """One draft per supplier with what the reorder list suggests (what is already on
     order is subtracted there, so a second click drafts nothing new)."""
     with write_transaction() as session:
-        rows = [r for r in alerts.reorder_list(session, cover_days) if r.suggested_quantity > 0]
+        rows = [r for r in reorder.reorder_list(session, cover_days) if r.suggested_quantity > 0]
         by_supplier: dict[int, list[OrderLineIn]] = {}
         skipped = []
         for row in rows:

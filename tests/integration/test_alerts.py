@@ -399,5 +399,6 @@ def test_the_reorder_list_prints_and_exports_as_csv_for_the_supplier(app, client
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0][:4] == ["sku", "name", "unit", "on_hand"]
-    assert rows[1] == ["LOW", "Gel mask", "mask", "2", "2", "5", "20", "20", "20", "3"]
+    assert rows[1] == ["LOW", "Gel mask", "mask", "2", "2", "5", "20", "20", "20", "3",
+                       "0", "0", "usage"]
     assert len(rows) == 2

@@ -76,6 +76,7 @@ from pos.web.api import (  # noqa: E402,F401
     me,
     openapi,
     purchasing,
+    reorder,
     reports,
     sales,
     settings,

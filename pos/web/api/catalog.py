@@ -7,8 +7,8 @@ from flask import jsonify
 
 from pos.domain.errors import ValidationFailed
 from pos.extensions import db
-from pos.models import Package
-from pos.services import catalog, stock
+from pos.models import ExpectedTreatments, Package
+from pos.services import catalog, expected_treatments, stock
 from pos.services.stock import ItemRow
 from pos.web.api import api_bp, api_user, idempotent, page_json, requires
 from pos.web.api.openapi import (
@@ -28,6 +28,7 @@ from pos.web.api.schemas import validate_body, validate_query
 from pos.web.api.schemas.catalog import (
     AdjustmentIn,
     BundleContentsIn,
+    ExpectedTreatmentsIn,
     ItemChangesIn,
     NewItemIn,
     NewPackageIn,
@@ -159,7 +160,16 @@ def package_json(p: Package) -> dict[str, Any]:
             "price_cents": p.price_cents, "min_days_between": p.min_days_between,
             "max_days_between": p.max_days_between, "active": p.active,
             "supplies_per_session": [{"sku": s.item.sku, "quantity": s.quantity}
-                                     for s in p.supplies]}
+                                     for s in p.supplies],
+            "expected_treatments": expected_json(p.expected_treatments)}
+
+
+def expected_json(row: ExpectedTreatments | None) -> dict[str, Any] | None:
+    """The manager's count of treatments expected in the next 14 days (null: never set)."""
+    if row is None:
+        return None
+    return {"count": row.count, "set_at": row.set_at.isoformat(),
+            "set_by": row.set_by.email if row.set_by is not None else None}
 
 
 @api_bp.get("/v1/packages")
@@ -204,6 +214,17 @@ def update_package(code: str, body: PackageChangesIn):  # type: ignore[no-untype
     return jsonify(package_json(package))
 
 
+@api_bp.put("/v1/packages/<code>/expected-treatments")
+@requires("manager")
+@validate_body(ExpectedTreatmentsIn)
+def set_expected_treatments(code: str, body: ExpectedTreatmentsIn):  # type: ignore[no-untyped-def]
+    """The reorder page's "expected treatments" twin: the package's count for the next
+    14 days, which the reorder list multiplies by its bill of materials."""
+    code = path_text(code, "package")
+    package = expected_treatments.set_expected_treatments(code, body.count, api_user().id)
+    return jsonify(package_json(package))
+
+
 # -- OpenAPI -------------------------------------------------------------------------------
 
 _NULL_STR = {"type": ["string", "null"]}
@@ -234,7 +255,11 @@ PACKAGE = obj(["code", "name", "area", "sessions", "price_cents", "min_days_betw
               code=STR, name=STR, area={"enum": ["face", "scalp"]}, sessions=INT,
               price_cents=INT, min_days_between=INT,
               max_days_between={"type": ["integer", "null"]}, active=BOOL,
-              supplies_per_session=LINES)
+              supplies_per_session=LINES,
+              expected_treatments={"anyOf": [
+                  {"type": "null"},
+                  obj(["count", "set_at", "set_by"], count=INT,
+                      set_at={"type": "string", "format": "date-time"}, set_by=_NULL_STR)]})
 _SKU = path_param("sku")
 
 CATALOG_PATHS: dict[str, dict[str, Any]] = {
@@ -285,6 +310,12 @@ CATALOG_PATHS: dict[str, dict[str, Any]] = {
         "patch": op("Change a package (its bill of materials: future treatments only)",
                     "manager", {**ok(PACKAGE), **errors(404, 422)}, body=PackageChangesIn,
                     params=[path_param("code")]),
+    },
+    "/api/v1/packages/{code}/expected-treatments": {
+        "put": op("Set the package's treatments expected in the next 14 days (0-10000): "
+                  "with its bill of materials, they feed the reorder list", "manager",
+                  {**ok(PACKAGE), **errors(404, 422)}, body=ExpectedTreatmentsIn,
+                  params=[path_param("code")]),
     },
 }
 PATH_GROUPS.append(CATALOG_PATHS)

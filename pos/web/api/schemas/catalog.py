@@ -7,6 +7,7 @@ from annotated_types import Interval, Len
 from pydantic import ConfigDict, ValidationInfo, field_validator
 
 from pos.domain.limits import MAX_QUANTITY
+from pos.domain.reorder import MAX_EXPECTED_TREATMENTS
 from pos.domain.stock import ADJUSTMENT_REASONS
 from pos.models.catalog import AREAS, ITEM_KINDS
 from pos.web.api.schemas.types import Cents, Day, Id, Quantity, SafeText, StrictModel
@@ -143,3 +144,9 @@ class AdjustmentIn(StrictModel):
         if value == 0:
             raise ValueError("must not be 0: an adjustment changes the quantity")
         return value
+
+
+class ExpectedTreatmentsIn(StrictModel):
+    """A package's treatments expected in the next 14 days."""
+
+    count: Annotated[int, Interval(ge=0, le=MAX_EXPECTED_TREATMENTS)]

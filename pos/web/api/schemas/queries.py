@@ -8,7 +8,7 @@ from annotated_types import Interval
 from pydantic import BaseModel, ConfigDict, WithJsonSchema, model_validator
 
 from pos.models.catalog import ITEM_KINDS
-from pos.web.api.schemas.types import SafeText
+from pos.web.api.schemas.types import Id, SafeText
 
 # A search is not stored, so "<b" may be searched for; control characters (NUL) may not.
 SearchText = Annotated[str, SafeText(200, markup=True, optional=True)]
@@ -67,3 +67,8 @@ class PageQuery(QueryModel):
 
 class AlertsPageQuery(PageQuery):
     open: Literal["0", "1", "true", "false"] | None = None
+
+
+class ReorderQuery(QueryModel):
+    # One location's shelf; absent: every location summed.
+    location: Id | None = None
