@@ -185,7 +185,8 @@ def test_packages_list_their_supplies_per_session(app, api):
         "code": "FACE-3", "name": "Face series of 3", "area": "face", "sessions": 3,
         "price_cents": 79500, "min_days_between": 28, "max_days_between": 42, "active": True,
         "supplies_per_session": [{"sku": "CART-36", "quantity": 1},
-                                 {"sku": "GF-MASK", "quantity": 1}]}
+                                 {"sku": "GF-MASK", "quantity": 1}],
+        "expected_treatments": None}
     assert packages["FACE-1"]["max_days_between"] is None
 
 

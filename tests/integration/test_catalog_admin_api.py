@@ -186,9 +186,9 @@ def test_a_manager_creates_a_package_listed_as_get_packages_lists_it(app, api):
     make_item("HA-CLIN", kind="supply")
     response = api("manager").post("/api/v1/packages", json=NEW_PACKAGE)
     assert response.status_code == 201
-    assert response.get_json() == {**NEW_PACKAGE, "active": True}
+    assert response.get_json() == {**NEW_PACKAGE, "active": True, "expected_treatments": None}
     listed = api("front_desk").get("/api/v1/packages").get_json()
-    assert listed == [{**NEW_PACKAGE, "active": True}]
+    assert listed == [{**NEW_PACKAGE, "active": True, "expected_treatments": None}]
     again = api("manager").post("/api/v1/packages", json=NEW_PACKAGE)
     assert (again.status_code, error_code(again)) == (409, "conflict")
 
