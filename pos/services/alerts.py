@@ -194,7 +194,9 @@ def digest_text(session: Session, settings: Settings, now: datetime) -> tuple[st
     today = clock.clinic_date(now, clinic.zone)
     rows = reorder_list(session, settings.reorder_cover_days, now)
     out = [r for r in rows if r.status == "out"]
-    low = [r for r in rows if r.status != "out"]
+    low = [r for r in rows if r.status != "out" and not r.ahead_of_bookings]
+    # Above their reorder point, but the expected treatments take them there in the lead time.
+    ahead = [r for r in rows if r.ahead_of_bookings]
     horizon = today + timedelta(days=settings.expiry_warning_days)
     expiring = _expiring_candidates(session, horizon)
     lines = [f"Stock digest for {today.isoformat()} - {clinic.clinic_name}", ""]
@@ -209,6 +211,8 @@ def digest_text(session: Session, settings: Settings, now: datetime) -> tuple[st
 
     stock_lines("Out of stock", out)
     stock_lines("Low stock", low)
+    if ahead:
+        stock_lines("Low within the lead time (expected treatments)", ahead)
     lines.append(f"Expiring or expired lots ({len(expiring)}):")
     for lot, item, qty in expiring:
         assert lot.expires_on is not None

@@ -8,11 +8,11 @@ from sqlalchemy import select
 
 from pos import update_settings
 from pos.extensions import db
-from pos.models import AuditEntry, Item, Location, Lot
-from pos.services import catalog, stock
+from pos.models import AuditEntry, Item, Location, Lot, OutboxMessage
+from pos.services import alerts, catalog, clock, stock
 from pos.services.ledger import lock_items, post_movement
 from pos.services.transaction import write_transaction
-from tests.factories import make_item
+from tests.factories import make_item, settings
 
 
 def face_package(code: str = "FACE-1", supplies: tuple[tuple[str, int], ...] = (("CART", 1),),
@@ -237,3 +237,28 @@ def test_front_desk_cannot_set_expected_treatments_on_the_page(app, client, logi
     login_as("front_desk")
     assert client.get("/alerts/reorder").status_code == 403
     assert client.post("/alerts/reorder/expected-treatments", data={}).status_code in (400, 403)
+
+
+def test_the_alert_and_the_digest_use_the_bookings_too(app, api):
+    update_settings(app, REORDER_COVER_DAYS=30)
+    cartridges(reorder_point=10, reorder_quantity=5, on_hand=11, used=0)
+    make_item("MASK", kind="supply", name="Gel mask", unit="mask", reorder_point=5,
+              reorder_quantity=10, lots=[("M-1", 20, 300)])
+    face_package("FACE-1", (("CART", 1), ("MASK", 1)))
+    assert expect(api, "FACE-1", 14).status_code == 200
+    # No supplier, so the lead time is the 14 days the counts cover: 14 masks take 20 to 6,
+    # still above 5; one more treatment takes it to 5.
+    assert "MASK" not in reorder_rows(api)
+    assert expect(api, "FACE-1", 15).status_code == 200
+    assert reorder_rows(api)["MASK"]["ahead_of_bookings"] is True
+    stock.adjust_stock(sku="CART", lot_code="C-1", qty_delta=-1, reason="damaged", note=None,
+                       user_id=None)  # 10 left: at the reorder point, the alert goes
+    db.session.rollback()
+    mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.topic == "alert"))
+    assert mail is not None
+    # 15 x 30/14 = 32.1 -> 33 over 30 days, 10 on hand: 23 (not the reorder quantity, 5)
+    assert "Suggested order quantity: 23" in mail.body
+    assert "Days of cover: 9" in mail.body  # 10 at 15 per 14 days
+    subject, body = alerts.digest_text(db.session, settings(), clock.now())
+    assert "1 out" not in subject and "1 low" in subject
+    assert "Low within the lead time (expected treatments) (1):\n  - Gel mask (MASK)" in body
