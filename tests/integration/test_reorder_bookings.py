@@ -262,3 +262,63 @@ def test_the_alert_and_the_digest_use_the_bookings_too(app, api):
     subject, body = alerts.digest_text(db.session, settings(), clock.now())
     assert "1 out" not in subject and "1 low" in subject
     assert "Low within the lead time (expected treatments) (1):\n  - Gel mask (MASK)" in body
+
+
+# -- suppliers corrected (their lead time feeds the rule above) --------------------------------
+
+def test_a_manager_corrects_a_supplier_and_its_lead_time_moves_the_list(app, api):
+    cartridges(reorder_point=5, reorder_quantity=0, on_hand=20, used=0)
+    face_package()
+    manager = api("manager")
+    sid = manager.post("/api/v1/suppliers", {"name": "Dermapen Supply",
+                                             "email": "orders@dermapen.example",
+                                             "lead_time_days": 14}).get_json()["id"]
+    manager.patch("/api/v1/items/CART", {"supplier_id": sid})
+    assert expect(api, "FACE-1", 10).status_code == 200
+    assert reorder_rows(api) == {}  # 10 go in 14 days: 20 -> 10, above 5
+    response = manager.patch(f"/api/v1/suppliers/{sid}", {"lead_time_days": 21,
+                                                          "minimum_order_cents": 20000})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json() == {"id": sid, "name": "Dermapen Supply",
+                                   "email": "orders@dermapen.example", "lead_time_days": 21,
+                                   "minimum_order_cents": 20000}
+    assert list(reorder_rows(api)) == ["CART"]  # 15 go in 21 days: 20 -> 5
+    assert manager.patch(f"/api/v1/suppliers/{sid}",
+                         {"minimum_order_cents": None}).get_json()["minimum_order_cents"] is None
+    db.session.rollback()
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "supplier.update"))
+
+    other = manager.post("/api/v1/suppliers", {"name": "Glow Labs", "email": "o@glow.example",
+                                               "lead_time_days": 3}).get_json()["id"]
+    taken = manager.patch(f"/api/v1/suppliers/{other}", {"name": "dermapen supply"})
+    assert (taken.status_code, taken.get_json()["error"]["code"]) == (409, "conflict")
+    for bad in ({"lead_time_days": -1}, {"lead_time_days": 366}, {"name": None},
+                {"email": "nope"}, {"extra": 1}):
+        response = manager.patch(f"/api/v1/suppliers/{sid}", bad)
+        assert response.status_code == 422, bad
+    assert manager.patch("/api/v1/suppliers/999999", {"lead_time_days": 1}).status_code == 404
+    assert api("front_desk").patch(f"/api/v1/suppliers/{sid}",
+                                   {"lead_time_days": 1}).status_code == 403
+
+
+def test_the_supplier_edit_page_saves_the_lead_time(app, api, client, login_as):
+    sid = api("manager").post("/api/v1/suppliers", {
+        "name": "Dermapen Supply", "email": "orders@dermapen.example", "lead_time_days": 5,
+        "minimum_order_cents": 20000}).get_json()["id"]
+    login_as("manager")
+    path = f"/purchasing/suppliers/{sid}/edit"
+    page = client.get(path).get_data(as_text=True)
+    assert 'value="Dermapen Supply"' in page and 'value="200.00"' in page
+    assert f'href="{path}"' in client.get("/purchasing/suppliers").get_data(as_text=True)
+    form = {"name": "Dermapen Supply", "email": "orders@dermapen.example",
+            "lead_time_days": "400", "minimum_order": "200.00"}
+    bad = client.post(path, data={**form, "csrf_token": csrf(client, path)})
+    assert bad.status_code == 422
+    assert 'role="alert"' in bad.get_data(as_text=True)
+    done = client.post(path, data={**form, "lead_time_days": "21",
+                                   "csrf_token": csrf(client, path)}, follow_redirects=True)
+    assert "Supplier Dermapen Supply saved." in done.get_data(as_text=True)
+    [supplier] = api("manager").get("/api/v1/suppliers").get_json()
+    assert (supplier["lead_time_days"], supplier["minimum_order_cents"]) == (21, 20000)
+    assert client.get("/purchasing/suppliers/999999/edit").status_code == 404
+    assert client.get("/purchasing/suppliers/99999999999999/edit").status_code == 404

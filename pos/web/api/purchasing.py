@@ -37,6 +37,7 @@ from pos.web.api.schemas.purchasing import (
     PurchaseOrderLinesIn,
     PurchaseOrderReceiptIn,
     PurchaseOrdersQuery,
+    SupplierChangesIn,
 )
 from pos.web.api.schemas.types import path_text
 
@@ -89,6 +90,17 @@ def create_supplier(body: NewSupplierIn):  # type: ignore[no-untyped-def]
         name=body.name, email=body.email, lead_time_days=body.lead_time_days,
         minimum_order_cents=body.minimum_order_cents, user_id=api_user().id)
     return jsonify(supplier_json(supplier)), 201
+
+
+@api_bp.patch("/v1/suppliers/<int:supplier_id>")
+@requires("manager")
+@validate_body(SupplierChangesIn)
+def update_supplier(supplier_id: int, body: SupplierChangesIn):  # type: ignore[no-untyped-def]
+    """The supplier edit page's twin: a lead time, an address or a minimum order corrected."""
+    if supplier_id > MAX_ID:
+        raise NotFound(f"There is no supplier {supplier_id}.", {"supplier_id": supplier_id})
+    supplier = suppliers.update_supplier(supplier_id, body.changes(), api_user().id)
+    return jsonify(supplier_json(supplier))
 
 
 @api_bp.get("/v1/purchase-orders")
@@ -209,6 +221,11 @@ PURCHASING_PATHS: dict[str, dict[str, Any]] = {
         "post": op("Add a supplier", "manager",
                    {**ok(SUPPLIER, "201", "Created"), **errors(409, 422)},
                    body=NewSupplierIn, idempotent=True),
+    },
+    "/api/v1/suppliers/{supplier_id}": {
+        "patch": op("Correct a supplier (its lead time feeds the reorder list)", "manager",
+                    {**ok(SUPPLIER), **errors(404, 409, 422)}, body=SupplierChangesIn,
+                    params=[path_param("supplier_id", ID)]),
     },
     "/api/v1/purchase-orders": {
         "get": op("Purchase orders, newest first", "manager",

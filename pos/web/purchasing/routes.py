@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from wtforms.fields import SelectChoice
 
 from pos.domain.errors import NotFound, PosError
+from pos.domain.limits import MAX_ID
 from pos.domain.money import dollars_text
 from pos.domain.purchasing import PurchaseOrderStatus, still_due
 from pos.extensions import db
@@ -70,6 +71,41 @@ def suppliers_page():  # type: ignore[no-untyped-def]
     return render_template("purchasing/suppliers.html", form=form, error=error,
                            bad=_error_summary(form),
                            rows=suppliers.list_suppliers(db.session)), status
+
+
+@purchasing_bp.route("/suppliers/<int:supplier_id>/edit", methods=["GET", "POST"])
+@role_required("manager")
+def edit_supplier(supplier_id: int):  # type: ignore[no-untyped-def]
+    """Correct a supplier: its lead time decides which items the expected treatments bring
+    onto the reorder list early (PATCH /api/v1/suppliers/{id})."""
+    if supplier_id > MAX_ID:
+        abort(404, "No such supplier.")
+    try:
+        supplier = suppliers.get_supplier(db.session, supplier_id)
+    except NotFound:
+        abort(404, "No such supplier.")
+    form = SupplierForm(obj=supplier)
+    form.submit.label.text = "Save supplier"
+    if request.method == "GET" and supplier.minimum_order_cents is not None:
+        form.minimum_order.data = dollars_text(supplier.minimum_order_cents)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            suppliers.update_supplier(supplier_id, {
+                "name": form.name.data or "", "email": form.email.data or "",
+                "lead_time_days": form.lead_time_days.data or 0,
+                "minimum_order_cents": form.minimum_order.cents}, current_user.id)
+        except PosError as exc:
+            db.session.rollback()
+            form.name.errors = [*form.name.errors, exc.message]
+            status = exc.status
+        else:
+            flash(f"Supplier {form.name.data} saved.")
+            return redirect(url_for("purchasing.suppliers_page"))
+    elif form.is_submitted():
+        status = 422
+    return render_template("purchasing/supplier_edit.html", form=form, supplier=supplier,
+                           bad=_error_summary(form)), status
 
 
 # -- purchase orders -------------------------------------------------------------------------

@@ -2,12 +2,12 @@
 locations")."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from annotated_types import Interval, Len
 
 from pos.domain.limits import MAX_QUANTITY
-from pos.web.api.schemas.catalog import LotCode, SkuRef
+from pos.web.api.schemas.catalog import LotCode, SkuRef, _Patch
 from pos.web.api.schemas.queries import PageQuery
 from pos.web.api.schemas.types import Cents, Day, Id, Quantity, SafeText, StrictModel
 from pos.web.api.schemas.users import EMAIL_PATTERN
@@ -20,6 +20,18 @@ class NewSupplierIn(StrictModel):
     email: Annotated[str, SafeText(254, pattern=EMAIL_PATTERN,
                                    pattern_problem="is not an email address")]
     lead_time_days: Annotated[int, Interval(ge=0, le=365)]
+    minimum_order_cents: Cents | None = None
+
+
+class SupplierChangesIn(_Patch):
+    """A supplier corrected: an absent field is kept; minimum_order_cents null is none."""
+
+    NULLABLE: ClassVar[tuple[str, ...]] = ("minimum_order_cents",)
+
+    name: Annotated[str, SafeText(120)] | None = None
+    email: Annotated[str, SafeText(254, pattern=EMAIL_PATTERN,
+                                   pattern_problem="is not an email address")] | None = None
+    lead_time_days: Annotated[int, Interval(ge=0, le=365)] | None = None
     minimum_order_cents: Cents | None = None
 
 
