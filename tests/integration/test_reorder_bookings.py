@@ -185,7 +185,8 @@ def test_the_reorder_list_of_one_location_counts_its_shelf_only(app, api, client
     page = client.get(f"/alerts/reorder?location={annex}").get_data(as_text=True)
     assert 'data-sku="CART"' in page and "Annex" in page
     assert 'data-sku="CART"' not in client.get("/alerts/reorder").get_data(as_text=True)
-    assert client.get("/alerts/reorder?location=999999").status_code == 404
+    for unknown in ("999999", "99999999999999", "abc", "²", "-1"):
+        assert client.get(f"/alerts/reorder?location={unknown}").status_code == 404, unknown
     csv_text = client.get(f"/alerts/reorder.csv?location={annex}").get_data(as_text=True)
     assert "CART," in csv_text
 

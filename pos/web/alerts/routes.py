@@ -48,7 +48,7 @@ def _location_id() -> int | None:
     raw = request.args.get("location", "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ID:
         abort(404, "No such location.")
     return reorder.location_or_404(db.session, int(raw)).id
 
