@@ -99,23 +99,3 @@ def history(session: Session, client_id: int, limit: int = 100) -> list[CreditEn
     return [CreditEntry(e.id, e.created_at, e.amount_cents, e.balance_after_cents, e.reason,
                         e.refund_id, sale_id, e.payment_id, name)
             for e, sale_id, name in rows]
-
-
-@dataclass(frozen=True)
-class CreditFigures:
-    """A month's account credit: issued, spent, and what clients still hold at its end."""
-
-    issued_cents: int = 0
-    spent_cents: int = 0
-    liability_cents: int = 0
-
-
-def credit_figures(session: Session, start: datetime, end: datetime) -> CreditFigures:
-    """Credit issued and spent in [start, end) and outstanding at `end`: one statement."""
-    E = ClientCreditEntry
-    within = (E.created_at >= start) & (E.created_at < end)
-    issued = func.coalesce(func.sum(E.amount_cents).filter(within & (E.amount_cents > 0)), 0)
-    spent = func.coalesce(func.sum(-E.amount_cents).filter(within & (E.amount_cents < 0)), 0)
-    held = func.coalesce(func.sum(E.amount_cents), 0)
-    row = session.execute(select(issued, spent, held).where(E.created_at < end)).one()
-    return CreditFigures(int(row[0]), int(row[1]), int(row[2]))
