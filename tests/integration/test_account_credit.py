@@ -123,3 +123,19 @@ def test_the_month_reports_credit_issued_spent_and_still_held(app, api, shop):
     assert body["account_credit_issued_cents"] == 5000
     assert body["account_credit_spent_cents"] == 1200
     assert body["account_credit_liability_cents"] == 3800
+
+
+def test_the_report_page_and_csv_show_the_months_credit(app, client, login_as, shop):
+    with write_transaction() as session:
+        credit.issue_credit(session, shop, 5000, reason="a refund")
+        credit.spend_credit(session, shop, 1200, None)
+    login_as("manager")
+    today = clock.today()
+    month = f"{today.year:04d}-{today.month:02d}"
+    page = client.get(f"/reports/monthly?month={month}").get_data(as_text=True)
+    assert 'data-credit="issued">$50.00<' in page
+    assert 'data-credit="spent">$12.00<' in page
+    assert 'data-credit="liability">$38.00<' in page
+    csv_text = client.get(f"/reports/monthly.csv?month={month}").get_data(as_text=True)
+    assert "Account credit,Amount" in csv_text
+    assert "Issued,50.00" in csv_text and "Spent,12.00" in csv_text
