@@ -10,7 +10,7 @@ from pos.models import DrawerEntry, PackagePurchase, Refund, RefundLine
 from pos.services import clock, reports
 from tests.factories import make_item
 from tests.fixtures_clinical import make_client, make_clinic_stock, treatment_body
-from tests.fixtures_payments import make_discount, row_counts
+from tests.fixtures_payments import deliver, make_discount, make_package, row_counts
 
 TREATMENTS = "/api/v1/treatments"
 
@@ -203,3 +203,47 @@ def test_a_series_of_two_units_refunds_sessions_across_its_purchases(app, api):
     purchases = db.session.scalars(select(PackagePurchase).order_by(PackagePurchase.id)).all()
     assert [p.sessions_left for p in purchases] == [2, 0]
     assert month_liability() == 2 * 45000
+
+
+def paid_card_series(api, client, standin, client_id):  # type: ignore[no-untyped-def]
+    make_package("FACE3", sessions=3, price_cents=45001)
+    sale = api("front_desk").post("/api/v1/sales", json={
+        "client_id": client_id, "payment": "card",
+        "lines": [{"package_code": "FACE3", "quantity": 1}]}).json
+    standin.pay(sale["checkout_session_id"])
+    assert deliver(client, standin, sale["checkout_session_id"],
+                   "checkout.session.completed").json["result"] == "paid"
+    return sale
+
+
+def test_sessions_of_a_card_sale_are_refunded_through_stripe(stripe_app, api, standin, client):
+    client_id = make_client().id
+    sale = paid_card_series(api, client, standin, client_id)
+    first = refund_sessions(api, sale, 1)
+    second = refund_sessions(api, sale, 2)
+    assert first.status_code == second.status_code == 201, (first.json, second.json)
+    assert first.json["status"] == "succeeded"
+    # 450.01 over 3 sessions: 150.00, 150.00, 150.01, the last refunded first.
+    assert [first.json["amount_cents"], second.json["amount_cents"]] == [15001, 30000]
+    sent = standin.requests_to("POST", "/v1/refunds")
+    assert [int(r.form["amount"]) for r in sent] == [15001, 30000]
+    assert month_liability() == 0
+
+
+def test_when_stripe_refuses_a_sessions_refund_the_sessions_come_back(stripe_app, api,
+                                                                      standin, client):
+    client_id = make_client().id
+    sale = paid_card_series(api, client, standin, client_id)
+    standin.stop()
+    response = refund_sessions(api, sale, 2)
+    assert response.status_code == 503
+    assert response.json["error"]["code"] == "payment_gateway_unavailable"
+    purchase = purchase_of(sale)
+    assert (purchase.sessions_refunded, purchase.sessions_left) == (0, 3)
+    assert month_liability() == 45001
+
+    standin.start()
+    retried = refund_sessions(api, sale, 2)
+    assert retried.status_code == 201, retried.json
+    assert purchase_of(sale).sessions_left == 1
+    assert month_liability() == 45001 - retried.json["amount_cents"] == 15000
