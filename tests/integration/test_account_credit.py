@@ -139,3 +139,13 @@ def test_the_report_page_and_csv_show_the_months_credit(app, client, login_as, s
     csv_text = client.get(f"/reports/monthly.csv?month={month}").get_data(as_text=True)
     assert "Account credit,Amount" in csv_text
     assert "Issued,50.00" in csv_text and "Spent,12.00" in csv_text
+
+
+def test_the_receipt_says_the_refund_went_to_account_credit(app, api, client, login_as, shop):
+    sale = cash_sale(api, [{"sku": "SERUM", "quantity": 1}], shop)
+    api("manager").post(f"/api/v1/sales/{sale['id']}/refunds", json={
+        "lines": [{"line_id": sale["lines"][0]["id"], "quantity": 1}], "restock": True,
+        "reason": "allergy", "refund_to": "credit"})
+    login_as("front_desk")
+    page = client.get(f"/sales/{sale['id']}/receipt").get_data(as_text=True)
+    assert "(allergy, to account credit)" in page
