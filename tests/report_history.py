@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session
 from pos.domain.money import allocate
 from pos.domain.pricing import Discount, LineInput, price_sale, refund_amounts
 from pos.domain.roles import Role
+from pos.domain.series import value_of_refunded_sessions
 from pos.extensions import db
 from pos.models import (
     Client,
+    ClientCreditEntry,
     Item,
     Location,
     Lot,
@@ -72,6 +74,7 @@ class History:
         self.session = session
         self._numbers = count(1)
         self._purchases: dict[int, list[PackagePurchase]] = {}
+        self._credit: list[ClientCreditEntry] = []
         self.location = Location(code="main", name="Main")
         session.add(self.location)
         self.sellers = [User(email=f"seller{i}@test.example", name=f"Seller {i}",
@@ -161,6 +164,40 @@ class History:
         refund.amount_cents, refund.tax_cents = amount, tax
         self.session.flush()
         return refund
+
+    def refund_sessions(self, sale: Sale, line: SaleLine, purchase: PackagePurchase,
+                        sessions: int, *, at: datetime, status: str = "succeeded",
+                        lower_bp: int | None = None) -> Refund:
+        """Unused sessions of one purchase, at their value (a manager's lower amount:
+        `lower_bp` of it, the sessions' full value still leaving the liability)."""
+        value = value_of_refunded_sessions(purchase.value_cents, purchase.sessions_total,
+                                           purchase.sessions_refunded, sessions)
+        given = value if lower_bp is None else value * lower_bp // 10_000
+        purchase.sessions_refunded += sessions
+        refund = Refund(sale_id=sale.id, location_id=self.location.id, amount_cents=given,
+                        tax_cents=0, reason="moving away", method=sale.payment_method,
+                        status=status, created_at=at)
+        self.session.add(refund)
+        self.session.add(RefundLine(refund=refund, sale_line_id=line.id, quantity=0,
+                                    net_cents=given, tax_cents=0, purchase_id=purchase.id,
+                                    sessions=sessions,
+                                    released_cents=None if lower_bp is None else value))
+        self.session.flush()
+        return refund
+
+    def credit(self, amount_cents: int, *, at: datetime) -> None:
+        """An account credit entry of the client: + issued, - spent (never below 0)."""
+        balance = sum(e.amount_cents for e in self._credit)
+        entry = ClientCreditEntry(client_id=self.client.id, amount_cents=amount_cents,
+                                  balance_after_cents=balance + amount_cents,
+                                  reason="issued" if amount_cents > 0 else "spent",
+                                  created_at=at)
+        self._credit.append(entry)
+        self.session.add(entry)
+        self.session.flush()
+
+    def credit_balance(self) -> int:
+        return sum(e.amount_cents for e in self._credit)
 
     def purchases(self, line: SaleLine) -> list[PackagePurchase]:
         return self._purchases.get(id(line), [])

@@ -69,3 +69,35 @@ def check_sessions_left(sessions_total: int, sessions_used: int) -> int:
             {"sessions_total": sessions_total, "sessions_used": sessions_used},
         )
     return left
+
+
+# -- refunding the unused sessions of a purchase --------------------------------------------
+#
+# A purchase of n sessions worth `value` (its share of the line's net, tax excluded) is
+# worth value * k // n for its first k sessions: the package liability's own rule
+# (pos/services/reports/liability.py). Sessions are performed from the first and refunded
+# from the last, so each session's share is value * i // n - value * (i - 1) // n: the
+# cents that do not divide go to the later sessions, the last one carrying the remainder
+# (3 sessions of 100.00: 33.33, 33.33, 33.34), and every session of the purchase, performed
+# or refunded in any order, adds up to exactly its value. The liability falls by exactly
+# what a refund of sessions gives back.
+
+
+def session_shares(value_cents: int, sessions: int) -> list[int]:
+    """Each session's share of the purchase's value, in session order."""
+    if sessions < 1 or value_cents < 0:
+        raise ValueError("a purchase has at least one session and a value of at least 0")
+    return [value_cents * i // sessions - value_cents * (i - 1) // sessions
+            for i in range(1, sessions + 1)]
+
+
+def value_of_refunded_sessions(value_cents: int, sessions_total: int, refunded_before: int,
+                               count: int) -> int:
+    """The value of `count` more sessions refunded from the end of a purchase whose last
+    `refunded_before` sessions were already refunded."""
+    if count < 0 or refunded_before < 0 or refunded_before + count > sessions_total:
+        raise ValueError("cannot refund more sessions than the purchase holds")
+    remaining_after = sessions_total - refunded_before - count
+    remaining_before = sessions_total - refunded_before
+    return (value_cents * remaining_before // sessions_total
+            - value_cents * remaining_after // sessions_total)

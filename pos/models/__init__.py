@@ -17,6 +17,7 @@ from pos.models.clinical import (
     Treatment,
     TreatmentSupply,
 )
+from pos.models.credit import ClientCreditEntry
 from pos.models.drawers import Drawer, DrawerEntry
 from pos.models.inventory import ItemStock, Location, Lot, LotStock, StockMovement
 from pos.models.notify import Alert, OutboxMessage
@@ -48,6 +49,7 @@ from pos.models.staff import (
 
 __all__ = [
     "AftercareSheet", "Alert", "ApiToken", "AuditEntry", "BulkReadBurst", "Client",
+    "ClientCreditEntry",
     "ClientRecordRead",
     "ClientConsent", "ClinicSettingsRow", "ConsentForm", "DeskCart", "DiscountCode", "Drawer",
     "DrawerEntry", "ExpectedTreatments", "IdempotencyRecord",

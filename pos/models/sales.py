@@ -264,6 +264,9 @@ class Refund(db.Model):
     # The refund of everything left on a paid sale voided the same day: when it succeeds,
     # the sale is `void` (pos/services/refunds.py).
     voids_sale: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Given to the client's account credit (client_credit_entries), not back to the card or
+    # out of the drawer: no money left the clinic.
+    to_credit: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     sale: Mapped[Sale] = relationship()
     lines: Mapped[list[RefundLine]] = relationship(
@@ -273,7 +276,13 @@ class Refund(db.Model):
 
 class RefundLine(db.Model):
     __tablename__ = "refund_lines"
-    __table_args__ = (CheckConstraint("quantity >= 1", name="quantity_positive"),)
+    __table_args__ = (
+        # Whole units of the line, or (a series partly used) sessions of one purchase.
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        CheckConstraint("quantity >= 1 OR sessions >= 1", name="units_or_sessions"),
+        CheckConstraint("(sessions IS NULL) = (purchase_id IS NULL)",
+                        name="sessions_of_a_purchase"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     refund_id: Mapped[int] = mapped_column(ForeignKey("refunds.id"), index=True)
@@ -282,6 +291,12 @@ class RefundLine(db.Model):
     net_cents: Mapped[int] = mapped_column(BigInteger)
     tax_cents: Mapped[int] = mapped_column(BigInteger)
     restock: Mapped[bool] = mapped_column(default=False)
+    # Unused sessions of one package purchase refunded (quantity is then 0).
+    purchase_id: Mapped[int | None] = mapped_column(ForeignKey("package_purchases.id"))
+    sessions: Mapped[int | None]
+    # What left the package liability when it is not net_cents: the sessions' full value
+    # when a manager refunded less than it (the rest is the clinic's).
+    released_cents: Mapped[int | None] = mapped_column(BigInteger)
 
     refund: Mapped[Refund] = relationship(back_populates="lines")
     sale_line: Mapped[SaleLine] = relationship()

@@ -13,7 +13,7 @@ from pos.domain.errors import NotFound
 from pos.domain.limits import MAX_ID
 from pos.domain.series import next_eligible_on
 from pos.models import Client, Package, PackagePurchase, Sale, SaleLine, Treatment
-from pos.services import clock
+from pos.services import clock, credit
 
 
 def get_client(session: Session, client_id: int, *, lock: bool = False) -> Client:
@@ -42,6 +42,7 @@ class ClientSummary:
     client: Client
     packages: list[PackageBalance]
     first_visit_bundle_given: bool
+    credit_cents: int = 0
 
 
 def client_summary(session: Session, client_id: int) -> ClientSummary:
@@ -73,7 +74,8 @@ def client_summary(session: Session, client_id: int) -> ClientSummary:
             sale_id=sale_id,
         ))
     return ClientSummary(client=client, packages=packages,
-                         first_visit_bundle_given=client.first_visit_bundle_at is not None)
+                         first_visit_bundle_given=client.first_visit_bundle_at is not None,
+                         credit_cents=credit.balance(session, client.id))
 
 
 def client_sales(session: Session, client_id: int, limit: int = 50) -> list[Sale]:

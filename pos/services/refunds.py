@@ -18,6 +18,13 @@ Rules a clinic can live with:
   after the commit the gateway refunds (idempotency key `refund-<id>`); transaction 2
   marks it succeeded, numbers it and moves the stock, or on a gateway failure marks it
   failed and gives the quantities back (503 `payment_gateway_unavailable`).
+- A started series is refunded by sessions instead: `sessions` ends that many unused
+  sessions at their share of what was paid (pos/services/series_refunds.py).
+- A manager may give back less than the amounts above (`amount_cents`): the lines share
+  it in proportion; a package line still ends its sessions' full value in the liability
+  (`released_cents`), the rest being the clinic's.
+- To account credit (`to_credit`): the sale's client's credit rises by the amount; no
+  money moves (no gateway, no drawer), so it completes at once.
 """
 from __future__ import annotations
 
@@ -28,21 +35,22 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pos.domain import pricing
-from pos.domain.errors import NotFound, PosError, ValidationFailed
+from pos.domain.credit import ClientRequired
+from pos.domain.errors import NotFound, ValidationFailed
+from pos.domain.money import allocate, format_cents
 from pos.domain.statuses import DrawerEntryKind, PaymentMethod, RefundStatus, SaleStatus
 from pos.models import Lot, PackagePurchase, Refund, RefundLine, Sale, SaleLine, StockMovement
 from pos.payments.gateway import GatewayError
-from pos.services import audit, clock, drawers, ledger
+from pos.services import audit, clock, credit, drawers, ledger
 from pos.services.receipts import next_receipt_number
 from pos.services.sales import PaymentGatewayUnavailable, SaleNotVoidable
+from pos.services.series_refunds import SessionsAlreadyUsed, give_sessions_back, refund_sessions
 from pos.services.transaction import write_transaction
 
 log = logging.getLogger("pos.refunds")
 
 
-class SessionsAlreadyUsed(PosError):
-    code = "sessions_already_used"
-    status = 422
+__all__ = ["SessionsAlreadyUsed", "refund_sale", "void_paid_sale"]
 
 
 def _priced(line: SaleLine) -> pricing.PricedLine:
@@ -53,9 +61,12 @@ def _priced(line: SaleLine) -> pricing.PricedLine:
 
 
 def refund_sale(sale_id: int, lines: Sequence[tuple[int, int]], *, restock: bool, reason: str,
-                user_id: int | None) -> Refund:
-    """Refund `lines` [(sale line id, quantity)] of a paid sale; returns the Refund."""
-    if not lines:
+                user_id: int | None, sessions: Sequence[tuple[int, int]] = (),
+                amount_cents: int | None = None, to_credit: bool = False) -> Refund:
+    """Refund `lines` [(sale line id, quantity)] and `sessions` [(package line id,
+    sessions)] of a paid sale, `amount_cents` at most (a manager's lower amount), to the
+    client's account credit when `to_credit`; returns the Refund."""
+    if not lines and not sessions:
         raise ValidationFailed("Choose at least one line to refund.",
                                {"fields": {"lines": "must not be empty"}})
     if not reason.strip():
@@ -71,8 +82,21 @@ def refund_sale(sale_id: int, lines: Sequence[tuple[int, int]], *, restock: bool
             wanted[line_id] = wanted.get(line_id, 0) + quantity
         return wanted
 
+    def chosen_sessions(sale: Sale) -> dict[int, int]:
+        packages = {line.id for line in sale.lines if line.package_id is not None}
+        wanted: dict[int, int] = {}
+        for line_id, count in sessions:
+            if line_id not in packages:
+                raise ValidationFailed(
+                    f"Line {line_id} is not a package line of sale {sale_id}: only a "
+                    "package's sessions are refunded by the session.",
+                    {"fields": {"lines": f"line {line_id} has no sessions"}})
+            wanted[line_id] = wanted.get(line_id, 0) + count
+        return wanted
+
     refund = _refund(sale_id, chosen, restock=restock, reason=reason, user_id=user_id,
-                     voids_sale=False)
+                     voids_sale=False, sessions=chosen_sessions, amount_cents=amount_cents,
+                     to_credit=to_credit)
     assert refund is not None
     return refund
 
@@ -110,7 +134,9 @@ def _paid_on(sale: Sale) -> str:
 
 
 def _refund(sale_id: int, choose: Callable[[Session, Sale], dict[int, int]], *, restock: bool,
-            reason: str, user_id: int | None, voids_sale: bool) -> Refund | None:
+            reason: str, user_id: int | None, voids_sale: bool,
+            sessions: Callable[[Sale], dict[int, int]] | None = None,
+            amount_cents: int | None = None, to_credit: bool = False) -> Refund | None:
     """The refund of what `choose(sale)` names {line id: quantity}, under the sale's lock.
 
     Cash, or nothing to give back: one transaction. Card: a pending refund first, the
@@ -127,13 +153,18 @@ def _refund(sale_id: int, choose: Callable[[Session, Sale], dict[int, int]], *, 
                 f"{'voided' if voids_sale else 'refunded'}.",
                 {"sale_id": sale_id, "status": sale.status})
         wanted = choose(session, sale)
+        sessions_wanted = sessions(sale) if sessions is not None else {}
+        if to_credit and sale.client_id is None:
+            raise ClientRequired(
+                f"Sale {sale_id} has no client: only a client's sale can be refunded to "
+                "account credit.", {"sale_id": sale_id})
         if voids_sale and not wanted:  # all refunded already: nothing moves but the status
             _end_voided_sale(session, sale, user_id)
             return None
         refund = Refund(sale_id=sale.id, location_id=sale.location_id, amount_cents=0,
                         tax_cents=0, reason=reason.strip()[:500], method=sale.payment_method,
                         status=RefundStatus.PENDING, created_by_id=user_id,
-                        voids_sale=voids_sale)
+                        voids_sale=voids_sale, to_credit=to_credit)
         session.add(refund)
         by_id = {line.id: line for line in sale.lines}
         for line_id, quantity in wanted.items():
@@ -151,11 +182,28 @@ def _refund(sale_id: int, choose: Callable[[Session, Sale], dict[int, int]], *, 
                 restock=restock and line.item_id is not None))
             refund.amount_cents += net_cents + amounts.tax_cents
             refund.tax_cents += amounts.tax_cents
+        for line_id, count in sessions_wanted.items():
+            for refund_line in refund_sessions(session, by_id[line_id], count):
+                refund.lines.append(refund_line)
+                refund.amount_cents += refund_line.net_cents
+        if amount_cents is not None:
+            _lower_to(refund, amount_cents,
+                      {line.id for line in sale.lines if line.package_id is not None})
         session.flush()
         audit.record(session, user_id, "refund.create", "refund", refund.id, sale_id=sale.id,
                      amount_cents=refund.amount_cents, method=refund.method, restock=restock,
-                     voids_sale=voids_sale,
-                     lines=[[line_id, q] for line_id, q in wanted.items()])
+                     voids_sale=voids_sale, to_credit=to_credit,
+                     lines=[[line_id, q] for line_id, q in wanted.items()],
+                     sessions=[[line_id, n] for line_id, n in sessions_wanted.items()])
+        if to_credit:
+            # No money leaves: the client's credit rises, after the sale's lock.
+            if refund.amount_cents > 0:
+                assert sale.client_id is not None
+                credit.issue_credit(session, sale.client_id, refund.amount_cents,
+                                    reason=f"Refund of sale {sale.id}", refund_id=refund.id,
+                                    user_id=user_id)
+            _complete(session, refund, user_id, gateway_refund_id=None)
+            return refund
         if sale.payment_method == PaymentMethod.CASH and refund.amount_cents > 0:
             # The cash leaves the open drawer (or one opened for it): after the sale's lock.
             drawer_id = drawers.drawer_for_cash(session, sale.location_id, user_id)
@@ -192,6 +240,29 @@ def _refund(sale_id: int, choose: Callable[[Session, Sale], dict[int, int]], *, 
         return pending
 
 
+def _lower_to(refund: Refund, amount_cents: int, package_lines: set[int]) -> None:
+    """A manager gives back `amount_cents`, no more than the lines add up to: the lines
+    share it in proportion to what each gives back, each keeping its tax's proportion;
+    a package line's sessions still leave the liability at their full value."""
+    if amount_cents > refund.amount_cents:
+        raise pricing.RefundExceedsSale(
+            f"{format_cents(amount_cents)} is more than these lines give back, "
+            f"{format_cents(refund.amount_cents)}: a refund may be lowered, not raised.",
+            {"amount_cents": amount_cents, "max_cents": refund.amount_cents})
+    if amount_cents == refund.amount_cents:
+        return
+    lines = list(refund.lines)
+    shares = allocate(amount_cents, [line.net_cents + line.tax_cents for line in lines])
+    for line, share in zip(lines, shares, strict=True):
+        whole = line.net_cents + line.tax_cents
+        if line.sale_line_id in package_lines:
+            line.released_cents = line.net_cents
+        line.tax_cents = line.tax_cents * share // whole if whole else 0
+        line.net_cents = share - line.tax_cents
+    refund.amount_cents = amount_cents
+    refund.tax_cents = sum(line.tax_cents for line in lines)
+
+
 def _refund_sessions(session: Session, line: SaleLine, quantity: int) -> int:
     """End `quantity` untouched purchases of the line; their value, which is refunded."""
     purchases = list(session.scalars(
@@ -201,11 +272,13 @@ def _refund_sessions(session: Session, line: SaleLine, quantity: int) -> int:
     untouched = [p for p in purchases if p.sessions_used == 0 and p.sessions_refunded == 0]
     if len(untouched) < quantity:
         used = sum(p.sessions_used for p in purchases)
+        left = sum(p.sessions_left for p in purchases)
         raise SessionsAlreadyUsed(
             f"Only {len(untouched)} of the {line.quantity} × {line.name} bought here have no "
-            f"session used; {used} session(s) were already performed.",
+            f"session used; {used} session(s) were already performed. Refund its "
+            f"{left} unused session(s) by the session instead.",
             {"line_id": line.id, "requested": quantity, "refundable": len(untouched),
-             "sessions_used": used})
+             "sessions_used": used, "sessions_left": left})
     for purchase in untouched[:quantity]:
         purchase.sessions_refunded = purchase.sessions_total - purchase.sessions_used
     return sum(purchase.value_cents for purchase in untouched[:quantity])
@@ -277,6 +350,9 @@ def _fail(refund_id: int, user_id: int | None) -> None:
         assert sale is not None
         for refund_line in refund.lines:
             line = refund_line.sale_line
+            if refund_line.sessions is not None:
+                give_sessions_back(session, refund_line)
+                continue
             line.refunded_quantity -= refund_line.quantity
             if line.package_id is not None:
                 refunded = list(session.scalars(

@@ -441,7 +441,8 @@ def test_the_csv_has_one_section_per_table_of_the_page_with_dollar_amounts(
     sections = csv_sections_of(text)
     assert list(sections) == ["Totals", "By item and package", "By category",
                               "By payment method", "By staff member who sold", "Packages",
-                              "Package liability", "Supplies", "Write-offs", "By day"]
+                              "Package liability", "Account credit", "Supplies",
+                              "Write-offs", "By day"]
     head, totals = sections["Totals"]
     assert head == ["Totals", "2026-03", "Previous month 2026-02", "Change", "Change %",
                     "Same month last year 2025-03", "Change", "Change %"]
@@ -456,6 +457,7 @@ def test_the_csv_has_one_section_per_table_of_the_page_with_dollar_amounts(
     assert ["Cash", "4", "214.50", "0.00", "65.00", "149.50", "17.16", "1"] in \
         sections["By payment method"][1]
     assert sections["Package liability"][1][-1] == ["Closing, 2026-04-01", "540.01"]
+    assert sections["Account credit"][1][-1] == ["Held by clients, 2026-04-01", "0.00"]
     assert ["Total", "", "", "42.73"] in sections["Supplies"][1]
     assert ["2026-03-02", "0.00", "65.00", "-65.00"] in sections["By day"][1]
     assert len(sections["By day"][1]) == 31

@@ -92,6 +92,7 @@ ROUTE_ROLES: dict[str, str | None] = {
     "POST /api/v1/clients": "front_desk",
     "GET /api/v1/clients/<int:client_id>": "front_desk",
     "PATCH /api/v1/clients/<int:client_id>": "front_desk",
+    "GET /api/v1/clients/<int:client_id>/credit": "front_desk",
     "POST /api/v1/clients/<int:client_id>/merge": "manager",
     "GET /api/v1/discount-codes": "manager",
     "POST /api/v1/discount-codes": "manager",

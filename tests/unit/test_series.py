@@ -17,6 +17,8 @@ from pos.domain.series import (
     check_sessions_left,
     check_spacing,
     next_eligible_on,
+    session_shares,
+    value_of_refunded_sessions,
 )
 
 LAST = date(2026, 2, 1)
@@ -139,3 +141,41 @@ def test_a_session_is_allowed_exactly_from_next_eligible_on(
         spacing = check_spacing(last, today, min_days, max_days)
         assert spacing.days_since_last == gap
         assert spacing.off_rhythm == (max_days is not None and gap > max_days)
+
+
+# -- refunding unused sessions ----------------------------------------------------------------
+
+def test_three_sessions_of_100_dollars_are_worth_33_33_33_33_and_33_34():
+    assert session_shares(10_000, 3) == [3333, 3333, 3334]
+
+
+def test_refunding_two_of_three_with_one_used_gives_back_the_last_two_shares():
+    assert value_of_refunded_sessions(10_000, 3, refunded_before=0, count=2) == 3333 + 3334
+
+
+def test_refunding_every_session_one_by_one_gives_back_exactly_the_value():
+    refunded = [value_of_refunded_sessions(10_000, 3, before, 1) for before in range(3)]
+    assert refunded == [3334, 3333, 3333]
+    assert sum(refunded) == 10_000
+
+
+@given(value=st.integers(0, 10_000_000), total=st.integers(1, 12), data=st.data())
+def test_sessions_performed_and_refunded_in_any_split_add_up_to_the_value(value, total, data):
+    used = data.draw(st.integers(0, total))
+    steps = data.draw(st.lists(st.integers(1, 3), max_size=total))
+    refunded, given_back = 0, 0
+    for step in steps:
+        step = min(step, total - used - refunded)
+        given_back += value_of_refunded_sessions(value, total, refunded, step)
+        refunded += step
+    # The liability's value of the first `used` sessions performed, plus what was given
+    # back, plus the sessions still to come: the purchase's value, to the cent.
+    performed = value * used // total
+    still_owed = sum(session_shares(value, total)[used:total - refunded])
+    assert performed + given_back + still_owed == value
+    assert sum(session_shares(value, total)) == value
+
+
+def test_more_sessions_than_the_purchase_holds_cannot_be_valued():
+    with pytest.raises(ValueError):
+        value_of_refunded_sessions(10_000, 3, refunded_before=2, count=2)

@@ -87,7 +87,8 @@ def _line_facts(windows: list[tuple[datetime, datetime]]) -> Any:
             Sale.sold_by_id, literal_column("NULL"), Refund.created_at,
             zero(), zero(), zero(), zero(),
             RefundLine.net_cents, RefundLine.tax_cents, RefundLine.quantity,
-            zero(), RefundLine.quantity * func.coalesce(Package.sessions, 0),
+            zero(), RefundLine.quantity * func.coalesce(Package.sessions, 0)
+            + func.coalesce(RefundLine.sessions, 0),
         )
         .select_from(RefundLine)
         .join(Refund, Refund.id == RefundLine.refund_id)

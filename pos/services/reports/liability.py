@@ -114,7 +114,10 @@ def _flows(session: Session, since: datetime | None, start: datetime,
     sold = _sold(since, end, split)
     performed = _performed(since, start, end, session.get_bind().dialect.name)
     refunded = (
-        select(*split(Refund.created_at, RefundLine.net_cents))
+        # What left the liability: the sessions' full value even when a manager gave
+        # back less (released_cents), else what was given back.
+        select(*split(Refund.created_at,
+                      func.coalesce(RefundLine.released_cents, RefundLine.net_cents)))
         .select_from(RefundLine)
         .join(Refund, Refund.id == RefundLine.refund_id)
         .join(SaleLine, SaleLine.id == RefundLine.sale_line_id)

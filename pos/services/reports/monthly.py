@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from pos.domain.reporting import Month, day_starts_utc, month_bounds
 from pos.services import clock
+from pos.services.reports.credit import credit_figures
 from pos.services.reports.facts import (
     group_rows,
     item_rows,
@@ -75,4 +76,5 @@ def monthly_report(session: Session, year: int, month: int, tz: ZoneInfo | None 
         supplies=supplies_of(session, start, end, sessions_performed),
         previous_month=Comparison(others[0], sales.totals[1]),
         same_month_last_year=Comparison(others[1], sales.totals[2]),
+        credit=credit_figures(session, start, end),
     )

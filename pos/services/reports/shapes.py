@@ -89,6 +89,16 @@ class Liability:
 
 
 @dataclass(frozen=True)
+class AccountCredit:
+    """A month's account credit: issued (refunds to credit), spent (tenders), and what
+    clients still hold at the month's end (a liability, like unused sessions)."""
+
+    issued_cents: int = 0
+    spent_cents: int = 0
+    liability_cents: int = 0
+
+
+@dataclass(frozen=True)
 class Packages:
     sessions_sold: int
     sessions_performed: int
@@ -163,6 +173,7 @@ class MonthlyReport:
     supplies: Supplies
     previous_month: Comparison
     same_month_last_year: Comparison
+    credit: AccountCredit = AccountCredit()
 
     @property
     def comparisons(self) -> tuple[Comparison, Comparison]:

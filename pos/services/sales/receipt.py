@@ -118,7 +118,8 @@ def receipt_text(receipt: Receipt, currency: str) -> str:
     for refund in receipt.refunds:
         if refund.status in COUNTED_REFUND_STATUSES:
             number = f" #{refund.receipt_number}" if refund.receipt_number else ""
-            rows.append(f"Refund{number}: -{money(refund.amount_cents)} ({refund.reason})")
+            to = ", to account credit" if refund.to_credit else ""
+            rows.append(f"Refund{number}: -{money(refund.amount_cents)} ({refund.reason}{to})")
     if receipt.refund_status != SaleRefundStatus.NONE:
         rows.append(f"Refunded: {receipt.refund_status.value}")
     rows += ["", clinic.receipt_footer or "Thank you."]

@@ -12,7 +12,7 @@ from flask import jsonify, request
 
 from pos.extensions import db
 from pos.models import Client, User
-from pos.services import client_merge, clients, need_to_know
+from pos.services import client_merge, clients, credit, need_to_know
 from pos.services.clients import ClientSummary
 from pos.services.transaction import write_transaction
 from pos.web import current_settings
@@ -74,6 +74,7 @@ def summary_json(summary: ClientSummary, *, clinical: bool = False) -> dict[str,
             for p in summary.packages
         ],
         "first_visit_bundle_given": summary.first_visit_bundle_given,
+        "credit_cents": summary.credit_cents,
     }
 
 
@@ -113,6 +114,20 @@ def one_client(client_id: int):  # type: ignore[no-untyped-def]
     return jsonify(summary_json(summary, clinical=clinical))
 
 
+@api_bp.get("/v1/clients/<int:client_id>/credit")
+@requires("front_desk")
+def client_credit(client_id: int):  # type: ignore[no-untyped-def]
+    client = clients.get_client(db.session, _known_id(client_id))
+    return jsonify({
+        "client_id": client.id, "credit_cents": credit.balance(db.session, client.id),
+        "entries": [{"id": e.id, "created_at": e.created_at.isoformat(),
+                     "amount_cents": e.amount_cents,
+                     "balance_after_cents": e.balance_after_cents, "reason": e.reason,
+                     "refund_id": e.refund_id, "sale_id": e.sale_id,
+                     "payment_id": e.payment_id, "created_by": e.created_by}
+                    for e in credit.history(db.session, client.id)]})
+
+
 @api_bp.post("/v1/clients/<int:client_id>/merge")
 @requires("manager")
 @validate_body(MergeIn)
@@ -132,14 +147,22 @@ CLIENT = obj(["id", "first_name", "last_name", "email", "phone"],
 CLIENT_PAGE = obj(["items", "page", "per_page", "total"], items=array(CLIENT), page=INT,
                   per_page=INT, total=INT)
 CLIENT_SUMMARY = {**CLIENT, "required": [*CLIENT["required"], "packages",
-                                         "first_visit_bundle_given"],
+                                         "first_visit_bundle_given", "credit_cents"],
                   "properties": {**CLIENT["properties"], "packages": array(obj(
                       ["purchase_id", "code", "sessions_total", "sessions_used",
                        "sessions_left", "next_eligible_on"],
                       purchase_id=INT, code=STR, name=STR, sessions_total=INT,
                       sessions_used=INT, sessions_left=INT,
                       next_eligible_on={"type": ["string", "null"], "format": "date"})),
-                      "first_visit_bundle_given": BOOL}}
+                      "first_visit_bundle_given": BOOL, "credit_cents": INT}}
+_NULL_INT = {"type": ["integer", "null"]}
+CREDIT = obj(["client_id", "credit_cents", "entries"], client_id=INT, credit_cents=INT,
+             entries=array(obj(
+                 ["id", "created_at", "amount_cents", "balance_after_cents", "reason"],
+                 id=INT, created_at={"type": "string", "format": "date-time"},
+                 amount_cents=INT, balance_after_cents=INT, reason=STR,
+                 refund_id=_NULL_INT, sale_id=_NULL_INT, payment_id=_NULL_INT,
+                 created_by={"type": ["string", "null"]})))
 
 MERGED = {**CLIENT_SUMMARY,
           "required": [*CLIENT_SUMMARY["required"], "merged_client_id"],
@@ -165,6 +188,11 @@ CLIENT_PATHS: dict[str, dict[str, Any]] = {
         "patch": op("Change a client (allergies: provider only, else 403)", "front_desk",
                     {**ok(CLIENT_SUMMARY), **errors(403, 404, 409, 422)},
                     body=ClientPatch, params=[path_param("client_id", ID)]),
+    },
+    "/api/v1/clients/{client_id}/credit": {
+        "get": op("A client's account credit and its history, newest first (refunds to "
+                  "credit raise it, account_credit tenders spend it)", "front_desk",
+                  {**ok(CREDIT), **errors(404)}, params=[path_param("client_id", ID)]),
     },
     "/api/v1/clients/{client_id}/merge": {
         "post": op("Merge this client into into_id: every sale, package, treatment and "

@@ -164,13 +164,14 @@ def email_receipt(sale_id: int):  # type: ignore[no-untyped-def]
 @idempotent
 @validate_body(RefundIn)
 def refund_sale(sale_id: int, body: RefundIn):  # type: ignore[no-untyped-def]
-    refund = refunds.refund_sale(_known_id(sale_id),
-                                 [(line.line_id, line.quantity) for line in body.lines],
+    refund = refunds.refund_sale(_known_id(sale_id), body.units(), sessions=body.sessions(),
                                  restock=body.restock, reason=body.reason,
-                                 user_id=api_user().id)
+                                 amount_cents=body.amount_cents,
+                                 to_credit=body.refund_to == "credit", user_id=api_user().id)
     return jsonify({"refund_id": refund.id, "amount_cents": refund.amount_cents,
                     "tax_cents": refund.tax_cents, "status": refund.status,
-                    "receipt_number": refund.receipt_number}), 201
+                    "receipt_number": refund.receipt_number,
+                    "refund_to": "credit" if refund.to_credit else "original"}), 201
 
 
 @api_bp.post("/v1/sales/<int:sale_id>/void")
@@ -231,9 +232,11 @@ SALES_PATHS: dict[str, dict[str, Any]] = {
                   {**ok(SALE), **errors(404)}, params=[_SALE_ID]),
     },
     "/api/v1/sales/{sale_id}/refunds": {
-        "post": op("Refund lines of a paid sale (card sales through the gateway)", "manager",
+        "post": op("Refund lines of a paid sale, or unused sessions of a series (card "
+                   "sales through the gateway, or to the client's account credit)", "manager",
                    {**ok(obj(["refund_id", "amount_cents"], refund_id=INT, amount_cents=INT,
-                             tax_cents=INT, status=STR, receipt_number=_NULL_INT),
+                             tax_cents=INT, status=STR, receipt_number=_NULL_INT,
+                             refund_to={"enum": ["original", "credit"]}),
                          "201", "Created"), **errors(404, 409, 422, 503)},
                    body=RefundIn, params=[_SALE_ID], idempotent=True),
     },

@@ -10,7 +10,7 @@ from flask_login import current_user
 from pos.domain.errors import PosError
 from pos.extensions import db
 from pos.models import Client
-from pos.services import client_merge, clients, need_to_know
+from pos.services import client_merge, clients, credit, need_to_know
 from pos.services.transaction import write_transaction
 from pos.web import current_settings
 from pos.web.access import role_required
@@ -39,7 +39,8 @@ def client_page(client_id: int):  # type: ignore[no-untyped-def]
     receipts = [s for s in history if s.status == "paid" and s.receipt_number]
     return render_template("desk/client.html", summary=summary, client=summary.client,
                            sales=history, status_labels=STATUS_LABELS, provider=provider,
-                           treatments=treated, receipts=receipts)
+                           treatments=treated, receipts=receipts,
+                           credit_entries=credit.history(db.session, client_id))
 
 
 def _edit_form(client: Client | None = None) -> ClientEditForm:

@@ -5,10 +5,12 @@ from wtforms import (
     BooleanField,
     DateField,
     IntegerField,
+    RadioField,
     StringField,
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
 from pos.domain.errors import PosError
@@ -69,10 +71,16 @@ class MergeForm(FlaskForm):
 
 
 class RefundForm(FlaskForm):
-    """The quantities per line come as `qty-<line id>` fields next to each line."""
+    """The quantities per line come as `qty-<line id>` fields next to each line, the
+    sessions of a started series as `sessions-<line id>`."""
 
     restock = BooleanField("Put retail items back into stock", default=True)
     reason = StringField("Reason", validators=[
         DataRequired("Say why the sale is refunded."), SafeText(500)], filters=[strip])
+    amount = StringField("Give back less than the full amount (optional, in dollars)",
+                         validators=[Optional(), SafeText(40)], filters=[strip])
+    refund_to = RadioField("Refund to", choices=[
+        SelectChoice("original", "Back the way it was paid"),
+        SelectChoice("credit", "To the client's account credit")], default="original")
     submit = SubmitField("Refund")
 

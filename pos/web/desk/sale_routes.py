@@ -14,10 +14,11 @@ from markupsafe import Markup
 
 from pos.domain.errors import NotFound, PosError
 from pos.domain.limits import MAX_ID
+from pos.domain.money import parse_cents
 from pos.domain.statuses import SaleStatus
 from pos.extensions import db
 from pos.models import Sale
-from pos.services import clock, refunds, voids
+from pos.services import clock, refunds, series_refunds, voids
 from pos.services.sales import cancelling
 from pos.services.sales import receipt as receipts
 from pos.services.sales.receipt import load_receipt, tender_label
@@ -62,8 +63,12 @@ def _render_sale(sale: Sale, form: RefundForm, status: int, refund_error: str | 
     qr = _qr_svg(sale.checkout_url) if awaiting and sale.checkout_url else None
     details = load_receipt(db.session(), sale)
     client = sale.client
+    unused = ({line.id: series_refunds.refundable_sessions(db.session(), line)
+               for line in sale.lines if line.package_id is not None}
+              if sale.status == SaleStatus.PAID else {})
     return render_template(
         "desk/sale.html", sale=sale, qr=qr, form=form, receipt=details,
+        unused_sessions=unused,
         refunds=details.refunds, refund_error=refund_error, action_error=action_error,
         status_label=STATUS_LABELS.get(sale.status, sale.status), tender_label=tender_label,
         can_refund=current_user.has_role("manager") and sale.status == SaleStatus.PAID,
@@ -112,22 +117,31 @@ def refund(sale_id: int):  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         return _render_sale(sale, form, 422)
     lines: list[tuple[int, int]] = []
+    sessions: list[tuple[int, int]] = []
     for line in sale.lines:
-        text = (request.form.get(f"qty-{line.id}") or "0").strip()
-        if not re.fullmatch(r"[0-9]{1,7}", text):
-            return _render_sale(sale, form, 422,
-                                f"The quantity for {line.name} must be a whole number.")
-        if int(text) > 0:
-            lines.append((line.id, int(text)))
-    if not lines:
+        for prefix, what, chosen in (("qty", "quantity", lines),
+                                     ("sessions", "sessions", sessions)):
+            text = (request.form.get(f"{prefix}-{line.id}") or "0").strip()
+            if not re.fullmatch(r"[0-9]{1,7}", text):
+                return _render_sale(sale, form, 422,
+                                    f"The {what} for {line.name} must be a whole number.")
+            if int(text) > 0:
+                chosen.append((line.id, int(text)))
+    if not lines and not sessions:
         return _render_sale(sale, form, 422, "Choose how many of which line to refund.")
+    to_credit = form.refund_to.data == "credit"
     try:
-        made = refunds.refund_sale(sale.id, lines, restock=bool(form.restock.data),
-                                   reason=form.reason.data or "", user_id=current_user.id)
+        amount = parse_cents(form.amount.data) if form.amount.data else None
+        made = refunds.refund_sale(sale.id, lines, sessions=sessions,
+                                   restock=bool(form.restock.data), amount_cents=amount,
+                                   to_credit=to_credit, reason=form.reason.data or "",
+                                   user_id=current_user.id)
     except PosError as error:
         db.session.rollback()
         return _render_sale(_sale_or_404(sale_id), form, error.status, error.message)
-    flash(f"Refunded {_money(made.amount_cents)} (refund receipt #{made.receipt_number}).")
+    where = " to the client's account credit" if to_credit else ""
+    flash(f"Refunded {_money(made.amount_cents)}{where} "
+          f"(refund receipt #{made.receipt_number}).")
     return redirect(url_for("desk.sale_page", sale_id=sale_id))
 
 

@@ -53,14 +53,38 @@ class SaleIn(StrictModel):
 
 
 class RefundLineIn(StrictModel):
+    """Whole units of a line (`quantity`), or unused sessions of a package line
+    (`sessions`): exactly one of them."""
+
     line_id: Id
-    quantity: Quantity
+    quantity: Quantity | None = None
+    sessions: Quantity | None = None
+
+    @model_validator(mode="after")
+    def _units_or_sessions(self) -> RefundLineIn:
+        if (self.quantity is None) == (self.sessions is None):
+            raise ValueError("needs exactly one of quantity and sessions")
+        return self
 
 
 class RefundIn(StrictModel):
+    """`amount_cents`: a manager gives back less than the lines' amounts (never more);
+    `refund_to`: "credit" puts it on the client's account credit instead of the card or
+    the drawer."""
+
     lines: Annotated[list[RefundLineIn], Len(min_length=1, max_length=sales.MAX_LINES)]
     restock: bool
     reason: Annotated[str, SafeText(500)]
+    amount_cents: Cents | None = None
+    refund_to: Literal["original", "credit"] = "original"
+
+    def units(self) -> list[tuple[int, int]]:
+        return [(line.line_id, line.quantity) for line in self.lines
+                if line.quantity is not None]
+
+    def sessions(self) -> list[tuple[int, int]]:
+        return [(line.line_id, line.sessions) for line in self.lines
+                if line.sessions is not None]
 
 
 class VoidIn(StrictModel):
