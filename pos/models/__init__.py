@@ -29,6 +29,7 @@ from pos.models.sales import (
     SaleLine,
 )
 from pos.models.sessions import LoginThrottle, StaffPin, StaffSession
+from pos.models.terminal import TerminalLocation, TerminalReader
 from pos.models.staff import (
     ApiToken,
     AuditEntry,
@@ -50,5 +51,5 @@ __all__ = [
     "Refund", "RefundLine", "Sale", "SaleLine", "ScreeningQuestionnaire", "Setting",
     "StockMovement", "Treatment",
     "TreatmentSupply", "User",
-    "BundleContent", "ItemPriceChange", "PurchaseOrder", "PurchaseOrderLine", "Supplier",
+    "BundleContent", "ItemPriceChange", "TerminalLocation", "TerminalReader", "PurchaseOrder", "PurchaseOrderLine", "Supplier",
 ]
