@@ -29,7 +29,6 @@ from pos.models.sales import (
     SaleLine,
 )
 from pos.models.sessions import LoginThrottle, StaffPin, StaffSession
-from pos.models.terminal import TerminalLocation, TerminalReader
 from pos.models.staff import (
     ApiToken,
     AuditEntry,
@@ -39,6 +38,7 @@ from pos.models.staff import (
     Setting,
     User,
 )
+from pos.models.terminal import TerminalLocation, TerminalReader
 
 __all__ = [
     "AftercareSheet", "Alert", "ApiToken", "AuditEntry", "BulkReadBurst", "Client",
@@ -51,5 +51,6 @@ __all__ = [
     "Refund", "RefundLine", "Sale", "SaleLine", "ScreeningQuestionnaire", "Setting",
     "StockMovement", "Treatment",
     "TreatmentSupply", "User",
-    "BundleContent", "ItemPriceChange", "TerminalLocation", "TerminalReader", "PurchaseOrder", "PurchaseOrderLine", "Supplier",
+    "BundleContent", "ItemPriceChange", "PurchaseOrder", "PurchaseOrderLine", "Supplier",
+    "TerminalLocation", "TerminalReader",
 ]

@@ -44,6 +44,7 @@ class SaleIn(StrictModel):
     lines: Lines
     discount_code: DiscountCode | None = None
     payment: PaymentMethod
+    reader_id: Id | None = None  # payment "terminal": the card reader (GET /terminal/readers)
     cash_tendered_cents: Cents | None = None
     manual_discount: ManualDiscountIn | None = None
     approval: ApprovalIn | None = None
