@@ -39,9 +39,12 @@ class ReaderRejected(PosError):
     status = 422
 
 
-def list_readers() -> list[TerminalReader]:
-    return list(db.session.scalars(select(TerminalReader).order_by(TerminalReader.label,
-                                                                   TerminalReader.id)))
+def list_readers(gateway: str | None = None) -> list[TerminalReader]:
+    """Every reader, or those of one gateway (the checkout offers the current one's)."""
+    query = select(TerminalReader).order_by(TerminalReader.label, TerminalReader.id)
+    if gateway is not None:
+        query = query.where(TerminalReader.gateway == gateway)
+    return list(db.session.scalars(query))
 
 
 def register_reader(registration_code: str, label: str, user_id: int | None,

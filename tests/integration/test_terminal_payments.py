@@ -289,3 +289,41 @@ def test_terminal_payment_needs_a_known_reader(api, shop, reader):
         "lines": [{"sku": "SERUM", "quantity": 1}]})
     assert unknown.status_code == 422 and unknown.json["error"]["code"] == "unknown_reader"
     assert stock_of("SERUM") == (3, 0)
+
+
+def test_a_cancel_after_the_tap_keeps_the_payment_and_is_refused(api, shop, reader, standin):
+    sale = reader_sale(api, reader, shop)
+    present(standin, reader)  # paid at the reader; its event has not arrived yet
+
+    refused = api("front_desk").post(f"/api/v1/sales/{sale['id']}/terminal/cancel")
+
+    assert refused.status_code == 409 and refused.json["error"]["code"] == "sale_already_paid"
+    paid = api("front_desk").get(f"/api/v1/sales/{sale['id']}").json
+    assert paid["status"] == "paid" and paid["payments"][0]["last4"] == "4242"
+    assert stock_of("SERUM") == (2, 0)
+    assert not standin.requests_to("POST", "/v1/refunds")
+
+
+def test_a_payment_landing_after_a_cancel_is_refunded_automatically(api, shop, reader,
+                                                                    standin, client):
+    sale = reader_sale(api, reader, shop)
+    intent_id = tender_of(sale).payment_intent_id
+    assert api("front_desk").post(f"/api/v1/sales/{sale['id']}/cancel").status_code == 200
+    # Stripe's answer to the cancel was lost: the payment it let through arrives later.
+    charge_id = "ch_test_late"
+    standin.charges[charge_id] = {
+        "id": charge_id, "object": "charge", "amount": 6500, "amount_refunded": 0,
+        "currency": "usd", "payment_intent": intent_id, "paid": True, "status": "succeeded",
+        "payment_method_details": {"type": "card_present",
+                                   "card_present": {"brand": "visa", "last4": "4242"}}}
+    standin.payment_intents[intent_id].update(status="succeeded", amount_received=6500,
+                                              latest_charge=charge_id)
+
+    result = post(client, standin.intent_event(intent_id, "payment_intent.succeeded"))
+
+    assert result.json["result"] == "refunded"
+    (sent,) = standin.requests_to("POST", "/v1/refunds")
+    assert sent.form["payment_intent"] == intent_id and sent.form["amount"] == "6500"
+    after = api("front_desk").get(f"/api/v1/sales/{sale['id']}").json
+    assert after["status"] == "cancelled" and after["payments"][0]["status"] == "refunded"
+    assert stock_of("SERUM") == (3, 0)
