@@ -327,3 +327,19 @@ def test_a_payment_landing_after_a_cancel_is_refunded_automatically(api, shop, r
     after = api("front_desk").get(f"/api/v1/sales/{sale['id']}").json
     assert after["status"] == "cancelled" and after["payments"][0]["status"] == "refunded"
     assert stock_of("SERUM") == (3, 0)
+
+
+def test_terminal_events_need_the_signature_and_usable_fields(api, shop, reader, standin,
+                                                              client):
+    sale = reader_sale(api, reader, shop)
+    intent_id = tender_of(sale).payment_intent_id
+    present(standin, reader)
+    payload, _header = standin.intent_event(intent_id, "payment_intent.succeeded")
+    forged = stripe.WebhookSignature.generate_signature_header(payload.decode(), "whsec_wrong")
+    assert post(client, (payload, forged)).status_code == 400
+    odd = {**standin.payment_intents[intent_id], "amount": "NaN"}
+    refused = post(client, standin.object_event(odd, "payment_intent.succeeded"))
+    assert refused.status_code == 422 and refused.json["error"]["code"] == "invalid_event"
+    assert api("front_desk").get(f"/api/v1/sales/{sale['id']}").json["status"] \
+        == "awaiting_payment"
+    assert stock_of("SERUM") == (3, 1)
