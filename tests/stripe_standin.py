@@ -8,7 +8,11 @@
 
 It answers what the real SDK sends (form-encoded bodies, `expand[0]=...` queries) for
 Checkout Sessions, PaymentIntents and Refunds, honours Idempotency-Key, and records every
-request in `.requests`. `/pay/{id}` is a tiny hosted payment page for browser tests; when
+request in `.requests`. Stripe Terminal (server-driven) too: locations, readers
+(registration code `simulated-wpe`), card-present PaymentIntents, `process_payment_intent`,
+`cancel_action`, and the test helper `present_payment_method` (a declined test card
+number declines), with signed `payment_intent.*` / `terminal.reader.*` events
+(`intent_event`, `reader_event`; delivered by themselves when `webhook_url` is set). `/pay/{id}` is a tiny hosted payment page for browser tests; when
 `webhook_url` is set, paying and expiring send the matching event there by themselves.
 """
 from __future__ import annotations
@@ -29,6 +33,9 @@ import stripe
 
 API_VERSION = "2026-10-28.endive"
 MIN_EXPIRY_S, MAX_EXPIRY_S = 30 * 60, 24 * 60 * 60
+SIMULATED_READER_CODE = "simulated-wpe"
+# Stripe's card_present test numbers that decline (charge declined, insufficient funds).
+DECLINED_CARDS = frozenset({"4000000000000002", "4000000000009995"})
 
 
 @dataclass
@@ -83,6 +90,8 @@ class StripeStandIn:
         self.payment_intents: dict[str, dict[str, Any]] = {}
         self.charges: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
+        self.locations: dict[str, dict[str, Any]] = {}
+        self.readers: dict[str, dict[str, Any]] = {}
         self._idempotent: dict[str, tuple[str, str, dict[str, str], int, Any]] = {}
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
@@ -163,7 +172,7 @@ class StripeStandIn:
 
     def payment_intent_json(self, pi_id: str, expand: list[str] | tuple[str, ...] = ()) -> Any:
         pi = dict(self._get(self.payment_intents, pi_id, "payment_intent"))
-        if "latest_charge" in expand:
+        if "latest_charge" in expand and pi["latest_charge"]:
             pi["latest_charge"] = dict(self.charges[pi["latest_charge"]])
         return pi
 
@@ -184,6 +193,155 @@ class StripeStandIn:
         """Build and POST a signed event; returns the HTTP status the app answered."""
         payload, header = self.event(session_id, type, secret=secret, **kw)
         return post_payload(webhook_url, payload, header)
+
+    # -- Stripe Terminal ------------------------------------------------------------
+
+    def create_location(self, p: dict[str, Any]) -> Any:
+        address = p.get("address")
+        if not p.get("display_name") or not isinstance(address, dict) or \
+                not address.get("country"):
+            raise StripeApiError(400, "display_name and address[country] are required.",
+                                 param="address")
+        lid = _new_id("tml")
+        self.locations[lid] = {"id": lid, "object": "terminal.location",
+                               "display_name": p["display_name"], "address": address,
+                               "metadata": {}, "livemode": False}
+        return self.locations[lid]
+
+    def create_reader(self, p: dict[str, Any]) -> Any:
+        if p.get("registration_code") != SIMULATED_READER_CODE:
+            raise StripeApiError(400, "The registration code is invalid or expired.",
+                                 code="terminal_reader_invalid_registration_code",
+                                 param="registration_code")
+        location = p.get("location")
+        if location not in self.locations:
+            raise StripeApiError(400, f"No such location: '{location}'", param="location",
+                                 code="resource_missing")
+        rid = _new_id("tmr")
+        self.readers[rid] = {"id": rid, "object": "terminal.reader", "label": p.get("label"),
+                             "location": location, "device_type": "simulated_wisepos_e",
+                             "status": "online", "serial_number": rid[-12:],
+                             "action": None, "livemode": False, "metadata": {}}
+        return self.readers[rid]
+
+    def create_payment_intent(self, p: dict[str, Any]) -> Any:
+        try:
+            amount = int(p["amount"])
+            currency = str(p["currency"])
+        except (KeyError, ValueError):
+            raise StripeApiError(400, "amount and currency are required.") from None
+        if amount < 1:
+            raise StripeApiError(400, "Amount must be at least 1.", param="amount")
+        pi_id = _new_id("pi")
+        self.payment_intents[pi_id] = {
+            "id": pi_id, "object": "payment_intent", "amount": amount, "amount_received": 0,
+            "currency": currency, "status": "requires_payment_method",
+            "payment_method_types": p.get("payment_method_types") or ["card"],
+            "capture_method": p.get("capture_method") or "automatic",
+            "metadata": p.get("metadata") or {}, "latest_charge": None,
+            "last_payment_error": None, "created": int(time.time())}
+        return self.payment_intents[pi_id]
+
+    def cancel_payment_intent(self, pi_id: str) -> Any:
+        pi = self._get(self.payment_intents, pi_id, "payment_intent")
+        if pi["status"] in ("succeeded", "canceled"):
+            raise StripeApiError(400, "You cannot cancel this PaymentIntent because it has a "
+                                 f"status of {pi['status']}.",
+                                 code="payment_intent_unexpected_state")
+        pi["status"] = "canceled"
+        return pi
+
+    def process_payment_intent(self, rid: str, p: dict[str, Any]) -> Any:
+        reader = self._get(self.readers, rid, "terminal.reader")
+        pi = self._get(self.payment_intents, str(p.get("payment_intent")), "payment_intent")
+        if reader["status"] != "online":
+            raise StripeApiError(400, "Reader is currently offline.",
+                                 code="terminal_reader_offline")
+        action = reader["action"]
+        if action and action["status"] == "in_progress":
+            raise StripeApiError(409, "Reader is currently busy processing another request.",
+                                 code="terminal_reader_busy")
+        if pi["status"] not in ("requires_payment_method", "requires_confirmation"):
+            raise StripeApiError(400, f"This PaymentIntent's status is {pi['status']}.",
+                                 code="payment_intent_unexpected_state")
+        reader["action"] = {"type": "process_payment_intent", "status": "in_progress",
+                            "failure_code": None, "failure_message": None,
+                            "process_payment_intent": {"payment_intent": pi["id"]}}
+        return reader
+
+    def cancel_action(self, rid: str) -> Any:
+        reader = self._get(self.readers, rid, "terminal.reader")
+        action = reader["action"]
+        if not action or action["status"] != "in_progress":
+            raise StripeApiError(400, "This reader has no in-progress action to cancel.",
+                                 code="terminal_reader_action_not_in_progress")
+        reader["action"] = None
+        return reader
+
+    def present_payment_method(self, rid: str, p: dict[str, Any]) -> Any:
+        """The client taps a card: `card_present[number]` a declined test card declines."""
+        with self._lock:
+            reader = self._get(self.readers, rid, "terminal.reader")
+            action = reader["action"]
+            if not action or action["status"] != "in_progress":
+                raise StripeApiError(400, "The reader has no in-progress action.",
+                                     code="terminal_reader_action_not_in_progress")
+            pi = self.payment_intents[action["process_payment_intent"]["payment_intent"]]
+            number = str((p.get("card_present") or {}).get("number") or "4242424242424242")
+            if number in DECLINED_CARDS:
+                message = "Your card was declined."
+                action.update(status="failed", failure_code="card_declined",
+                              failure_message=message)
+                pi.update(status="requires_payment_method", last_payment_error={
+                    "type": "card_error", "code": "card_declined", "message": message})
+                events = ["payment_intent.payment_failed", "terminal.reader.action_failed"]
+            else:
+                ch_id = _new_id("ch")
+                self.charges[ch_id] = {
+                    "id": ch_id, "object": "charge", "amount": pi["amount"],
+                    "amount_refunded": 0, "currency": pi["currency"], "payment_intent": pi["id"],
+                    "paid": True, "status": "succeeded",
+                    "payment_method_details": {"type": "card_present", "card_present": {
+                        "brand": "visa", "last4": number[-4:]}}}
+                action.update(status="succeeded")
+                pi.update(status="succeeded", amount_received=pi["amount"],
+                          latest_charge=ch_id, last_payment_error=None)
+                events = ["payment_intent.succeeded", "terminal.reader.action_succeeded"]
+            reader_json, pi_id = json.loads(json.dumps(reader)), pi["id"]
+        for type_ in events:
+            self._auto_deliver_object(self._object_of(type_, rid, pi_id), type_)
+        return reader_json
+
+    def _object_of(self, type_: str, rid: str, pi_id: str) -> Any:
+        if type_.startswith("terminal.reader."):
+            return json.loads(json.dumps(self.readers[rid]))
+        return json.loads(json.dumps(self.payment_intents[pi_id]))
+
+    def object_event(self, obj: Any, type: str, *, timestamp: int | None = None,
+                     event_id: str | None = None) -> tuple[bytes, str]:
+        """A signed event about any object as given: (raw body, Stripe-Signature)."""
+        body = json.dumps({
+            "id": event_id or _new_id("evt"), "object": "event", "type": type,
+            "api_version": API_VERSION, "created": int(time.time()), "livemode": False,
+            "data": {"object": obj}})
+        header = stripe.WebhookSignature.generate_signature_header(
+            body, self.webhook_secret, timestamp=timestamp)
+        return body.encode(), header
+
+    def intent_event(self, pi_id: str, type: str, **kw: Any) -> tuple[bytes, str]:
+        """A signed `payment_intent.*` event about the PaymentIntent as it is now."""
+        return self.object_event(json.loads(json.dumps(self.payment_intents[pi_id])), type,
+                                 **kw)
+
+    def reader_event(self, rid: str, type: str, **kw: Any) -> tuple[bytes, str]:
+        """A signed `terminal.reader.*` event about the reader as it is now."""
+        return self.object_event(json.loads(json.dumps(self.readers[rid])), type, **kw)
+
+    def _auto_deliver_object(self, obj: Any, type: str) -> None:
+        if self.webhook_url:
+            payload, header = self.object_event(obj, type)
+            threading.Thread(target=post_payload, args=(self.webhook_url, payload, header),
+                             daemon=True).start()
 
     def _auto_deliver(self, session_id: str, type: str) -> None:
         if self.webhook_url:  # in the background, as Stripe does: never inside the API call
@@ -303,6 +461,23 @@ class StripeStandIn:
                 return self.create_refund(p)
             case "GET", ["v1", "payment_intents", pi_id]:
                 return self.payment_intent_json(pi_id, expand)
+            case "POST", ["v1", "payment_intents"]:
+                return self.create_payment_intent(p)
+            case "POST", ["v1", "payment_intents", pi_id, "cancel"]:
+                return self.cancel_payment_intent(pi_id)
+            case "POST", ["v1", "terminal", "locations"]:
+                return self.create_location(p)
+            case "POST", ["v1", "terminal", "readers"]:
+                return self.create_reader(p)
+            case "GET", ["v1", "terminal", "readers", rid]:
+                return self._get(self.readers, rid, "terminal.reader")
+            case "POST", ["v1", "terminal", "readers", rid, "process_payment_intent"]:
+                return self.process_payment_intent(rid, p)
+            case "POST", ["v1", "terminal", "readers", rid, "cancel_action"]:
+                return self.cancel_action(rid)
+            case "POST", ["v1", "test_helpers", "terminal", "readers", rid,
+                          "present_payment_method"]:
+                return self.present_payment_method(rid, p)
         raise StripeApiError(404, f"Unrecognized request URL ({method}: {path}).")
 
 

@@ -20,8 +20,21 @@ class SaleStatus(StrEnum):
 
 
 class PaymentMethod(StrEnum):
-    CARD = "card"
+    """Every way a tender can be paid (API.md "In-person and mixed payments")."""
+
     CASH = "cash"
+    CARD = "card"  # Stripe Checkout
+    TERMINAL = "terminal"  # a Stripe Terminal reader, server-driven
+    EXTERNAL_CARD = "external_card"  # another processor's card machine, recorded only
+    GIFT_CARD = "gift_card"
+    ACCOUNT_CREDIT = "account_credit"
+
+
+class ReaderStatus(StrEnum):
+    """A Stripe Terminal reader's network status, as Stripe last reported it."""
+
+    ONLINE = "online"
+    OFFLINE = "offline"
 
 
 class PaymentStatus(StrEnum):

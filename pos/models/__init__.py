@@ -46,6 +46,7 @@ from pos.models.staff import (
     Setting,
     User,
 )
+from pos.models.terminal import TerminalLocation, TerminalReader
 
 __all__ = [
     "AftercareSheet", "Alert", "ApiToken", "AuditEntry", "BulkReadBurst", "Client",
@@ -60,4 +61,5 @@ __all__ = [
     "StockMovement", "Treatment",
     "TreatmentSupply", "User",
     "BundleContent", "ItemPriceChange", "PurchaseOrder", "PurchaseOrderLine", "Supplier",
+    "TerminalLocation", "TerminalReader",
 ]

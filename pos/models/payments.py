@@ -38,10 +38,14 @@ class Payment(db.Model):
     # Stripe's ids: the Checkout Session the app created for this tender (unique: an event
     # is matched to its tender by it) and the PaymentIntent that paid it.
     checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
-    payment_intent_id: Mapped[str | None] = mapped_column(String(255))
+    payment_intent_id: Mapped[str | None] = mapped_column(String(255), index=True)
     card_brand: Mapped[str | None] = mapped_column(String(20))
     last4: Mapped[str | None] = mapped_column(String(4))
     tip_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    # A terminal tender: the reader it was handed to, and why the last attempt failed (the
+    # reader's decline message or the provider's refusal; never card data). Cleared on retry.
+    reader_id: Mapped[int | None] = mapped_column(ForeignKey("terminal_readers.id"))
+    last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -151,18 +151,23 @@ class Sale(db.Model):
         return next((p for p in self.payments if p.method == PaymentMethod.CARD), None)
 
     @property
+    def terminal_payment(self) -> Payment | None:
+        return next((p for p in self.payments if p.method == PaymentMethod.TERMINAL), None)
+
+    @property
     def checkout_session_id(self) -> str | None:
         card = self.card_payment
         return card.checkout_session_id if card is not None else None
 
     @property
     def payment_intent_id(self) -> str | None:
-        card = self.card_payment
+        """The Stripe payment to refund: the Checkout's, or the card reader's."""
+        card = self.card_payment or self.terminal_payment
         return card.payment_intent_id if card is not None else None
 
     @property
     def card_last4(self) -> str | None:
-        card = self.card_payment
+        card = self.card_payment or self.terminal_payment
         return card.last4 if card is not None else None
 
 

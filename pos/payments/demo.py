@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from flask import has_request_context, request
 
 from pos.domain.statuses import SaleStatus
+from pos.payments.demo_terminal import DemoTerminalMixin
 from pos.payments.gateway import (
     CheckoutRequest,
     CheckoutSession,
@@ -37,7 +38,7 @@ def demo_session_sale_id(session_id: str) -> int | None:
     return int(parts[2])
 
 
-class DemoGateway:
+class DemoGateway(DemoTerminalMixin):
     name = "demo"
 
     def create_checkout(self, req: CheckoutRequest) -> CheckoutSession:

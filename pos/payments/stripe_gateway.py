@@ -24,6 +24,10 @@ from pos.payments.gateway import (
     validate_checkout_request,
 )
 
+# stripe_terminal reads this module's field checks at call time (a circular import).
+from pos.payments.stripe_terminal import StripeTerminalMixin, terminal_event
+from pos.payments.terminal import TERMINAL_EVENT_TYPES, TerminalEvent
+
 T = TypeVar("T")
 
 # Stripe accepts a Checkout Session's expires_at from 30 minutes to 24 hours ahead of its
@@ -32,7 +36,7 @@ _MIN_EXPIRY = timedelta(minutes=30, seconds=30)
 _MAX_EXPIRY = timedelta(hours=24, seconds=-60)
 
 
-class StripeGateway:
+class StripeGateway(StripeTerminalMixin):
     name = "stripe"
 
     def __init__(
@@ -130,7 +134,8 @@ class StripeGateway:
 
     # -- webhooks -----------------------------------------------------------------------
 
-    def parse_event(self, payload: bytes, signature_header: str | None) -> PaymentEvent | None:
+    def parse_event(self, payload: bytes, signature_header: str | None
+                    ) -> PaymentEvent | TerminalEvent | None:
         try:
             event = stripe.Webhook.construct_event(
                 payload, signature_header, self._webhook_secret
@@ -141,6 +146,8 @@ class StripeGateway:
             raise InvalidSignature("the webhook body is not valid JSON") from None
         data = event.to_dict()
         event_type = str(data.get("type") or "")
+        if event_type in TERMINAL_EVENT_TYPES:
+            return terminal_event(data)
         if event_type not in HANDLED_EVENT_TYPES:
             return None
         envelope = data.get("data")

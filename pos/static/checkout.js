@@ -417,6 +417,7 @@
     function setPayable() {
       $("pay-card").disabled = !cart.length || busy;
       $("pay-cash").disabled = !cart.length || busy;
+      if ($("pay-terminal")) { $("pay-terminal").disabled = !cart.length || busy; }
     }
 
     function requote() {
@@ -490,6 +491,7 @@
       var payload = quotePayload();
       payload.payment = method;
       if (method !== "cash") { payload.cash_tendered = null; }
+      if (method === "terminal") { payload.reader_id = $("pay-reader").value; }
       if (approval()) { payload.approval = approval(); }
       // After the last save: a save landing after the sale would bring the cart back.
       saveChain.then(function () {
@@ -517,6 +519,9 @@
     }
     $("pay-card").addEventListener("click", function () { pay("card"); });
     $("pay-cash").addEventListener("click", function () { pay("cash"); });
+    if ($("pay-terminal")) {
+      $("pay-terminal").addEventListener("click", function () { pay("terminal"); });
+    }
 
     $("park").addEventListener("click", function () {
       if (busy) { return; }

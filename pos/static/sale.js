@@ -13,7 +13,15 @@
       fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (body) {
-          if (!body || body.status === "awaiting_payment") { return; }
+          if (!body) { return; }
+          if (body.status === "awaiting_payment") {
+            // A card reader's decline (or a retry clearing it): the page shows it afresh.
+            if ((body.last_error || "") !== (panel.getAttribute("data-last-error") || "")) {
+              clearInterval(timer);
+              window.location.reload();
+            }
+            return;
+          }
           clearInterval(timer);
           // Turned in place (no reload: whatever the desk typed meanwhile stays).
           var badge = $("sale-status");
@@ -32,7 +40,7 @@
   }
 
   function focusError() {
-    var error = $("action-error");
+    var error = $("action-error") || $("reader-error");
     if (error) { error.focus(); }
   }
 

@@ -106,6 +106,7 @@ def register_web(app: Flask) -> None:
     from pos.web.api import api_bp
     from pos.web.auth.routes import auth_bp
     from pos.web.health import health_bp
+    from pos.web.payments import readers  # noqa: F401 - its routes join payments_bp
     from pos.web.payments.routes import payments_bp
     from pos.web.stock.routes import stock_bp
 
@@ -175,6 +176,7 @@ def register_web(app: Flask) -> None:
 
     app.register_blueprint(backoffice_bp)
     add_nav(app, "Discounts", "backoffice.discount_codes", "manager")
+    add_nav(app, "Card readers", "payments.readers_page", "manager")
     add_nav(app, "Import", "backoffice.import_page", "manager")
 
     from pos.web.admin.routes import accounts_bp, admin_bp

@@ -226,7 +226,7 @@ def test_the_role_is_checked_before_the_body_is_read(app, api):
     ({"lines": [{"sku": "SERUM", "quantity": "1"}], "payment": "cash"},
      "lines[0].quantity", "must be a whole number"),
     ({"lines": [{"sku": "SERUM", "quantity": 1}], "payment": "cheque"}, "payment",
-     "must be one of card, cash"),
+     "must be one of cash, card, terminal"),
     ({"lines": [], "payment": "cash"}, "lines", "must not be empty"),
     ({"payment": "cash"}, "lines", "is required"),
 ])

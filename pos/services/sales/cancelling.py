@@ -75,10 +75,15 @@ def _cancel(sale_id: int, user_id: int | None) -> tuple[Sale, bool]:
         return sale, False
     _refuse_unless_awaiting(sale)
     checkout_session_id, gateway_name = sale.checkout_session_id, sale.gateway
+    on_reader = sale.terminal_payment is not None
     session.rollback()  # no transaction stays open while the gateway answers
 
     expired_at_gateway = False
-    if checkout_session_id:
+    if on_reader:  # a card reader: its action and PaymentIntent cancelled (terminal.py)
+        from pos.services.sales.terminal import stop_collecting
+
+        expired_at_gateway = stop_collecting(sale_id)
+    elif checkout_session_id:
         from pos.payments.factory import gateway_named
 
         try:

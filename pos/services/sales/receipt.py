@@ -54,7 +54,9 @@ class Receipt:
 
 
 def tender_label(method: str, card_brand: str | None, last4: str | None) -> str:
-    """"Visa ending 4242", "Cash"."""
+    """"Visa ending 4242", "Cash"; a card reader's tender: "Visa ending 4242 (reader)"."""
+    if method == PaymentMethod.TERMINAL:
+        return f"{tender_label(PaymentMethod.CARD, card_brand, last4)} (reader)"
     if method != PaymentMethod.CARD:
         return method.replace("_", " ").capitalize()
     label = (card_brand or "card").replace("_", " ").title()

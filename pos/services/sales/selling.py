@@ -69,7 +69,9 @@ from pos.settings import Settings
 
 log = logging.getLogger("pos.sales")
 
-PAYMENT_METHODS: tuple[str, ...] = tuple(method.value for method in PaymentMethod)
+# The single-tender payments a sale takes today (`payment`).
+PAYMENT_METHODS: tuple[str, ...] = (PaymentMethod.CASH.value, PaymentMethod.CARD.value,
+                                    PaymentMethod.TERMINAL.value)
 
 
 def _create_sale(session: Session, *, client_id: int | None, lines: Sequence[CartLine],
@@ -129,7 +131,8 @@ def sell(*, client_id: int | None, lines: Sequence[CartLine], discount_code: str
          payment: PaymentMethod | str, user_id: int | None,
          settings: Settings, cash_tendered_cents: int | None = None,
          base_url: str | None = None,
-         manual_discount: ManualDiscount | None = None) -> Sale | cash_pg.SoldSale:
+         manual_discount: ManualDiscount | None = None,
+         reader_id: int | None = None) -> Sale | cash_pg.SoldSale:
     """Sell a cart. Cash: paid at once. Card: `awaiting_payment` with a checkout url.
 
     A cash sale on PostgreSQL comes back as `cash_pg.SoldSale`, the sale as written
@@ -139,8 +142,14 @@ def sell(*, client_id: int | None, lines: Sequence[CartLine], discount_code: str
     request's own root) come from the web layer; without a base_url, PUBLIC_BASE_URL.
     `manual_discount` was approved by the caller (pos.services.discounts.approver)."""
     if payment not in PAYMENT_METHODS:
-        raise ValidationFailed("Payment must be card or cash.",
-                               {"fields": {"payment": "must be card or cash"}})
+        raise ValidationFailed("Payment must be cash, card or terminal.",
+                               {"fields": {"payment": "must be cash, card or terminal"}})
+    if payment == PaymentMethod.TERMINAL:  # a card reader: pos/services/sales/terminal.py
+        from pos.services.sales.terminal import sell_terminal
+
+        return sell_terminal(client_id=client_id, lines=lines, discount_code=discount_code,
+                             user_id=user_id, reader_id=reader_id, settings=settings,
+                             manual=manual_discount)
     if payment == PaymentMethod.CASH:
         return _sell_cash(client_id=client_id, lines=lines, discount_code=discount_code,
                           user_id=user_id, cash_tendered_cents=cash_tendered_cents,

@@ -211,7 +211,9 @@ def _settle_late_payment(session: Session, sale: Sale,
         card.status = PaymentStatus.REFUNDED  # the money came in and goes straight back
     refund = Refund(sale_id=sale.id, location_id=sale.location_id,
                     amount_cents=checkout.amount_total_cents or sale.total_cents,
-                    tax_cents=sale.tax_cents, reason=reason, method=PaymentMethod.CARD,
+                    tax_cents=sale.tax_cents, reason=reason,
+                    method=PaymentMethod.TERMINAL if sale.payment_method ==
+                    PaymentMethod.TERMINAL else PaymentMethod.CARD,
                     status=RefundStatus.PENDING)
     session.add(refund)
     session.flush()
@@ -248,7 +250,8 @@ def retry_pending_auto_refunds() -> int:
     rows = db.session.execute(
         select(Refund.id, Payment.payment_intent_id, Refund.amount_cents, Sale.gateway)
         .join(Sale, Sale.id == Refund.sale_id)
-        .join(Payment, (Payment.sale_id == Sale.id) & (Payment.method == PaymentMethod.CARD))
+        .join(Payment, (Payment.sale_id == Sale.id)
+              & Payment.method.in_((PaymentMethod.CARD, PaymentMethod.TERMINAL)))
         .where(Refund.status.in_(retry), Sale.status != SaleStatus.PAID,
                Payment.payment_intent_id.is_not(None))).all()
     db.session.rollback()

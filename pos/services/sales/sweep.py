@@ -40,8 +40,13 @@ def sweep_expired(now: datetime | None = None) -> dict[str, int]:
 def reconcile(since: datetime | None = None) -> dict[str, int]:
     """Ask the gateway about every sale still awaiting payment and settle it, so a payment
     made while the webhook was unreachable is never lost. Running it twice changes nothing."""
+    from pos.services.sales.terminal_settlement import reconcile_terminal
+
     where = [Sale.created_at >= since] if since is not None else []
-    return _check_awaiting(where, expire_open=False)
+    counts = _check_awaiting(where, expire_open=False)
+    for key, value in reconcile_terminal().items():  # card reader tenders
+        counts[key] = counts.get(key, 0) + value
+    return counts
 
 
 def sweep_checkouts() -> dict[str, int]:
@@ -105,6 +110,7 @@ def _awaiting(where: list[Any]) -> list[tuple[int, str | None, str | None]]:
         # its tender kept the payment's id) is a manager's; asking again would flag it again.
         # A flag about someone else's session does not stop the sale's own from settling.
         .where(Sale.status == SaleStatus.AWAITING_PAYMENT,
+               Sale.payment_method != PaymentMethod.TERMINAL,  # reconcile_terminal's
                or_(Sale.flag.is_(None), Payment.payment_intent_id.is_(None)), *where)
         .order_by(Sale.id)).all()
     db.session.rollback()  # no transaction stays open while the gateway is asked

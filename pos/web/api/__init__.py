@@ -80,6 +80,7 @@ from pos.web.api import (  # noqa: E402,F401
     reports,
     sales,
     settings,
+    terminal,
     treatments,
     users,
 )

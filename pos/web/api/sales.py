@@ -71,6 +71,8 @@ def sale_json(sale: Sale | Any, facts: SaleFacts) -> dict[str, Any]:
              "status": tender.status,
              **({"card_brand": tender.card_brand} if tender.card_brand else {}),
              **({"last4": tender.last4} if tender.last4 else {}),
+             **({"reader_id": tender.reader_id, "last_error": tender.last_error}
+                if tender.method == PaymentMethod.TERMINAL else {}),
              "tip_cents": tender.tip_cents}
             for tender in sale.payments
         ],
@@ -109,7 +111,7 @@ def create_sale(body: SaleIn):  # type: ignore[no-untyped-def]
                       user_id=seller.id, cash_tendered_cents=body.cash_tendered_cents
                       if body.payment == "cash" else None,
                       settings=current_settings(), base_url=request.url_root,
-                      manual_discount=manual)
+                      manual_discount=manual, reader_id=body.reader_id)
     return jsonify(sale_json(sale, facts)), 201
 
 
@@ -192,7 +194,7 @@ _NULL_INT = {"type": ["integer", "null"]}
 _PAYMENT = obj(["id", "method", "amount_cents", "status", "tip_cents"],
                id=INT, method={"enum": [m.value for m in PaymentMethod]}, amount_cents=INT,
                status={"enum": [s.value for s in PaymentStatus]}, card_brand=STR, last4=STR,
-               tip_cents=INT)
+               reader_id=INT, last_error=_NULL_STR, tip_cents=INT)
 SALE = obj(["id", "status", "refund_status", "cashier", "subtotal_cents", "discount_cents",
             "tax_cents", "total_cents", "lines", "receipt_number", "client_id", "payment_method",
             "paid_at", "payments"],
@@ -222,7 +224,9 @@ SALES_PATHS: dict[str, dict[str, Any]] = {
                                           items=array(SALE), page=INT, per_page=INT,
                                           total=INT)), **errors(422)},
                   params=query_params(SalesQuery)),
-        "post": op("Sell: cash is paid at once; card is awaiting_payment with a checkout url",
+        "post": op("Sell: cash is paid at once; card is awaiting_payment with a checkout "
+                   "url; terminal (reader_id) is awaiting_payment, handed to the reader "
+                   "(its tender's last_error says if the reader was busy or offline)",
                    "front_desk", {**ok(SALE, "201", "Created"),
                                   **errors(409, 422, 429, 503)},
                    body=SaleIn, idempotent=True),

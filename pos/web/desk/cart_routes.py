@@ -20,7 +20,8 @@ from pos.domain.errors import PosError
 from pos.domain.limits import MAX_ID
 from pos.extensions import db
 from pos.models import Client, DeskCart
-from pos.services import carts
+from pos.payments.factory import current_gateway
+from pos.services import carts, terminal_readers
 from pos.services.sales import CartLine
 from pos.web.access import role_required
 from pos.web.api.schemas import parse_json
@@ -81,7 +82,9 @@ def checkout():  # type: ignore[no-untyped-def]
              "discount_code": row.discount_code if row is not None else None,
              "save": from_link}
     response = make_response(render_template("desk/checkout.html", client=client, state=state,
-                                             parked_count=_parked_count()))
+                                             parked_count=_parked_count(),
+                                             readers=terminal_readers.list_readers(
+                                                 current_gateway().name)))
     # Never from the back-forward cache: a page kept from before a sale would show its cart.
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -230,7 +230,7 @@ def create_sale():  # type: ignore[no-untyped-def]
                           discount_code=cart.discount_code, payment=cart.payment,
                           user_id=current_user.id, cash_tendered_cents=tendered,
                           settings=current_settings(), base_url=request.url_root,
-                          manual_discount=manual)
+                          manual_discount=manual, reader_id=cart.reader_id)
     except PosError as error:
         return _json_error(error)
     carts.clear_desk_cart(desk_key())  # sold: the desk starts a new cart

@@ -17,7 +17,7 @@ from pos.domain.limits import MAX_ID
 from pos.domain.money import parse_cents
 from pos.domain.statuses import SaleStatus
 from pos.extensions import db
-from pos.models import Sale
+from pos.models import Sale, TerminalReader
 from pos.services import clock, refunds, series_refunds, voids
 from pos.services.sales import cancelling
 from pos.services.sales import receipt as receipts
@@ -66,6 +66,7 @@ def _render_sale(sale: Sale, form: RefundForm, status: int, refund_error: str | 
     unused = ({line.id: series_refunds.refundable_sessions(db.session(), line)
                for line in sale.lines if line.package_id is not None}
               if sale.status == SaleStatus.PAID else {})
+    reader_tender = sale.terminal_payment if awaiting else None
     return render_template(
         "desk/sale.html", sale=sale, qr=qr, form=form, receipt=details,
         unused_sessions=unused,
@@ -80,7 +81,10 @@ def _render_sale(sale: Sale, form: RefundForm, status: int, refund_error: str | 
         # Also while awaiting: the page turns to paid in place, offering it then.
         email_form=EmailReceiptForm(formdata=None, prefix="email")
         if sale.status in (SaleStatus.PAID, SaleStatus.AWAITING_PAYMENT) else None,
-        client_email=client.email if client is not None else None), status
+        client_email=client.email if client is not None else None,
+        reader_tender=reader_tender,
+        reader=db.session.get(TerminalReader, reader_tender.reader_id)
+        if reader_tender is not None and reader_tender.reader_id else None), status
 
 
 @desk_bp.get("/desk/sales/<int:sale_id>/status.json")
@@ -93,6 +97,8 @@ def sale_status(sale_id: int):  # type: ignore[no-untyped-def]
                     "label": STATUS_LABELS.get(sale.status, sale.status),
                     "receipt_number": sale.receipt_number, "card_last4": sale.card_last4,
                     "flag": sale.flag,
+                    "last_error": sale.terminal_payment.last_error
+                    if sale.terminal_payment is not None else None,
                     "receipt_url": url_for("desk.receipt", sale_id=sale.id)
                     if sale.status == "paid" else None})
 

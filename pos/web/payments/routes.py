@@ -36,7 +36,9 @@ from pos.payments.gateway import (
     PaymentEvent,
     UnusableEvent,
 )
+from pos.payments.terminal import TerminalEvent
 from pos.services import sales
+from pos.services.sales import terminal_settlement
 from pos.web import error_response
 from pos.web.access import role_required
 
@@ -58,7 +60,10 @@ def stripe_webhook():  # type: ignore[no-untyped-def]
         return error_response(422, "invalid_event", f"The event cannot be used: {error}.")
     if event is None:
         return jsonify({"received": True, "result": "ignored"}), 200
-    result = sales.handle_payment_event(event)
+    if isinstance(event, TerminalEvent):  # a card reader's payment_intent.* / reader.*
+        result = terminal_settlement.handle_terminal_event(event)
+    else:
+        result = sales.handle_payment_event(event)
     log.info("webhook %s %s: %s", event.type, event.id, result)
     return jsonify({"received": True, "result": result}), 200
 

@@ -44,6 +44,7 @@ class SaleIn(StrictModel):
     lines: Lines
     discount_code: DiscountCode | None = None
     payment: PaymentMethod
+    reader_id: Id | None = None  # payment "terminal": the card reader (GET /terminal/readers)
     cash_tendered_cents: Cents | None = None
     manual_discount: ManualDiscountIn | None = None
     approval: ApprovalIn | None = None
@@ -104,6 +105,7 @@ class DeskCartIn(StrictModel):
     discount_code: DiscountCode | None = None
     cash_tendered: Annotated[str, SafeText(40, optional=True)] | None = None
     payment: PaymentMethod | None = None
+    reader_id: Id | None = None  # payment "terminal": the reader picked
     manual_discount: ManualDiscountIn | None = None
     approval: ApprovalIn | None = None
 
@@ -118,6 +120,11 @@ class DeskCartIn(StrictModel):
             data["client_id"] = None
         elif isinstance(client_id, str) and _DIGITS.fullmatch(client_id):
             data["client_id"] = int(client_id)
+        reader_id = data.get("reader_id")
+        if reader_id == "":
+            data["reader_id"] = None
+        elif isinstance(reader_id, str) and _DIGITS.fullmatch(reader_id):
+            data["reader_id"] = int(reader_id)
         lines = data.get("lines")
         if isinstance(lines, list):
             data["lines"] = [_quantity_from_text(line) for line in lines]
