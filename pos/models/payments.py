@@ -42,6 +42,12 @@ class Payment(db.Model):
     card_brand: Mapped[str | None] = mapped_column(String(20))
     last4: Mapped[str | None] = mapped_column(String(4))
     tip_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Who the tip goes to (a user holding provider); none without a tip.
+    tip_provider_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A cash tender: what the client handed over (its change is this less amount and tip).
+    cash_tendered_cents: Mapped[int | None] = mapped_column(BigInteger)
+    # An external card machine's authorization code (with last4).
+    auth_code: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -122,6 +122,7 @@ ROUTE_ROLES: dict[str, str | None] = {
     "POST /api/v1/sales": "front_desk",
     "GET /api/v1/sales/<int:sale_id>": "front_desk",
     "POST /api/v1/sales/<int:sale_id>/cancel": "front_desk",
+    "POST /api/v1/sales/<int:sale_id>/payments": "front_desk",
     "POST /api/v1/sales/<int:sale_id>/receipt-email": "front_desk",
     "POST /api/v1/sales/<int:sale_id>/refunds": "manager",
     "POST /api/v1/sales/<int:sale_id>/void": "manager",

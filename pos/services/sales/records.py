@@ -173,6 +173,18 @@ def release_and_close(session: Session, sale: Sale, status: SaleStatus) -> None:
     session.flush()
 
 
+# A card payment that fails or expires ends only its tender when others were taken.
+_TENDER_ENDS = {SaleStatus.EXPIRED: PaymentStatus.CANCELLED,
+                SaleStatus.FAILED: PaymentStatus.FAILED}
+
+
+def _end_card_tender_only(session: Session, sale: Sale, status: SaleStatus,
+                          user_id: int | None) -> bool:
+    from pos.services.sales.tenders import end_card_tender
+
+    return end_card_tender(session, sale, _TENDER_ENDS[status], user_id)
+
+
 def close_unpaid(sale_id: int, status: SaleStatus, user_id: int | None, *, action: str,
                   event_id: str | None = None, event_type: str = "") -> str:
     try:
@@ -184,6 +196,9 @@ def close_unpaid(sale_id: int, status: SaleStatus, user_id: int | None, *, actio
                 return "unknown_sale"
             if sale.status != SaleStatus.AWAITING_PAYMENT:
                 return f"already_{sale.status}"
+            if status in _TENDER_ENDS and _end_card_tender_only(session, sale, status,
+                                                                 user_id):
+                return f"tender_{_TENDER_ENDS[status]}"
             release_and_close(session, sale, status)
             audit.record(session, user_id, action, "sale", sale.id, status=status)
             return status
