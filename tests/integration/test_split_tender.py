@@ -168,3 +168,37 @@ def test_one_cash_payment_is_still_the_v1_cash_sale(api, shop):
     assert (sale["status"], sale["payment_method"], sale["change_cents"]) == \
         ("paid", "cash", 60000 - TOTAL)
     assert sale["balance_cents"] == 0 and len(sale["payments"]) == 1
+
+
+def test_tips_are_in_the_report_by_staff_and_not_in_revenue_nor_tax(api, shop, users,
+                                                                     login_as, client):
+    from pos.services import clock
+
+    provider = users.get("provider")
+    split_sale(api, shop, [
+        {"method": "cash", "amount_cents": 5000, "tip_cents": 700,
+         "tip_provider_id": provider.id},
+        {"method": "external_card", "amount_cents": TOTAL - 5000, "last4": "1234",
+         "auth_code": "A1"}])
+    api("front_desk").post("/api/v1/sales", json={  # a v1 cash sale: one tender, no tip
+        "lines": [{"sku": "SERUM", "quantity": 1}], "payment": "cash"})
+    month = clock.today().strftime("%Y-%m")
+    report = api("manager").get(f"/api/v1/reports/monthly?month={month}").json
+
+    assert report["tips"] == [{"provider_id": provider.id, "name": provider.name,
+                               "tip_cents": 700}]
+    assert report["tips_total_cents"] == 700
+    # Revenue and tax are the sales' own: the tip is in neither.
+    assert report["gross_cents"] == FACE3 + 2 * SERUM
+    assert report["tax_cents"] == 2 * SERUM_TAX
+    tenders = {row["method"]: (row["amount_cents"], row["count"]) for row in report["tenders"]}
+    assert tenders == {"cash": (5000 + SERUM + SERUM_TAX, 2),
+                       "external_card": (TOTAL - 5000, 1)}
+    methods = {row["payment_method"]: row["gross_cents"] for row in report["by_payment_method"]}
+    assert methods["split"] == FACE3 + SERUM and methods["cash"] == SERUM
+
+    login_as("manager")
+    page = client.get(f"/reports/monthly?month={month}").get_data(as_text=True)
+    assert "Tips by staff" in page and provider.name in page and "$7.00" in page
+    csv_text = client.get(f"/reports/monthly.csv?month={month}").get_data(as_text=True)
+    assert f"{provider.name},7.00" in csv_text
