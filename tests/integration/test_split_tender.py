@@ -202,3 +202,46 @@ def test_tips_are_in_the_report_by_staff_and_not_in_revenue_nor_tax(api, shop, u
     assert "Tips by staff" in page and provider.name in page and "$7.00" in page
     csv_text = client.get(f"/reports/monthly.csv?month={month}").get_data(as_text=True)
     assert f"{provider.name},7.00" in csv_text
+
+
+def test_a_split_sale_is_refunded_card_first_then_cash_from_the_drawer(
+        api, shop, standin, client):
+    sale = split_sale(api, shop, [{"method": "cash", "amount_cents": 5000},
+                                  {"method": "card", "amount_cents": TOTAL - 5000}])
+    standin.pay(sale["checkout_session_id"])
+    deliver(client, standin, sale["checkout_session_id"], "checkout.session.completed")
+    package, serum = (line["id"] for line in
+                      api("front_desk").get(f"/api/v1/sales/{sale['id']}").json["lines"])
+    boss = api("manager")
+
+    first = boss.post(f"/api/v1/sales/{sale['id']}/refunds", json={
+        "lines": [{"line_id": serum, "quantity": 1}], "restock": True, "reason": "allergy"})
+    assert first.status_code == 201, first.json
+    assert (first.json["amount_cents"], first.json["status"]) == (SERUM + SERUM_TAX, "succeeded")
+    (sent,) = standin.requests_to("POST", "/v1/refunds")
+    assert int(sent.form["amount"]) == SERUM + SERUM_TAX  # all on the card
+    assert drawer(api)["cash_refunds_cents"] == 0
+
+    second = boss.post(f"/api/v1/sales/{sale['id']}/refunds", json={
+        "lines": [{"line_id": package, "quantity": 1}], "restock": False, "reason": "moved"})
+    assert second.status_code == 201, second.json
+    sent = standin.requests_to("POST", "/v1/refunds")[-1]
+    # What is left on the card, 400.00, then the 50.00 of cash from the drawer.
+    assert int(sent.form["amount"]) == TOTAL - 5000 - (SERUM + SERUM_TAX) == 40000
+    figures = drawer(api)
+    assert figures["cash_refunds_cents"] == 5000
+    assert figures["expected_cents"] == 10000
+
+
+def test_cash_and_external_card_refund_the_external_card_first(api, shop):
+    sale = split_sale(api, shop, [
+        {"method": "cash", "amount_cents": 50000},
+        {"method": "external_card", "amount_cents": TOTAL - 50000, "last4": "1234",
+         "auth_code": "A1"}])
+    serum = sale["lines"][1]["id"]
+    refund = api("manager").post(f"/api/v1/sales/{sale['id']}/refunds", json={
+        "lines": [{"line_id": serum, "quantity": 1}], "restock": True, "reason": "allergy"})
+    assert refund.status_code == 201, refund.json
+    assert refund.json["status"] == "succeeded"
+    # 20.20 back on the card machine, the other 50.00 out of the drawer.
+    assert drawer(api)["cash_refunds_cents"] == SERUM + SERUM_TAX - (TOTAL - 50000)
