@@ -417,6 +417,7 @@
     function setPayable() {
       $("pay-card").disabled = !cart.length || busy;
       $("pay-cash").disabled = !cart.length || busy;
+      $("pay-split").disabled = !cart.length || busy;
     }
 
     function requote() {
@@ -517,6 +518,8 @@
     }
     $("pay-card").addEventListener("click", function () { pay("card"); });
     $("pay-cash").addEventListener("click", function () { pay("cash"); });
+    // Split payment: the sale opens awaiting payment; its page takes the tenders one by one.
+    $("pay-split").addEventListener("click", function () { pay("split"); });
 
     $("park").addEventListener("click", function () {
       if (busy) { return; }

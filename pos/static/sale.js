@@ -32,7 +32,7 @@
   }
 
   function focusError() {
-    var error = $("action-error");
+    var error = $("action-error") || $("tender-error");
     if (error) { error.focus(); }
   }
 

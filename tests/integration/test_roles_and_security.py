@@ -210,6 +210,7 @@ ROUTE_ROLES: dict[str, str | None] = {
     "GET /reports/monthly.csv": "manager",
     "GET /sales/<int:sale_id>": "front_desk",
     "POST /sales/<int:sale_id>/cancel": "front_desk",
+    "POST /sales/<int:sale_id>/payments": "front_desk",
     "GET /sales/<int:sale_id>/receipt": "front_desk",
     "POST /sales/<int:sale_id>/receipt-email": "front_desk",
     "POST /sales/<int:sale_id>/refunds": "manager",

@@ -56,7 +56,8 @@ class Receipt:
 def tender_label(method: str, card_brand: str | None, last4: str | None) -> str:
     """"Visa ending 4242", "Cash"."""
     if method != PaymentMethod.CARD:
-        return method.replace("_", " ").capitalize()
+        label = method.replace("_", " ").capitalize()
+        return f"{label} ending {last4}" if last4 else label
     label = (card_brand or "card").replace("_", " ").title()
     return f"{label} ending {last4}" if last4 else label
 

@@ -119,7 +119,8 @@ def _create_sale(session: Session, *, client_id: int | None, lines: Sequence[Car
         for q in quote.lines
     ]
     if tenders is not None:
-        check_tenders_cover(quote.total_cents, tenders)
+        if tenders:  # none: the desk's open split sale, its tenders added one by one
+            check_tenders_cover(quote.total_cents, tenders)
         sale.payments = list(tenders)
     else:
         # One tender of the whole total: written with the sale (one INSERT more, no UPDATE).

@@ -21,6 +21,7 @@ revenue, not taxed, not in the sale's total; the cash tip is in the drawer.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -86,7 +87,8 @@ class PaymentMethodUnavailable(ValidationFailed):
 
 def _check(session: Session, tender: Tender, where: str) -> None:
     def refuse(field: str, message: str) -> None:
-        raise ValidationFailed(message, {"fields": {f"{where}.{field}": message}})
+        raise ValidationFailed(message[:1].upper() + message[1:] + ".",
+                               {"fields": {f"{where}.{field}": message}})
 
     if tender.method not in BUILT_METHODS:
         raise PaymentMethodUnavailable(
@@ -102,8 +104,11 @@ def _check(session: Session, tender: Tender, where: str) -> None:
         provider = session.get(User, tender.tip_provider_id)
         if provider is None or not provider.active or not provider.has_role("provider"):
             refuse("tip_provider_id", "must be an active provider")
-    if tender.method == PaymentMethod.EXTERNAL_CARD and not (tender.last4 and tender.auth_code):
-        refuse("last4", "the card's last 4 digits and the authorization code are required")
+    if tender.method == PaymentMethod.EXTERNAL_CARD:
+        if not re.fullmatch(r"[0-9]{4}", tender.last4 or ""):
+            refuse("last4", "the card's last 4 digits are required")
+        if not re.fullmatch(r"[A-Za-z0-9]{1,20}", tender.auth_code or ""):
+            refuse("auth_code", "the authorization code (1-20 letters or digits) is required")
     if tender.method == PaymentMethod.CASH and tender.cash_tendered_cents is not None and \
             tender.cash_tendered_cents < tender.amount_cents + tender.tip_cents:
         owed = tender.amount_cents + tender.tip_cents
@@ -194,6 +199,29 @@ def sell_tenders(*, client_id: int | None, lines: Sequence[CartLine],
     return get_sale(db.session(), sale_id)
 
 
+def open_split_sale(*, client_id: int | None, lines: Sequence[CartLine],
+                    discount_code: str | None, user_id: int | None,
+                    manual_discount: ManualDiscount | None = None) -> Sale:
+    """The desk's "Split payment": the sale awaiting payment with its stock held and no
+    tender yet; the desk adds tenders (`add_tender`) until the balance is 0."""
+    from pos.services.sales.selling import _create_sale
+
+    with write_transaction() as session:
+        location = ledger.default_location(session)
+        sale, stocks, _quote = _create_sale(
+            session, client_id=client_id, lines=lines, discount_code=discount_code,
+            payment=SalePaymentMethod.SPLIT, user_id=user_id,  # type: ignore[arg-type]
+            location_id=location.id, tender_status=PaymentStatus.PENDING,
+            manual=manual_discount, tenders=[])
+        for item_id, quantity in held_quantities(sale).items():
+            ledger.place_hold(session, stocks[item_id], quantity, sku=stocks[item_id].item.sku)
+        audit.record(session, user_id, "sale.create", "sale", sale.id,
+                     method=SalePaymentMethod.SPLIT, total_cents=sale.total_cents)
+        sale_id = sale.id
+    db.session.expire_all()
+    return get_sale(db.session(), sale_id)
+
+
 def add_tender(sale_id: int, tender: Tender, *, user_id: int | None, settings: Settings,
                base_url: str | None = None) -> Sale:
     """Another tender for a sale awaiting payment, at most its balance (else 422
@@ -224,6 +252,9 @@ def add_tender(sale_id: int, tender: Tender, *, user_id: int | None, settings: S
         sale.payments.append(row)
         if len(sale.payments) > 1:
             sale.payment_method = SalePaymentMethod.SPLIT
+        elif sale.payment_method == SalePaymentMethod.SPLIT and row.amount_cents == \
+                sale.total_cents:
+            sale.payment_method = row.method  # an open sale paid by one tender after all
         session.flush()
         if row.status == PaymentStatus.SUCCEEDED:
             _taken(session, sale, row, user_id)

@@ -161,7 +161,8 @@ class DeskCartIn(StrictModel):
     lines: Lines
     discount_code: DiscountCode | None = None
     cash_tendered: Annotated[str, SafeText(40, optional=True)] | None = None
-    payment: PaymentMethod | None = None
+    # "split": the sale opens with no tender; the desk adds them on the sale's page.
+    payment: PaymentMethod | Literal["split"] | None = None
     manual_discount: ManualDiscountIn | None = None
     approval: ApprovalIn | None = None
 
