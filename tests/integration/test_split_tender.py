@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from pos.domain.money import format_cents
 from pos.extensions import db
-from pos.models import Payment
+from pos.models import OutboxMessage, Payment
 from tests.factories import make_item
 from tests.fixtures_payments import deliver, make_client, make_package, row_counts, stock_of
 
@@ -68,6 +69,22 @@ def test_fifty_dollars_cash_and_the_rest_on_the_external_card_machine_pays_at_on
     assert figures["expected_cents"] == 10000 + 5500
     assert db.session.scalar(select(Payment.auth_code).where(
         Payment.method == "external_card")) == "A1B2C3"
+    mail = db.session.scalar(select(OutboxMessage.body).where(OutboxMessage.topic == "receipt"))
+    assert "Paid by: Cash  $50.00" in mail
+    assert f"Paid by: External card ending 1234  {format_cents(TOTAL - 5000)}" in mail
+
+
+def test_the_receipt_lists_only_the_tenders_that_paid(api, shop, standin, client, login_as):
+    sale = split_sale(api, shop, [{"method": "cash", "amount_cents": 5000},
+                                  {"method": "card", "amount_cents": TOTAL - 5000}])
+    deliver(client, standin, sale["checkout_session_id"], "checkout.session.async_payment_failed")
+    api("front_desk").post(f"/api/v1/sales/{sale['id']}/payments", json={
+        "method": "external_card", "amount_cents": TOTAL - 5000, "last4": "4242",
+        "auth_code": "OK1"})
+    login_as("front_desk")
+    page = client.get(f"/sales/{sale['id']}/receipt").get_data(as_text=True)
+    assert page.count('class="receipt-tender"') == 2
+    assert "External card ending 4242" in page and "Visa" not in page
 
 
 def test_fifty_dollars_cash_and_the_rest_by_card_through_stripe(api, shop, standin, client):

@@ -105,11 +105,20 @@ def receipt_text(sale: Sale, clinic: ClinicSettings, currency: str, *,
         rows.append(f"Discount: -{money(sale.discount_cents)}")
     rows.append(f"Tax: {money(sale.tax_cents)}")
     rows.append(f"Total: {money(sale.total_cents)}")
-    method = "Cash" if sale.payment_method == PaymentMethod.CASH else \
-        (getattr(sale.card_payment, "card_brand", None) or "card").replace("_", " ").title()
-    if sale.card_last4:
-        method += f" ending {sale.card_last4}"
-    rows.append(f"Paid by: {method}")
+    tenders = [t for t in sale.payments if t.status == PaymentStatus.SUCCEEDED]
+    if len(tenders) > 1 or sale.payment_method not in (PaymentMethod.CASH, PaymentMethod.CARD):
+        # Several tenders (split): each with its amount, as the desk's receipt lists them.
+        from pos.services.sales.receipt import tender_label
+
+        for tender in tenders:
+            rows.append(f"Paid by: {tender_label(tender.method, tender.card_brand, tender.last4)}"
+                        f"  {money(tender.amount_cents)}")
+    else:
+        method = "Cash" if sale.payment_method == PaymentMethod.CASH else \
+            (getattr(sale.card_payment, "card_brand", None) or "card").replace("_", " ").title()
+        if sale.card_last4:
+            method += f" ending {sale.card_last4}"
+        rows.append(f"Paid by: {method}")
     if sale.payment_method == PaymentMethod.CASH and sale.cash_tendered_cents is not None:
         rows.append(f"Tendered: {money(sale.cash_tendered_cents)}")
         rows.append(f"Change: {money(sale.cash_tendered_cents - sale.total_cents)}")
