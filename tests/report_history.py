@@ -26,6 +26,7 @@ from pos.models import (
     Lot,
     Package,
     PackagePurchase,
+    Payment,
     Refund,
     RefundLine,
     Sale,
@@ -102,8 +103,11 @@ class History:
 
     def sale(self, lines: list[tuple[str, int]], *, paid_at: datetime | None,
              created_at: datetime | None = None, method: str = "cash",
-             discount_bp: int = 0, status: str | None = None, seller: int = 0) -> Sale:
-        """lines: [(sku or package code, quantity)]. Unpaid sales: paid_at None + a status."""
+             discount_bp: int = 0, status: str | None = None, seller: int = 0,
+             tip_cents: int = 0, tip_to: int = 0) -> Sale:
+        """lines: [(sku or package code, quantity)]. Unpaid sales: paid_at None + a status.
+        Its tenders as the desk writes them: one of the total, or for `split` cash for a
+        third and a card for the rest; a tip (to seller `tip_to`) rides on the cash."""
         inputs = []
         for key, quantity in lines:
             if key in self.items:
@@ -140,7 +144,23 @@ class History:
                 self.session.add_all(new)
                 self._purchases[id(line)] = new
         self.session.flush()
+        self._tenders(sale, method, tip_cents, tip_to)
         return sale
+
+    def _tenders(self, sale: Sale, method: str, tip_cents: int, tip_to: int) -> None:
+        status = {"paid": "succeeded", "void": "succeeded", "awaiting_payment": "pending",
+                  "failed": "failed"}.get(sale.status, "cancelled")
+        parts = [("cash", sale.total_cents // 3), ("card", sale.total_cents
+                                                    - sale.total_cents // 3)] \
+            if method == "split" else [(method, sale.total_cents)]
+        for tender_method, amount in parts:
+            tipped = tip_cents if tender_method == "cash" else 0
+            self.session.add(Payment(
+                sale_id=sale.id, method=tender_method, amount_cents=amount,
+                status="succeeded" if tender_method == "cash" and sale.paid_at is not None
+                else status, tip_cents=tipped,
+                tip_provider_id=self.sellers[tip_to].id if tipped else None))
+        self.session.flush()
 
     def refund(self, sale: Sale, lines: list[tuple[SaleLine, int]], *, at: datetime,
                status: str = "succeeded") -> Refund:

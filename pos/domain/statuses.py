@@ -20,12 +20,12 @@ class SaleStatus(StrEnum):
 
 
 class PaymentMethod(StrEnum):
-    """Every way a tender can be paid (API.md "In-person and mixed payments")."""
+    """How one tender is paid (a row of `payments`; API.md "In-person and mixed payments")."""
 
     CASH = "cash"
-    CARD = "card"  # Stripe Checkout
-    TERMINAL = "terminal"  # a Stripe Terminal reader, server-driven
-    EXTERNAL_CARD = "external_card"  # another processor's card machine, recorded only
+    CARD = "card"  # Stripe Checkout: the client scans a QR code and pays on their phone
+    TERMINAL = "terminal"  # Stripe Terminal, a reader at the desk
+    EXTERNAL_CARD = "external_card"  # another processor's card machine: recorded only
     GIFT_CARD = "gift_card"
     ACCOUNT_CREDIT = "account_credit"
 
@@ -35,6 +35,19 @@ class ReaderStatus(StrEnum):
 
     ONLINE = "online"
     OFFLINE = "offline"
+
+
+class SalePaymentMethod(StrEnum):
+    """A sale's `payment_method`: its one tender's method, or `split` for several tenders
+    (each tender is a row of `payments`; a refund of a split sale is `split` too)."""
+
+    CASH = "cash"
+    CARD = "card"
+    TERMINAL = "terminal"
+    EXTERNAL_CARD = "external_card"
+    GIFT_CARD = "gift_card"
+    ACCOUNT_CREDIT = "account_credit"
+    SPLIT = "split"
 
 
 class PaymentStatus(StrEnum):

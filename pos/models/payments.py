@@ -46,6 +46,12 @@ class Payment(db.Model):
     # reader's decline message or the provider's refusal; never card data). Cleared on retry.
     reader_id: Mapped[int | None] = mapped_column(ForeignKey("terminal_readers.id"))
     last_error: Mapped[str | None] = mapped_column(String(300))
+    # Who the tip goes to (a user holding provider); none without a tip.
+    tip_provider_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A cash tender: what the client handed over (its change is this less amount and tip).
+    cash_tendered_cents: Mapped[int | None] = mapped_column(BigInteger)
+    # An external card machine's authorization code (with last4).
+    auth_code: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -18,7 +18,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pos.domain.statuses import PaymentMethod, RefundStatus, SaleStatus, check_in
+from pos.domain.statuses import (
+    PaymentMethod,
+    PaymentStatus,
+    RefundStatus,
+    SalePaymentMethod,
+    SaleStatus,
+    check_in,
+)
 from pos.extensions import db
 from pos.models.catalog import Item, Package
 from pos.models.types import UTCDateTime, utcnow
@@ -101,7 +108,8 @@ class Sale(db.Model):
         Index("ix_sales_id_paid_at_status", "id", "paid_at", "status"),
         CheckConstraint("total_cents >= 0", name="total_not_negative"),
         CheckConstraint(check_in("status", SaleStatus), name="status_known"),
-        CheckConstraint(check_in("payment_method", PaymentMethod), name="payment_method_known"),
+        CheckConstraint(check_in("payment_method", SalePaymentMethod),
+                        name="payment_method_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -109,7 +117,7 @@ class Sale(db.Model):
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     sold_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(20))
-    payment_method: Mapped[str] = mapped_column(String(10))  # card | cash
+    payment_method: Mapped[str] = mapped_column(String(20))  # SalePaymentMethod
     subtotal_cents: Mapped[int] = mapped_column(BigInteger)
     discount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     tax_cents: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -145,10 +153,25 @@ class Sale(db.Model):
         back_populates="sale", order_by="Payment.id", cascade="all, delete-orphan"
     )
 
-    # Read-only views of the card tender, for the pages and the receipt.
+    # Read-only views of the card tender, for the pages and the receipt: the one pending,
+    # else the last (a split sale whose card payment failed may have another after it).
     @property
     def card_payment(self) -> Payment | None:
-        return next((p for p in self.payments if p.method == PaymentMethod.CARD), None)
+        cards = [p for p in self.payments if p.method == PaymentMethod.CARD]
+        return next((p for p in cards if p.status == PaymentStatus.PENDING),
+                    cards[-1] if cards else None)
+
+    @property
+    def balance_cents(self) -> int:
+        """What is still to pay: the total less every tender succeeded or under way."""
+        return self.total_cents - sum(
+            p.amount_cents for p in self.payments
+            if p.status in (PaymentStatus.SUCCEEDED, PaymentStatus.PENDING))
+
+    @property
+    def paid_cents(self) -> int:
+        return sum(p.amount_cents for p in self.payments
+                   if p.status == PaymentStatus.SUCCEEDED)
 
     @property
     def terminal_payment(self) -> Payment | None:
@@ -250,7 +273,7 @@ class Refund(db.Model):
         UniqueConstraint("location_id", "receipt_number"),
         Index("ix_refunds_created_at", "created_at"),
         CheckConstraint(check_in("status", RefundStatus), name="status_known"),
-        CheckConstraint(check_in("method", PaymentMethod), name="method_known"),
+        CheckConstraint(check_in("method", SalePaymentMethod), name="method_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -260,7 +283,7 @@ class Refund(db.Model):
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     tax_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     reason: Mapped[str] = mapped_column(String(500))
-    method: Mapped[str] = mapped_column(String(10))  # card | cash
+    method: Mapped[str] = mapped_column(String(20))  # the sale's payment_method
     status: Mapped[str] = mapped_column(String(20))  # pending | succeeded | failed
     gateway_refund_id: Mapped[str | None] = mapped_column(String(255))
     receipt_number: Mapped[int | None]

@@ -25,6 +25,10 @@ Rules a clinic can live with:
   (`released_cents`), the rest being the clinic's.
 - To account credit (`to_credit`): the sale's client's credit rises by the amount; no
   money moves (no gateway, no drawer), so it completes at once.
+- A sale of several tenders (split) or of an external card machine: the refund is shared
+  out over the tenders in REFUND_ORDER (`tender_shares`): the card's share through the
+  gateway as above, the external card's recorded (the desk refunds it on its machine), the
+  cash share out of the drawer last, once the card's share is back.
 """
 from __future__ import annotations
 
@@ -38,7 +42,13 @@ from pos.domain import pricing
 from pos.domain.credit import ClientRequired
 from pos.domain.errors import NotFound, ValidationFailed
 from pos.domain.money import allocate, format_cents
-from pos.domain.statuses import DrawerEntryKind, PaymentMethod, RefundStatus, SaleStatus
+from pos.domain.statuses import (
+    DrawerEntryKind,
+    PaymentMethod,
+    PaymentStatus,
+    RefundStatus,
+    SaleStatus,
+)
 from pos.models import Lot, PackagePurchase, Refund, RefundLine, Sale, SaleLine, StockMovement
 from pos.payments.gateway import GatewayError
 from pos.services import audit, clock, credit, drawers, ledger
@@ -204,15 +214,17 @@ def _refund(sale_id: int, choose: Callable[[Session, Sale], dict[int, int]], *, 
                                     user_id=user_id)
             _complete(session, refund, user_id, gateway_refund_id=None)
             return refund
-        if sale.payment_method == PaymentMethod.CASH and refund.amount_cents > 0:
-            # The cash leaves the open drawer (or one opened for it): after the sale's lock.
-            drawer_id = drawers.drawer_for_cash(session, sale.location_id, user_id)
-            drawers.add_entry(session, drawer_id, DrawerEntryKind.CASH_REFUND,
-                              refund.amount_cents, user_id=user_id, refund_id=refund.id)
-        if sale.payment_method == PaymentMethod.CASH or refund.amount_cents == 0:
+        # A sale of several tenders (or of an external card machine): to each its share.
+        shares = ({sale.payment_method: refund.amount_cents}
+                  if sale.payment_method in SINGLE_TENDER_METHODS
+                  else tender_shares(session, sale, refund))
+        cash_cents = shares.get(PaymentMethod.CASH, 0)
+        card_cents = sum(shares.get(method, 0) for method in GATEWAY_METHODS)
+        if refund.amount_cents == 0 or card_cents == 0:
+            _cash_out(session, sale, refund, cash_cents, user_id)
             _complete(session, refund, user_id, gateway_refund_id=None)
             return refund
-        refund_id, amount = refund.id, refund.amount_cents
+        refund_id, amount = refund.id, card_cents
         # The card tender holds the payment's reference (pos.models.payments).
         intent, gateway_name = sale.payment_intent_id, sale.gateway
 
@@ -236,6 +248,8 @@ def _refund(sale_id: int, choose: Callable[[Session, Sale], dict[int, int]], *, 
                                  .execution_options(populate_existing=True))
         assert pending is not None
         if pending.status == RefundStatus.PENDING:
+            # A split sale's cash share leaves the drawer once the card's share is back.
+            _cash_out(session, pending.sale, pending, cash_cents, user_id)
             _complete(session, pending, user_id, gateway_refund_id=gateway_refund_id)
         return pending
 
@@ -261,6 +275,45 @@ def _lower_to(refund: Refund, amount_cents: int, package_lines: set[int]) -> Non
         line.net_cents = share - line.tax_cents
     refund.amount_cents = amount_cents
     refund.tax_cents = sum(line.tax_cents for line in lines)
+def _cash_out(session: Session, sale: Sale, refund: Refund, cash_cents: int,
+              user_id: int | None) -> None:
+    """The cash leaves the open drawer (or one opened for it): after the sale's lock."""
+    if cash_cents > 0:
+        drawer_id = drawers.drawer_for_cash(session, sale.location_id, user_id)
+        drawers.add_entry(session, drawer_id, DrawerEntryKind.CASH_REFUND,
+                          cash_cents, user_id=user_id, refund_id=refund.id)
+
+
+# The order a refund of several tenders gives money back in: the card through Stripe
+# first, then the external card machine (recorded: the desk refunds it on the machine),
+# cash last (out of the drawer).
+REFUND_ORDER = (PaymentMethod.CARD, PaymentMethod.TERMINAL, PaymentMethod.EXTERNAL_CARD,
+                PaymentMethod.CASH)
+# The tenders whose share goes back through the payment gateway.
+GATEWAY_METHODS = (PaymentMethod.CARD, PaymentMethod.TERMINAL)
+# A sale paid by one tender of these gives the whole refund back to it.
+SINGLE_TENDER_METHODS = (PaymentMethod.CASH, PaymentMethod.CARD, PaymentMethod.TERMINAL)
+
+
+def tender_shares(session: Session, sale: Sale, refund: Refund) -> dict[str, int]:
+    """{method: cents} of this refund, taken from the sale's succeeded tenders in
+    REFUND_ORDER after what its earlier refunds (succeeded or pending) already took, so
+    refunds in any number of steps never give a tender back more than it paid."""
+    before = session.scalar(select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
+        Refund.sale_id == sale.id, Refund.id != refund.id, Refund.to_credit.is_(False),
+        Refund.status.in_((RefundStatus.SUCCEEDED, RefundStatus.PENDING)))) or 0
+    paid = [tender for tender in sale.payments if tender.status == PaymentStatus.SUCCEEDED]
+    paid.sort(key=lambda t: (REFUND_ORDER.index(PaymentMethod(t.method))
+                             if t.method in REFUND_ORDER else len(REFUND_ORDER), t.id))
+    shares: dict[str, int] = {}
+    start, end, edge = int(before), int(before) + refund.amount_cents, 0
+    for tender in paid:
+        low, high = edge, edge + tender.amount_cents
+        edge = high
+        taken = max(0, min(end, high) - max(start, low))
+        if taken:
+            shares[tender.method] = shares.get(tender.method, 0) + taken
+    return shares
 
 
 def _refund_sessions(session: Session, line: SaleLine, quantity: int) -> int:

@@ -418,6 +418,7 @@
       $("pay-card").disabled = !cart.length || busy;
       $("pay-cash").disabled = !cart.length || busy;
       if ($("pay-terminal")) { $("pay-terminal").disabled = !cart.length || busy; }
+      $("pay-split").disabled = !cart.length || busy;
     }
 
     function requote() {
@@ -522,6 +523,8 @@
     if ($("pay-terminal")) {
       $("pay-terminal").addEventListener("click", function () { pay("terminal"); });
     }
+    // Split payment: the sale opens awaiting payment; its page takes the tenders one by one.
+    $("pay-split").addEventListener("click", function () { pay("split"); });
 
     $("park").addEventListener("click", function () {
       if (busy) { return; }

@@ -40,7 +40,7 @@
   }
 
   function focusError() {
-    var error = $("action-error") || $("reader-error");
+    var error = $("action-error") || $("reader-error") || $("tender-error");
     if (error) { error.focus(); }
   }
 

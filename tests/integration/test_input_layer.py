@@ -245,7 +245,9 @@ def test_the_openapi_document_states_the_limits_the_server_enforces(app, client)
     sale = _resolve(doc, doc["paths"]["/api/v1/sales"]["post"]["requestBody"]["content"][
         "application/json"]["schema"])
     assert sale["additionalProperties"] is False
-    assert set(sale["required"]) == {"lines", "payment"}
+    # `payment` (one tender) or `payments` (several), exactly one (issue 14).
+    assert set(sale["required"]) == {"lines"}
+    assert sale["oneOf"] == [{"required": ["payment"]}, {"required": ["payments"]}]
     assert sale["properties"]["lines"]["minItems"] == 1
     line = _resolve(doc, sale["properties"]["lines"]["items"])
     assert line["additionalProperties"] is False

@@ -440,9 +440,9 @@ def test_the_csv_has_one_section_per_table_of_the_page_with_dollar_amounts(
     text = client.get(f"/reports/monthly.csv?month={MARCH}").get_data(as_text=True)
     sections = csv_sections_of(text)
     assert list(sections) == ["Totals", "By item and package", "By category",
-                              "By payment method", "By staff member who sold", "Packages",
-                              "Package liability", "Account credit", "Supplies",
-                              "Write-offs", "By day"]
+                              "By payment method", "By staff member who sold", "By tender",
+                              "Tips by staff", "Packages", "Package liability",
+                              "Account credit", "Supplies", "Write-offs", "By day"]
     head, totals = sections["Totals"]
     assert head == ["Totals", "2026-03", "Previous month 2026-02", "Change", "Change %",
                     "Same month last year 2025-03", "Change", "Change %"]

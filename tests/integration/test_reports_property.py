@@ -2,7 +2,8 @@
 
 Hypothesis generates random histories over a few months (and the same months a year
 later, for the year-on-year comparison): sales of packages, retail and bundles with
-discounts, cash and card, sales started in one month and paid in the next, late-evening
+discounts, cash, card, an external card machine and split (cash and card) with tips on the
+cash tender, sales started in one month and paid in the next, late-evening
 sales across the clinic's midnight (23:30 in New York is already tomorrow in UTC), unpaid,
 expired, failed and void sales, partial refunds in later months (some pending, some
 failed), treatments consuming lots (some voided) and stock write-offs. Then each month's
@@ -33,6 +34,7 @@ from pos.models import (
     Package,
     PackageLiabilitySnapshot,
     PackagePurchase,
+    Payment,
     Refund,
     RefundLine,
     Sale,
@@ -40,6 +42,7 @@ from pos.models import (
     StockMovement,
     Treatment,
     TreatmentSupply,
+    User,
 )
 from pos.services.reports import MonthlyReport, monthly_report
 from tests.report_history import NEW_YORK, History, clinic_instant, empty_all_tables
@@ -85,7 +88,10 @@ sale_plans = st.fixed_dictionaries({
                                                  "SCALP4"]), st.integers(1, 3)),
                       min_size=1, max_size=3, unique_by=lambda line: line[0]),
     "created_at": clinic_instants(),
-    "method": st.sampled_from(["cash", "card"]),
+    "method": st.sampled_from(["cash", "card", "split", "external_card"]),
+    # A tip on the cash tender (not revenue, not taxed), to one of the two sellers.
+    "tip_cents": st.sampled_from([0, 0, 250, 1000]),
+    "tip_to": st.integers(0, 1),
     "discount_bp": st.sampled_from([0, 0, 1000, 1550, 3333]),
     "status": st.sampled_from(["paid"] * 6 + ["awaiting_payment", "expired", "failed",
                                               "void"]),
@@ -124,7 +130,9 @@ def build(plans: list[dict[str, Any]], write_offs: list[tuple],
         sale = history.sale(plan["lines"], created_at=plan["created_at"],
                             paid_at=paid_at if status in ("paid", "void") else None,
                             method=plan["method"], discount_bp=plan["discount_bp"],
-                            status=status, seller=plan["seller"])
+                            status=status, seller=plan["seller"],
+                            tip_cents=plan["tip_cents"] if plan["method"] in ("cash", "split")
+                            else 0, tip_to=plan["tip_to"])
         if status != "paid":
             continue
         treated = set()
@@ -206,6 +214,8 @@ class Naive:
         self.supplies = list(s.scalars(select(TreatmentSupply)))
         self.movements = list(s.scalars(select(StockMovement)))
         self.credit = list(s.scalars(select(ClientCreditEntry)))
+        self.payments = list(s.scalars(select(Payment)))
+        self.users = {x.id: x for x in s.scalars(select(User))}
 
     def counted_sale(self, sale: Sale) -> bool:
         return sale.status == "paid" and sale.paid_at is not None
@@ -347,11 +357,26 @@ class Naive:
             days[day][0] += f["gross"] - f["discount"]
             days[day][1] += f["refund"]
 
+        tenders: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        tips: dict[int | None, int] = defaultdict(int)
+        for tender in self.payments:
+            sale = self.sales[tender.sale_id]
+            if tender.status == "succeeded" and self.counted_sale(sale) and \
+                    clinic_month(sale.paid_at) == month:
+                tenders[tender.method][0] += tender.amount_cents
+                tenders[tender.method][1] += 1
+                if tender.tip_cents:
+                    tips[tender.tip_provider_id] += tender.tip_cents
+
         return {
+            "tenders": {k: tuple(v) for k, v in tenders.items()},
+            "tips": {(k, self.users[k].name): v for k, v in tips.items()},
+            "tips_total": sum(tips.values()),
             "totals": self.totals(month),
             "by_item": self.group(month, self.item_key),
             "by_category": self.group(month, lambda f: f["line"].category,
                                       ("package", "retail", "bundle")),
+            # A split sale's figures under "split" (its tenders: "tenders" above).
             "by_payment_method": self.group(month, lambda f: f["method"], ("card", "cash")),
             "by_staff": self.group(month, lambda f: f["staff"]),
             "by_day": {d: tuple(v) for d, v in days.items()},
@@ -386,6 +411,9 @@ def as_figures(report: MonthlyReport) -> dict[str, Any]:
 
     p, liability, s = report.packages, report.packages.liability, report.supplies
     return {
+        "tenders": {r.method: (r.amount_cents, r.count) for r in report.tenders.by_method},
+        "tips": {(r.provider_id, r.name): r.tip_cents for r in report.tenders.tips},
+        "tips_total": report.tenders.tips_total_cents,
         "totals": {k: getattr(report.totals, k) for k in TOTALS},
         "by_item": {(r.category, r.code): fig(r.figures) for r in report.by_item},
         "by_category": {g.key: fig(g.figures) for g in report.by_category},

@@ -28,6 +28,7 @@ from pos.services.reports.shapes import (
     Packages,
 )
 from pos.services.reports.supplies import supplies_of
+from pos.services.reports.tenders import tenders_of
 
 
 def clinic_timezone() -> ZoneInfo:
@@ -77,4 +78,5 @@ def monthly_report(session: Session, year: int, month: int, tz: ZoneInfo | None 
         previous_month=Comparison(others[0], sales.totals[1]),
         same_month_last_year=Comparison(others[1], sales.totals[2]),
         credit=credit_figures(session, start, end),
+        tenders=tenders_of(session, start, end),
     )

@@ -65,6 +65,12 @@ def csv_sections(report: MonthlyReport) -> list[Section]:
          [(row.name, row.code, row.category, *_figure_cells(row.figures))
           for row in report.by_item]),
         *(((title, *FIGURE_HEAD), rows) for title, rows in groups),
+        (("By tender", "Payments", "Amount"),
+         [(r.method.replace("_", " ").capitalize(), r.count, dollars_text(r.amount_cents))
+          for r in report.tenders.by_method]),
+        (("Tips by staff", "Tips"),
+         [*((r.name, dollars_text(r.tip_cents)) for r in report.tenders.tips),
+          ("Total", dollars_text(report.tenders.tips_total_cents))]),
         (("Packages", "Sessions"),
          [("Sessions sold", p.sessions_sold), ("Sessions performed", p.sessions_performed),
           ("Sessions refunded", p.sessions_refunded)]),

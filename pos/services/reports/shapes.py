@@ -5,11 +5,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from pos.domain.reporting import Month, change_bp, rounded_ratio
+from pos.services.reports.tenders import Tenders
 
 # "waste": supplies opened for a treatment that was then voided (pos.services.treatments).
 WRITE_OFF_REASONS = ("damaged", "expired", "lost", "waste")
 CATEGORIES = ("package", "retail", "bundle")
-PAYMENT_METHODS = ("card", "cash")
+PAYMENT_METHODS = ("card", "cash")  # always listed; a split sale's figures: "split"
 
 @dataclass(frozen=True)
 class Figures:
@@ -174,6 +175,8 @@ class MonthlyReport:
     previous_month: Comparison
     same_month_last_year: Comparison
     credit: AccountCredit = AccountCredit()
+    # What came in by each way of paying, and the tips by provider (reports/tenders.py).
+    tenders: Tenders = Tenders()
 
     @property
     def comparisons(self) -> tuple[Comparison, Comparison]:

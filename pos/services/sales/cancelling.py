@@ -32,6 +32,7 @@ from pos.services.sales.cart import CartLine, ManualDiscount
 from pos.services.sales.records import get_sale, lock_sale, release_and_close
 from pos.services.sales.selling import sell
 from pos.services.sales.settlement import fulfil_checkout
+from pos.services.sales.tenders import give_back_taken
 from pos.services.transaction import write_transaction
 from pos.settings import Settings
 
@@ -108,6 +109,7 @@ def _cancel(sale_id: int, user_id: int | None) -> tuple[Sale, bool]:
                          total_cents=locked.total_cents, checkout_expired=True)
         elif cancelled_now:
             _refuse_unless_awaiting(locked)
+            give_back_taken(session, locked, user_id)  # cash already taken: out of the drawer
             release_and_close(session, locked, SaleStatus.CANCELLED)
             audit.record(session, user_id, "sale.cancel", "sale", locked.id,
                          total_cents=locked.total_cents,

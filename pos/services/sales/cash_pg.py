@@ -321,6 +321,8 @@ class SoldTender:
     card_brand: str | None = None
     last4: str | None = None
     id: int | None = None
+    cash_tendered_cents: int | None = None
+    tip_provider_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -349,6 +351,7 @@ class SoldSale:
     discount_code_id: None = None
     card_last4: None = None
     flag: None = None
+    balance_cents: int = 0
 
 
 def _sale(sale_id: int, quote: Quote, *, client_id: int | None, location_id: int,

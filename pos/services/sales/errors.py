@@ -30,3 +30,28 @@ class PaymentGatewayUnavailable(PosError):
 class SaleNotVoidable(PosError):
     code = "sale_not_voidable"
     status = 409
+
+
+class PaymentsDoNotCoverTotal(PosError):
+    """A sale's tenders must add up to its total, to the cent."""
+
+    code = "payments_do_not_cover_total"
+    status = 422
+
+
+class PaymentExceedsBalance(PosError):
+    code = "payment_exceeds_balance"
+    status = 422
+
+
+class CardPaymentPending(PosError):
+    """One card payment at a time: it succeeds, fails or expires (or the sale is cancelled)
+    before another tender is added."""
+
+    code = "card_payment_pending"
+    status = 409
+
+
+class SaleNotAwaitingPayment(PosError):
+    code = "sale_not_awaiting_payment"
+    status = 409

@@ -17,6 +17,7 @@ from pos.domain.money import format_cents
 from pos.domain.statuses import (
     COUNTED_REFUND_STATUSES,
     PaymentMethod,
+    PaymentStatus,
     SaleRefundStatus,
     SaleStatus,
     sale_refund_status,
@@ -58,7 +59,8 @@ def tender_label(method: str, card_brand: str | None, last4: str | None) -> str:
     if method == PaymentMethod.TERMINAL:
         return f"{tender_label(PaymentMethod.CARD, card_brand, last4)} (reader)"
     if method != PaymentMethod.CARD:
-        return method.replace("_", " ").capitalize()
+        label = method.replace("_", " ").capitalize()
+        return f"{label} ending {last4}" if last4 else label
     label = (card_brand or "card").replace("_", " ").title()
     return f"{label} ending {last4}" if last4 else label
 
@@ -112,6 +114,8 @@ def receipt_text(receipt: Receipt, currency: str) -> str:
     rows.append(f"Tax: {money(sale.tax_cents)}")
     rows.append(f"Total: {money(sale.total_cents)}")
     for tender in sale.payments:
+        if tender.status != PaymentStatus.SUCCEEDED:
+            continue  # a split sale's card payment that failed paid nothing
         rows.append(f"Paid by: {tender_label(tender.method, tender.card_brand, tender.last4)}"
                     f"  {money(tender.amount_cents)}")
     if sale.cash_tendered_cents is not None:

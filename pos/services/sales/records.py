@@ -105,11 +105,20 @@ def receipt_text(sale: Sale, clinic: ClinicSettings, currency: str, *,
         rows.append(f"Discount: -{money(sale.discount_cents)}")
     rows.append(f"Tax: {money(sale.tax_cents)}")
     rows.append(f"Total: {money(sale.total_cents)}")
-    method = "Cash" if sale.payment_method == PaymentMethod.CASH else \
-        (getattr(sale.card_payment, "card_brand", None) or "card").replace("_", " ").title()
-    if sale.card_last4:
-        method += f" ending {sale.card_last4}"
-    rows.append(f"Paid by: {method}")
+    tenders = [t for t in sale.payments if t.status == PaymentStatus.SUCCEEDED]
+    if len(tenders) > 1 or sale.payment_method not in (PaymentMethod.CASH, PaymentMethod.CARD):
+        # Several tenders (split): each with its amount, as the desk's receipt lists them.
+        from pos.services.sales.receipt import tender_label
+
+        for tender in tenders:
+            rows.append(f"Paid by: {tender_label(tender.method, tender.card_brand, tender.last4)}"
+                        f"  {money(tender.amount_cents)}")
+    else:
+        method = "Cash" if sale.payment_method == PaymentMethod.CASH else \
+            (getattr(sale.card_payment, "card_brand", None) or "card").replace("_", " ").title()
+        if sale.card_last4:
+            method += f" ending {sale.card_last4}"
+        rows.append(f"Paid by: {method}")
     if sale.payment_method == PaymentMethod.CASH and sale.cash_tendered_cents is not None:
         rows.append(f"Tendered: {money(sale.cash_tendered_cents)}")
         rows.append(f"Change: {money(sale.cash_tendered_cents - sale.total_cents)}")
@@ -173,6 +182,18 @@ def release_and_close(session: Session, sale: Sale, status: SaleStatus) -> None:
     session.flush()
 
 
+# A card payment that fails or expires ends only its tender when others were taken.
+_TENDER_ENDS = {SaleStatus.EXPIRED: PaymentStatus.CANCELLED,
+                SaleStatus.FAILED: PaymentStatus.FAILED}
+
+
+def _end_card_tender_only(session: Session, sale: Sale, status: SaleStatus,
+                          user_id: int | None) -> bool:
+    from pos.services.sales.tenders import end_card_tender
+
+    return end_card_tender(session, sale, _TENDER_ENDS[status], user_id)
+
+
 def close_unpaid(sale_id: int, status: SaleStatus, user_id: int | None, *, action: str,
                   event_id: str | None = None, event_type: str = "") -> str:
     try:
@@ -184,6 +205,9 @@ def close_unpaid(sale_id: int, status: SaleStatus, user_id: int | None, *, actio
                 return "unknown_sale"
             if sale.status != SaleStatus.AWAITING_PAYMENT:
                 return f"already_{sale.status}"
+            if status in _TENDER_ENDS and _end_card_tender_only(session, sale, status,
+                                                                 user_id):
+                return f"tender_{_TENDER_ENDS[status]}"
             release_and_close(session, sale, status)
             audit.record(session, user_id, action, "sale", sale.id, status=status)
             return status

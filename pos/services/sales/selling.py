@@ -51,6 +51,7 @@ from pos.services.sales.errors import (
     CashTenderedTooLow,
     ClientRequired,
     PaymentGatewayUnavailable,
+    PaymentsDoNotCoverTotal,
     SaleNotVoidable,
     UnknownClient,
 )
@@ -78,7 +79,10 @@ def _create_sale(session: Session, *, client_id: int | None, lines: Sequence[Car
                  discount_code: str | None, payment: PaymentMethod, user_id: int | None,
                  location_id: int, tender_status: PaymentStatus,
                  manual: ManualDiscount | None = None,
+                 tenders: Sequence[Payment] | None = None,
                  ) -> tuple[Sale, dict[int, ItemStock], Quote]:
+    """The sale, its lines and its tenders: one tender of the whole total (`payment`), or
+    `tenders` (pos.services.sales.tenders), which must add up to the total."""
     client = None
     if client_id is not None:
         client = session.get(Client, client_id)
@@ -115,9 +119,14 @@ def _create_sale(session: Session, *, client_id: int | None, lines: Sequence[Car
                  item=q.item, package=q.package)
         for q in quote.lines
     ]
-    # One tender of the whole total: written with the sale (one INSERT more, no UPDATE).
-    sale.payments = [Payment(method=payment, amount_cents=quote.total_cents,
-                             status=tender_status, tip_cents=0)]
+    if tenders is not None:
+        if tenders:  # none: the desk's open split sale, its tenders added one by one
+            check_tenders_cover(quote.total_cents, tenders)
+        sale.payments = list(tenders)
+    else:
+        # One tender of the whole total: written with the sale (one INSERT more, no UPDATE).
+        sale.payments = [Payment(method=payment, amount_cents=quote.total_cents,
+                                 status=tender_status, tip_cents=0)]
     session.add(sale)
     session.flush()
     if manual is not None:
@@ -125,6 +134,15 @@ def _create_sale(session: Session, *, client_id: int | None, lines: Sequence[Car
                      amount_cents=quote.manual_discount_cents, percent=manual.percent,
                      approved_by=manual.approved_by_id)
     return sale, stocks, quote
+
+
+def check_tenders_cover(total_cents: int, tenders: Sequence[Payment]) -> None:
+    paid = sum(tender.amount_cents for tender in tenders)
+    if paid != total_cents:
+        raise PaymentsDoNotCoverTotal(
+            f"The payments add up to {format_cents(paid)}, not the total, "
+            f"{format_cents(total_cents)}.",
+            {"total_cents": total_cents, "payments_cents": paid})
 
 
 def sell(*, client_id: int | None, lines: Sequence[CartLine], discount_code: str | None,

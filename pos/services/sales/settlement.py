@@ -27,6 +27,7 @@ from pos.payments.gateway import (
     PaymentEvent,
 )
 from pos.services import audit, ledger
+from pos.services.sales import tenders
 from pos.services.sales.records import (
     claim_event,
     close_unpaid,
@@ -123,7 +124,8 @@ def _fulfil_transaction(checkout: CheckoutSession, event_id: str | None,
             return "unknown_sale", None
         if not checkout.is_paid:
             return "not_paid", None  # e.g. completed with a delayed payment method
-        card = sale.card_payment
+        card = tender if tender is not None and tender.sale_id == sale.id else \
+            sale.card_payment
         if card is None:
             return "ignored", None  # a cash sale: nothing to settle
         problem = not_the_sales_own(
@@ -140,10 +142,24 @@ def _fulfil_transaction(checkout: CheckoutSession, event_id: str | None,
             card.card_brand = checkout.card_brand or card.card_brand
         if problem is not None:
             return _flag_foreign_payment(session, sale, checkout, problem), None
-        if checkout.amount_total_cents != sale.total_cents:
+        if tenders.is_split(sale) and sale.status == SaleStatus.AWAITING_PAYMENT and \
+                checkout.amount_total_cents == card.amount_cents:
+            if card.status == PaymentStatus.PENDING or card.amount_cents <= sale.balance_cents:
+                # One tender of several: the sale is paid when they all are.
+                return tenders.settle_card_tender(session, sale, card), None
+            # Paid after its tender ended and another took its place: a manager refunds it.
+            sale.flag = (f"card payment {checkout.id} came after its tender ended and the "
+                         "balance was taken another way; refund it")[:200]
+            audit.record(session, None, "sale.flag", "sale", sale.id, flag="tender_paid_late",
+                         checkout_session_id=checkout.id,
+                         payment_intent_id=checkout.payment_intent_id)
+            return "flagged", None
+        if card.status == PaymentStatus.SUCCEEDED and tenders.is_split(sale):
+            return "already_paid", None
+        if checkout.amount_total_cents != card.amount_cents:
             # Not accepted as payment: a manager looks at it (and refunds it if need be).
             sale.flag = (f"amount mismatch: paid {checkout.amount_total_cents} cents, "
-                         f"total {sale.total_cents} cents")[:200]
+                         f"total {card.amount_cents} cents")[:200]
             audit.record(session, None, "sale.flag", "sale", sale.id,
                          flag="amount_mismatch", paid_cents=checkout.amount_total_cents,
                          total_cents=sale.total_cents)

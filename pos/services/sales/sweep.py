@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from pos.domain.statuses import PaymentMethod, SaleStatus
+from pos.domain.statuses import PaymentMethod, PaymentStatus, SaleStatus
 from pos.extensions import db
 from pos.models import Payment, Sale
 from pos.payments.gateway import CheckoutSession, GatewayError
@@ -105,7 +105,9 @@ def _awaiting(where: list[Any]) -> list[tuple[int, str | None, str | None]]:
     rows = db.session.execute(
         select(Sale.id, Payment.checkout_session_id, Sale.gateway)
         .outerjoin(Payment, (Payment.sale_id == Sale.id)
-                   & (Payment.method == PaymentMethod.CARD))
+                   & (Payment.method == PaymentMethod.CARD)
+                   # a split sale's card tender that failed is over; the pending one counts
+                   & (Payment.status == PaymentStatus.PENDING))
         # A flagged sale whose own session was paid but refused (wrong amount or currency:
         # its tender kept the payment's id) is a manager's; asking again would flag it again.
         # A flag about someone else's session does not stop the sale's own from settling.

@@ -6,6 +6,7 @@ from typing import Any
 from flask import jsonify
 
 from pos.domain.reporting import parse_month
+from pos.domain.statuses import SalePaymentMethod
 from pos.extensions import db
 from pos.services.reports import (
     TOTAL_FIELDS,
@@ -84,6 +85,11 @@ def report_json(report: MonthlyReport) -> dict[str, Any]:
         "write_offs": [{"reason": r.reason, "sku": r.sku, "name": r.name,
                         "quantity": r.quantity, "cost_cents": r.cost_cents}
                        for r in supplies.write_offs],
+        "tenders": [{"method": r.method, "amount_cents": r.amount_cents, "count": r.count}
+                    for r in report.tenders.by_method],
+        "tips": [{"provider_id": r.provider_id, "name": r.name, "tip_cents": r.tip_cents}
+                 for r in report.tenders.tips],
+        "tips_total_cents": report.tenders.tips_total_cents,
         "previous_month": _comparison_json(report, report.previous_month),
         "same_month_last_year": _comparison_json(report, report.same_month_last_year),
     }
@@ -108,7 +114,13 @@ _REPORT = obj(
                       package_code=STR, name=STR, category=STR, **_FIGURES)),
     by_category=array(obj(["category", *_FIGURES], category=STR, **_FIGURES)),
     by_payment_method=array(obj(["payment_method", *_FIGURES],
-                                payment_method={"enum": ["card", "cash"]}, **_FIGURES)),
+                                payment_method={"enum": [m.value for m in SalePaymentMethod]},
+                                **_FIGURES)),
+    tenders=array(obj(["method", "amount_cents", "count"], method=STR, amount_cents=INT,
+                      count=INT)),
+    tips=array(obj(["provider_id", "name", "tip_cents"],
+                   provider_id={"type": ["integer", "null"]}, name=STR, tip_cents=INT)),
+    tips_total_cents=INT,
     by_staff=array(obj(["user_id", "name", *_FIGURES], user_id={"type": ["integer", "null"]},
                        name=STR, **_FIGURES)),
     by_day=array(obj(["date", "sales_cents", "refund_cents", "net_cents"],

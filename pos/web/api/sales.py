@@ -7,11 +7,17 @@ from flask import jsonify, request
 
 from pos.domain.errors import NotFound
 from pos.domain.limits import MAX_ID
-from pos.domain.statuses import PaymentMethod, PaymentStatus, SaleRefundStatus, SaleStatus
+from pos.domain.statuses import (
+    PaymentMethod,
+    PaymentStatus,
+    SalePaymentMethod,
+    SaleRefundStatus,
+    SaleStatus,
+)
 from pos.extensions import db
 from pos.models import Sale
 from pos.services import discounts, refunds, sales, voids
-from pos.services.sales import cancelling, listing, receipt
+from pos.services.sales import cancelling, listing, receipt, tenders
 from pos.services.sales.listing import Cashier, SaleFacts
 from pos.web import current_clinic, current_settings
 from pos.web.api import api_bp, api_user, idempotent, page_json, requires
@@ -32,7 +38,7 @@ from pos.web.api.openapi import (
 from pos.web.api.schemas import validate_body, validate_query
 from pos.web.api.schemas.discounts import ApprovalIn, ManualDiscountIn
 from pos.web.api.schemas.parsing import parse_json
-from pos.web.api.schemas.sales import RefundIn, SaleIn, VoidIn
+from pos.web.api.schemas.sales import RefundIn, SaleIn, TenderIn, VoidIn
 from pos.web.api.schemas.transactions import SalesQuery
 
 
@@ -66,16 +72,8 @@ def sale_json(sale: Sale | Any, facts: SaleFacts) -> dict[str, Any]:
         "change_cents": (sale.cash_tendered_cents - sale.total_cents
                          if sale.cash_tendered_cents is not None else None),
         "flag": sale.flag,
-        "payments": [
-            {"id": tender.id, "method": tender.method, "amount_cents": tender.amount_cents,
-             "status": tender.status,
-             **({"card_brand": tender.card_brand} if tender.card_brand else {}),
-             **({"last4": tender.last4} if tender.last4 else {}),
-             **({"reader_id": tender.reader_id, "last_error": tender.last_error}
-                if tender.method == PaymentMethod.TERMINAL else {}),
-             "tip_cents": tender.tip_cents}
-            for tender in sale.payments
-        ],
+        "payments": [tender_json(tender) for tender in sale.payments],
+        "balance_cents": sale.balance_cents,
         "lines": [
             {"id": line.id,
              **({"sku": line.item.sku} if line.item is not None else
@@ -87,13 +85,29 @@ def sale_json(sale: Sale | Any, facts: SaleFacts) -> dict[str, Any]:
             for line in sale.lines
         ],
     }
-    if sale.payment_method == PaymentMethod.CARD:
+    if isinstance(sale, Sale) and sale.card_payment is not None:
         body["checkout_session_id"] = sale.checkout_session_id
         body["checkout_url"] = (sale.checkout_url
                                 if sale.status == SaleStatus.AWAITING_PAYMENT else None)
         body["expires_at"] = sale.expires_at.isoformat() if sale.expires_at else None
         body["gateway"] = sale.gateway
     return body
+
+
+def tender_json(tender: Any) -> dict[str, Any]:
+    """One tender of a sale; a cash tender with its amount tendered shows its change."""
+    tendered = tender.cash_tendered_cents
+    return {"id": tender.id, "method": tender.method, "amount_cents": tender.amount_cents,
+            "status": tender.status,
+            **({"card_brand": tender.card_brand} if tender.card_brand else {}),
+            **({"last4": tender.last4} if tender.last4 else {}),
+            **({"reader_id": tender.reader_id, "last_error": tender.last_error}
+               if tender.method == PaymentMethod.TERMINAL else {}),
+            "tip_cents": tender.tip_cents,
+            **({"tip_provider_id": tender.tip_provider_id} if tender.tip_provider_id else {}),
+            **({"cash_tendered_cents": tendered,
+                "change_cents": tendered - tender.amount_cents - tender.tip_cents}
+               if tendered is not None else {})}
 
 
 @api_bp.post("/v1/sales")
@@ -106,6 +120,13 @@ def create_sale(body: SaleIn):  # type: ignore[no-untyped-def]
     seller = api_user()
     facts = SaleFacts(SaleRefundStatus.NONE, 0, Cashier(seller.id, seller.name))
     manual = manual_discount(seller, body.manual_discount, body.approval)
+    if body.payments is not None:
+        split = tenders.sell_tenders(
+            client_id=body.client_id, lines=body.cart(), discount_code=body.discount_code,
+            tenders=[tender.tender() for tender in body.payments], user_id=seller.id,
+            settings=current_settings(), base_url=request.url_root, manual_discount=manual)
+        return jsonify(sale_json(split, facts)), 201
+    assert body.payment is not None
     sale = sales.sell(client_id=body.client_id, lines=body.cart(),
                       discount_code=body.discount_code, payment=body.payment,
                       user_id=seller.id, cash_tendered_cents=body.cash_tendered_cents
@@ -129,6 +150,16 @@ def manual_discount(seller: Any, wanted: ManualDiscountIn | None,
 
 def _sale_response(sale: Sale):  # type: ignore[no-untyped-def]
     return jsonify(sale_json(sale, listing.sale_facts(db.session(), sale)))
+
+
+@api_bp.post("/v1/sales/<int:sale_id>/payments")
+@requires("front_desk")
+@idempotent
+@validate_body(TenderIn)
+def add_payment(sale_id: int, body: TenderIn):  # type: ignore[no-untyped-def]
+    sale = tenders.add_tender(_known_id(sale_id), body.tender(), user_id=api_user().id,
+                              settings=current_settings(), base_url=request.url_root)
+    return jsonify(sale_json(sale, listing.sale_facts(db.session(), sale))), 201
 
 
 @api_bp.get("/v1/sales")
@@ -194,14 +225,16 @@ _NULL_INT = {"type": ["integer", "null"]}
 _PAYMENT = obj(["id", "method", "amount_cents", "status", "tip_cents"],
                id=INT, method={"enum": [m.value for m in PaymentMethod]}, amount_cents=INT,
                status={"enum": [s.value for s in PaymentStatus]}, card_brand=STR, last4=STR,
-               reader_id=INT, last_error=_NULL_STR, tip_cents=INT)
+               reader_id=INT, last_error=_NULL_STR,
+               tip_cents=INT, tip_provider_id=INT, cash_tendered_cents=INT, change_cents=INT)
 SALE = obj(["id", "status", "refund_status", "cashier", "subtotal_cents", "discount_cents",
             "tax_cents", "total_cents", "lines", "receipt_number", "client_id", "payment_method",
             "paid_at", "payments"],
            id=INT, status={"enum": [s.value for s in SaleStatus]},
            refund_status={"enum": [s.value for s in SaleRefundStatus]},
            cashier={"oneOf": [{"type": "null"}, obj(["id", "name"], id=INT, name=STR)]},
-           client_id=_NULL_INT, payment_method={"enum": [m.value for m in PaymentMethod]},
+           client_id=_NULL_INT,
+           payment_method={"enum": [m.value for m in SalePaymentMethod]}, balance_cents=INT,
            subtotal_cents=INT, discount_cents=INT, tax_cents=INT, total_cents=INT,
            discount_code=_NULL_STR, receipt_number=_NULL_INT,
            manual_discount={"oneOf": [{"type": "null"}, obj(
@@ -226,10 +259,17 @@ SALES_PATHS: dict[str, dict[str, Any]] = {
                   params=query_params(SalesQuery)),
         "post": op("Sell: cash is paid at once; card is awaiting_payment with a checkout "
                    "url; terminal (reader_id) is awaiting_payment, handed to the reader "
-                   "(its tender's last_error says if the reader was busy or offline)",
+                   "(its tender's last_error says if the reader was busy or offline); "
+                   "`payments`: several tenders adding up to the total",
                    "front_desk", {**ok(SALE, "201", "Created"),
                                   **errors(409, 422, 429, 503)},
                    body=SaleIn, idempotent=True),
+    },
+    "/api/v1/sales/{sale_id}/payments": {
+        "post": op("Another tender for a sale awaiting payment (at most its balance); the sale "
+                   "is paid when the balance is taken", "front_desk",
+                   {**ok(SALE, "201", "Created"), **errors(404, 409, 422, 429, 503)},
+                   body=TenderIn, params=[_SALE_ID], idempotent=True),
     },
     "/api/v1/sales/{sale_id}": {
         "get": op("A sale (the desk polls it while the client pays)", "front_desk",

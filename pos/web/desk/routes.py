@@ -28,6 +28,7 @@ from pos.domain.money import format_cents, parse_cents
 from pos.extensions import db
 from pos.models import Client, Item, Package, Sale
 from pos.services import carts, clients, sales
+from pos.services.sales import tenders
 from pos.services.stock import list_items
 from pos.web import current_settings
 from pos.web.access import role_required
@@ -226,6 +227,13 @@ def create_sale():  # type: ignore[no-untyped-def]
                                    {"fields": {"payment": "must be card or cash"}})
         tendered = _cash_tendered(cart) if cart.payment == "cash" else None
         manual = manual_discount(current_user, cart.manual_discount, cart.approval)
+        if cart.payment == "split":  # tenders are added on the sale's page
+            opened = tenders.open_split_sale(
+                client_id=cart.client_id, lines=cart.cart(), discount_code=cart.discount_code,
+                user_id=current_user.id, manual_discount=manual)
+            carts.clear_desk_cart(desk_key())
+            return jsonify({"id": opened.id, "status": opened.status,
+                            "url": url_for("desk.sale_page", sale_id=opened.id)}), 201
         sale = sales.sell(client_id=cart.client_id, lines=cart.cart(),
                           discount_code=cart.discount_code, payment=cart.payment,
                           user_id=current_user.id, cash_tendered_cents=tendered,

@@ -11,15 +11,16 @@ import segno
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import select
 
 from pos.domain.errors import NotFound, PosError
 from pos.domain.limits import MAX_ID
 from pos.domain.money import parse_cents
 from pos.domain.statuses import SaleStatus
 from pos.extensions import db
-from pos.models import Sale, TerminalReader
+from pos.models import Sale, TerminalReader, User
 from pos.services import clock, refunds, series_refunds, voids
-from pos.services.sales import cancelling
+from pos.services.sales import cancelling, tenders
 from pos.services.sales import receipt as receipts
 from pos.services.sales.receipt import load_receipt, tender_label
 from pos.web import current_settings
@@ -27,6 +28,7 @@ from pos.web.access import role_required
 from pos.web.desk.forms import RefundForm
 from pos.web.desk.routes import STATUS_LABELS, _json_error, _money, _sale_or_404, desk_bp
 from pos.web.transactions.forms import (
+    AddTenderForm,
     CancelSaleForm,
     EmailReceiptForm,
     TakeCashForm,
@@ -56,10 +58,24 @@ def _voidable_today(sale: Sale) -> bool:
             and current_user.has_role("manager"))
 
 
+def _tender_form(sale: Sale, form: AddTenderForm | None = None) -> AddTenderForm:
+    """The form that adds a payment, the balance as its amount; tips go to a provider."""
+    if form is None:
+        form = AddTenderForm(formdata=None, prefix="tender")
+        form.amount.data = f"{sale.balance_cents / 100:.2f}"
+    form.tip_provider.choices = [(0, "—")] + [
+        (user.id, user.name) for user in db.session.scalars(
+            select(User).where(User.active.is_(True)).order_by(User.name))
+        if user.has_role("provider")]
+    return form
+
+
 def _render_sale(sale: Sale, form: RefundForm, status: int, refund_error: str | None = None,  # type: ignore[no-untyped-def]
                  *, cash_form: TakeCashForm | None = None, action_error: str | None = None,
-                 void_form: VoidSaleForm | None = None):
+                 void_form: VoidSaleForm | None = None,
+                 tender_form: AddTenderForm | None = None, tender_error: str | None = None):
     awaiting = sale.status == SaleStatus.AWAITING_PAYMENT
+    split = awaiting and tenders.is_split(sale) or (awaiting and not sale.payments)
     qr = _qr_svg(sale.checkout_url) if awaiting and sale.checkout_url else None
     details = load_receipt(db.session(), sale)
     client = sale.client
@@ -84,7 +100,36 @@ def _render_sale(sale: Sale, form: RefundForm, status: int, refund_error: str | 
         client_email=client.email if client is not None else None,
         reader_tender=reader_tender,
         reader=db.session.get(TerminalReader, reader_tender.reader_id)
-        if reader_tender is not None and reader_tender.reader_id else None), status
+        if reader_tender is not None and reader_tender.reader_id else None,
+        split=split, tender_error=tender_error,
+        tender_form=_tender_form(sale, tender_form) if split else None,
+        card_pending=any(p.status == "pending" for p in sale.payments)), status
+
+
+@desk_bp.post("/sales/<int:sale_id>/payments")
+@role_required("front_desk")
+def add_payment(sale_id: int):  # type: ignore[no-untyped-def]
+    sale = _sale_or_404(sale_id)
+    form = _tender_form(sale, AddTenderForm(prefix="tender"))
+    if not form.validate_on_submit():
+        return _render_sale(sale, RefundForm(formdata=None), 422, tender_form=form,
+                            tender_error="Check the payment's fields.")
+    tip = form.tip.cents or 0
+    tender = tenders.Tender(
+        method=form.method.data or "", amount_cents=form.amount.cents or 0,
+        cash_tendered_cents=form.cash_tendered.cents if form.method.data == "cash" else None,
+        tip_cents=tip if form.method.data == "cash" else 0,
+        tip_provider_id=(form.tip_provider.data or None) if tip else None,
+        last4=form.last4.data or None, auth_code=form.auth_code.data or None)
+    try:
+        tenders.add_tender(sale_id, tender, user_id=current_user.id,
+                           settings=current_settings(), base_url=request.url_root)
+    except PosError as error:
+        db.session.rollback()
+        return _render_sale(_sale_or_404(sale_id), RefundForm(formdata=None), error.status,
+                            tender_form=form, tender_error=error.message)
+    flash(f"{_money(tender.amount_cents)} added.")
+    return redirect(url_for("desk.sale_page", sale_id=sale_id))
 
 
 @desk_bp.get("/desk/sales/<int:sale_id>/status.json")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import StringField, SubmitField
+from wtforms import RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
 from pos.web.form_rules import SafeText, strip
@@ -29,3 +29,25 @@ class VoidSaleForm(FlaskForm):
     reason = StringField("Why void it", validators=[
         DataRequired("Say why the sale is voided."), SafeText(500)], filters=[strip])
     submit = SubmitField("Void the sale")
+
+
+class AddTenderForm(FlaskForm):
+    """Another payment for a sale awaiting payment (the twin of POST
+    /api/v1/sales/{id}/payments): cash with what was handed over and an optional tip, a
+    card by QR code, or a payment on the clinic's other card machine."""
+
+    method = RadioField("How", choices=[("cash", "Cash"), ("card", "Card (QR code)"),
+                                        ("external_card", "External card machine")],
+                        default="cash", validators=[DataRequired("Choose how.")])
+    amount = MoneyField("Amount ($)", validators=[DataRequired("Type the amount."),
+                                                  Length(max=20)])
+    cash_tendered = MoneyField("Cash handed over ($, optional)",
+                               validators=[Optional(), Length(max=20)])
+    tip = MoneyField("Tip in cash ($, optional)", validators=[Optional(), Length(max=20)])
+    tip_provider = SelectField("Tip goes to", coerce=int, choices=[], validate_choice=False,
+                               validators=[Optional()])
+    last4 = StringField("Card's last 4 digits", validators=[Optional(), Length(max=4)],
+                        filters=[strip])
+    auth_code = StringField("Authorization code", validators=[Optional(), Length(max=20)],
+                            filters=[strip])
+    submit = SubmitField("Add payment")

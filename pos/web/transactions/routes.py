@@ -6,7 +6,7 @@ from typing import Any
 from flask import Blueprint, render_template, request, url_for
 
 from pos.domain.errors import PosError
-from pos.domain.statuses import PaymentMethod, SaleStatus
+from pos.domain.statuses import SalePaymentMethod, SaleStatus
 from pos.extensions import db
 from pos.services.sales import listing
 from pos.web import current_clinic
@@ -41,7 +41,7 @@ def index():  # type: ignore[no-untyped-def]
     return render_template(
         "transactions/index.html", found=found, query=query, problem=problem,
         args=request.args, status_labels=STATUS_LABELS,
-        statuses=[s.value for s in SaleStatus], methods=[m.value for m in PaymentMethod],
+        statuses=[s.value for s in SaleStatus], methods=[m.value for m in SalePaymentMethod],
         cashiers=listing.cashiers(db.session()),
         previous_url=_page_url(found.page - 1) if found.page > 1 else None,
         next_url=_page_url(found.page + 1) if found.page < found.pages else None), status

@@ -5,11 +5,14 @@ import re
 from typing import Annotated, Any, Literal
 
 from annotated_types import Len
-from pydantic import model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
+from pos.domain import statuses
 from pos.domain.errors import PosError
 from pos.domain.money import parse_cents
 from pos.services import sales
+from pos.services.sales import tenders
 from pos.web.api.schemas.discounts import ApprovalIn, ManualDiscountIn
 from pos.web.api.schemas.types import Cents, Id, Quantity, SafeText, StrictModel
 
@@ -39,15 +42,94 @@ DiscountCode = Annotated[str, SafeText(40, optional=True)]
 PaymentMethod = Literal[sales.PAYMENT_METHODS]  # type: ignore[valid-type]
 
 
+TenderMethod = Literal[tuple(m.value for m in statuses.PaymentMethod)]  # type: ignore[valid-type]
+Last4 = Annotated[str, SafeText(4, pattern=r"^[0-9]{4}$", pattern_problem="must be 4 digits")]
+AuthCode = Annotated[str, SafeText(20, pattern=r"^[A-Za-z0-9]{1,20}$",
+                                   pattern_problem="must be 1-20 letters or digits")]
+MAX_TENDERS = 10
+_ABSENT = ""  # what an absent `payment` defaults to, only to be refused
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+class TenderIn(StrictModel):
+    """One tender: `cash` (`cash_tendered_cents`, a tip), `card` (Stripe Checkout),
+    `external_card` (`last4`, `auth_code`); `terminal` may carry a tip too."""
+
+    method: TenderMethod
+    amount_cents: Cents
+    cash_tendered_cents: Cents | None = None
+    tip_cents: Cents = 0
+    tip_provider_id: Id | None = None
+    last4: Last4 | None = None
+    auth_code: AuthCode | None = None
+
+    @model_validator(mode="after")
+    def _fields_of_its_method(self) -> TenderIn:
+        external = self.method == "external_card"
+        if external and (self.last4 is None or self.auth_code is None):
+            raise ValueError("an external card payment needs last4 and auth_code")
+        if not external and (self.last4 is not None or self.auth_code is not None):
+            raise ValueError("last4 and auth_code are for external_card only")
+        if self.cash_tendered_cents is not None and self.method != "cash":
+            raise ValueError("cash_tendered_cents is for cash only")
+        if (self.tip_cents or self.tip_provider_id is not None) and \
+                self.method not in ("cash", "terminal"):
+            raise ValueError("a tip is taken on cash or terminal only")
+        if self.tip_cents and self.tip_provider_id is None:
+            raise ValueError("a tip needs tip_provider_id")
+        return self
+
+    def tender(self) -> tenders.Tender:
+        return tenders.Tender(
+            method=self.method, amount_cents=self.amount_cents,
+            cash_tendered_cents=self.cash_tendered_cents, tip_cents=self.tip_cents,
+            tip_provider_id=self.tip_provider_id if self.tip_cents else None,
+            last4=self.last4, auth_code=self.auth_code)
+
+
 class SaleIn(StrictModel):
+    """`payment` (one tender of the whole total, v1) or `payments` (tenders adding up to
+    the total), not both."""
+
+    model_config = ConfigDict(**StrictModel.model_config, json_schema_extra={
+        "oneOf": [{"required": ["payment"]}, {"required": ["payments"]}]})
+
     client_id: Id | None = None
     lines: Lines
     discount_code: DiscountCode | None = None
-    payment: PaymentMethod
     reader_id: Id | None = None  # payment "terminal": the card reader (GET /terminal/readers)
+    # Absent: "is required", unless `payments` is given (then it is None).
+    payment: PaymentMethod | None = Field(default=_ABSENT, validate_default=True,
+                                          json_schema_extra=_no_default)
+    payments: Annotated[list[TenderIn], Len(min_length=1, max_length=MAX_TENDERS)] | None = None
     cash_tendered_cents: Cents | None = None
     manual_discount: ManualDiscountIn | None = None
     approval: ApprovalIn | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _payments_instead(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "payments" in data and "payment" not in data:
+            return {**data, "payment": None}
+        return data
+
+    @field_validator("payment", mode="before")
+    @classmethod
+    def _payment_required(cls, value: Any) -> Any:
+        if value == _ABSENT:
+            raise PydanticCustomError("missing", "is required")
+        return value
+
+    @model_validator(mode="after")
+    def _payment_or_payments(self) -> SaleIn:
+        if (self.payment is None) == (self.payments is None):
+            raise ValueError("needs exactly one of payment and payments")
+        if self.payments is not None and self.cash_tendered_cents is not None:
+            raise ValueError("cash_tendered_cents goes on each cash payment")
+        return self
 
     def cart(self) -> list[sales.CartLine]:
         return [line.cart_line() for line in self.lines]
@@ -104,7 +186,8 @@ class DeskCartIn(StrictModel):
     lines: Lines
     discount_code: DiscountCode | None = None
     cash_tendered: Annotated[str, SafeText(40, optional=True)] | None = None
-    payment: PaymentMethod | None = None
+    # "split": the sale opens with no tender; the desk adds them on the sale's page.
+    payment: PaymentMethod | Literal["split"] | None = None
     reader_id: Id | None = None  # payment "terminal": the reader picked
     manual_discount: ManualDiscountIn | None = None
     approval: ApprovalIn | None = None

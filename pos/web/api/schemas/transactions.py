@@ -5,13 +5,13 @@ from typing import Literal
 
 from pydantic import Field
 
-from pos.domain.statuses import PaymentMethod, SaleStatus
+from pos.domain.statuses import SalePaymentMethod, SaleStatus
 from pos.services.sales.listing import SaleFilters
 from pos.web.api.schemas.queries import PageQuery, SearchText
 from pos.web.api.schemas.types import Day, Id
 
 SaleStatusText = Literal[tuple(s.value for s in SaleStatus)]  # type: ignore[valid-type]
-MethodText = Literal[tuple(m.value for m in PaymentMethod)]  # type: ignore[valid-type]
+MethodText = Literal[tuple(m.value for m in SalePaymentMethod)]  # type: ignore[valid-type]
 
 
 class SalesQuery(PageQuery):
