@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from pos.domain.errors import InsufficientStock, ValidationFailed
@@ -64,6 +65,32 @@ def lock_items(session: Session, item_ids: Iterable[int], location_id: int) -> d
             ensure_item_stock(session, item_id, location_id)
         return lock_items(session, ids, location_id)
     return by_item
+
+
+def lock_item_at(session: Session, item_id: int,
+                 location_ids: Iterable[int]) -> dict[int, ItemStock]:
+    """Lock one item's stock rows at several locations (a transfer), by location id.
+
+    The lock order is (item id, location id) everywhere: `lock_items()` locks one
+    location's rows in item order, this one item's rows in location order, so a transfer
+    and the sales at either end never wait on each other in a cycle.
+    """
+    ids = sorted(set(location_ids))
+    # A location's first stock of the item: its row, once, even with two transfers racing.
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
+        else sqlite.insert
+    session.execute(insert(ItemStock).values(
+        [{"item_id": item_id, "location_id": location_id, "on_hand": 0, "held": 0}
+         for location_id in ids]).on_conflict_do_nothing(
+        index_elements=["item_id", "location_id"]))
+    rows = session.scalars(
+        select(ItemStock)
+        .where(ItemStock.item_id == item_id, ItemStock.location_id.in_(ids))
+        .order_by(ItemStock.location_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    return {row.location_id: row for row in rows}
 
 
 def _remember_before(session: Session, stock: ItemStock) -> None:
