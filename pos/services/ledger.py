@@ -36,14 +36,21 @@ def default_location(session: Session) -> Location:
 
 
 def ensure_item_stock(session: Session, item_id: int, location_id: int) -> None:
-    """Create the item's stock row at a location (done when the item is created)."""
-    exists = session.scalar(
-        select(ItemStock.id).where(ItemStock.item_id == item_id,
-                                   ItemStock.location_id == location_id)
-    )
-    if exists is None:
-        session.add(ItemStock(item_id=item_id, location_id=location_id, on_hand=0, held=0))
-        session.flush()
+    """Create the item's stock row at a location (done when the item is created).
+
+    INSERT ... ON CONFLICT DO NOTHING: two transactions bringing an item's first stock to
+    a new location at the same moment both find the row there afterwards, neither fails.
+    """
+    _insert_stock_rows(session, item_id, [location_id])
+
+
+def _insert_stock_rows(session: Session, item_id: int, location_ids: list[int]) -> None:
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
+        else sqlite.insert
+    session.execute(insert(ItemStock).values(
+        [{"item_id": item_id, "location_id": location_id, "on_hand": 0, "held": 0}
+         for location_id in location_ids]).on_conflict_do_nothing(
+        index_elements=["item_id", "location_id"]))
 
 
 def lock_items(session: Session, item_ids: Iterable[int], location_id: int) -> dict[int, ItemStock]:
@@ -77,12 +84,7 @@ def lock_item_at(session: Session, item_id: int,
     """
     ids = sorted(set(location_ids))
     # A location's first stock of the item: its row, once, even with two transfers racing.
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
-        else sqlite.insert
-    session.execute(insert(ItemStock).values(
-        [{"item_id": item_id, "location_id": location_id, "on_hand": 0, "held": 0}
-         for location_id in ids]).on_conflict_do_nothing(
-        index_elements=["item_id", "location_id"]))
+    _insert_stock_rows(session, item_id, ids)
     rows = session.scalars(
         select(ItemStock)
         .where(ItemStock.item_id == item_id, ItemStock.location_id.in_(ids))
