@@ -71,14 +71,18 @@ def working_location(session: Session, *, asked: int | None = None,
     return default_location(session)
 
 
-def set_home_location(user_id: int, location_id: int | None, actor_id: int | None) -> User:
+def assign_home(session: Session, user: User, location_id: int, actor_id: int | None) -> None:
+    """Set the user's home location, in the caller's transaction (unknown: 404)."""
+    get_location(session, location_id)
+    if user.home_location_id != location_id:
+        user.home_location_id = location_id
+        audit.record(session, actor_id, "user.home_location", "user", user.id,
+                     location_id=location_id)
+
+
+def set_home_location(user_id: int, location_id: int, actor_id: int | None) -> None:
     with write_transaction() as session:
         user = session.get(User, user_id)
         if user is None:
             raise NotFound(f"No user {user_id}.", {"user": user_id})
-        if location_id is not None:
-            get_location(session, location_id)
-        user.home_location_id = location_id
-        audit.record(session, actor_id, "user.home_location", "user", user_id,
-                     location_id=location_id)
-    return user
+        assign_home(session, user, location_id, actor_id)
