@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from pos.domain.errors import InsufficientStock, ValidationFailed
+from pos.domain.errors import InsufficientStock, NotFound, ValidationFailed
 from pos.domain.limits import MAX_STORED_COUNT
 from pos.domain.stock import LotOnHand, choose_lots
 from pos.models import ItemStock, Location, Lot, LotStock, StockMovement
@@ -32,6 +32,16 @@ def default_location(session: Session) -> Location:
         location = Location(code=DEFAULT_LOCATION_CODE, name="Main clinic")
         session.add(location)
         session.flush()
+    return location
+
+
+def location_or_default(session: Session, location_id: int | None) -> Location:
+    """The location named (404 `not_found` if there is none), or the clinic's first one."""
+    if location_id is None:
+        return default_location(session)
+    location = session.get(Location, location_id)
+    if location is None:
+        raise NotFound(f"No location {location_id}.", {"location": location_id})
     return location
 
 

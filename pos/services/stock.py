@@ -14,14 +14,13 @@ from pos.models import (
     Alert,
     Item,
     ItemStock,
-    Location,
     Lot,
     LotStock,
     StockMovement,
     User,
 )
 from pos.services import alerts, audit, clock
-from pos.services.ledger import default_location, lock_items, post_movement
+from pos.services.ledger import location_or_default, lock_items, post_movement
 from pos.services.transaction import write_transaction
 from pos.settings import Settings
 
@@ -32,16 +31,6 @@ NO_LOT = "NOLOT"  # retail stock received without a lot number (a clinical suppl
 class MovementResult:
     movement_id: int
     on_hand: int
-
-
-def _location(session: Session, location_id: int | None) -> Location:
-    """The location named (404 if there is none), or the clinic's first one."""
-    if location_id is None:
-        return default_location(session)
-    location = session.get(Location, location_id)
-    if location is None:
-        raise NotFound(f"No location {location_id}.", {"location": location_id})
-    return location
 
 
 def item_by_sku(session: Session, sku: str) -> Item:
@@ -58,7 +47,7 @@ def receive_stock(
     today = clock.today()  # read before the write transaction: it may need the settings row
     with write_transaction() as session:
         item = item_by_sku(session, sku)
-        location = _location(session, location_id)
+        location = location_or_default(session, location_id)
         stock = lock_items(session, [item.id], location.id)[item.id]
         movement = receive_into(session, stock, item, quantity=quantity, lot_code=lot_code,
                                 expires_on=expires_on, unit_cost_cents=unit_cost_cents,
@@ -131,7 +120,7 @@ def adjust_stock(
                                {"fields": {"qty_delta": "must not be 0"}})
     with write_transaction() as session:
         item = item_by_sku(session, sku)
-        location = _location(session, location_id)
+        location = location_or_default(session, location_id)
         stock = lock_items(session, [item.id], location.id)[item.id]
         code = lot_code or NO_LOT
         lot = session.scalar(select(Lot).where(Lot.item_id == item.id, Lot.code == code))

@@ -32,6 +32,14 @@ def current_location(*, asked: bool = False) -> Location:
         abort(404)
 
 
+def current_location_id() -> int | None:
+    """The request's location id without a query (None: the clinic's first location), for
+    the services that resolve it in their own transaction (sales, drawers, treatments)."""
+    if not current_user.is_authenticated:
+        return None
+    return g.get("staff_location_id") or current_user.home_location_id
+
+
 def header_location() -> Location | None:
     """The location for the top bar: only when the clinic has several."""
     if not current_user.is_authenticated or not locations.several(db.session):

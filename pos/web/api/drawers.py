@@ -13,6 +13,7 @@ from pos.services import drawers
 from pos.services.drawers import DrawerView
 from pos.web import current_settings
 from pos.web.api import api_bp, api_user, idempotent, page_json, requires
+from pos.web.api.locations import api_location_id
 from pos.web.api.openapi import (
     ID,
     INT,
@@ -68,7 +69,7 @@ def _view_json(view: DrawerView) -> dict[str, Any]:
 @validate_body(OpenDrawerIn)
 def open_drawer(body: OpenDrawerIn):  # type: ignore[no-untyped-def]
     drawer = drawers.open_drawer(opening_float_cents=body.opening_float_cents,
-                                 user_id=api_user().id)
+                                 user_id=api_user().id, location_id=api_location_id())
     return jsonify(_view_json(drawers.get_drawer(db.session, drawer.id))), 201
 
 
@@ -83,7 +84,7 @@ def list_drawers(query: PageQuery):  # type: ignore[no-untyped-def]
 @api_bp.get("/v1/drawers/current")
 @requires("front_desk")
 def current_drawer():  # type: ignore[no-untyped-def]
-    return jsonify(_view_json(drawers.current_drawer(db.session)))
+    return jsonify(_view_json(drawers.current_drawer(db.session, api_location_id())))
 
 
 @api_bp.get("/v1/drawers/<int:drawer_id>")

@@ -24,6 +24,12 @@ def api_location() -> Location:
     return locations.working_location(db.session, asked=asked, user=api_user())
 
 
+def api_location_id() -> int | None:
+    """`?location=ID`, else the token's user's home location, without a query (None: the
+    clinic's first location); the service resolves it (an unknown id: 404)."""
+    return parse_query(LocationQuery).location or api_user().home_location_id
+
+
 def location_json(location: Location) -> dict[str, Any]:
     return {"id": location.id, "name": location.name}
 

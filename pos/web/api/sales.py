@@ -15,6 +15,7 @@ from pos.services.sales import cancelling, listing, receipt
 from pos.services.sales.listing import Cashier, SaleFacts
 from pos.web import current_clinic, current_settings
 from pos.web.api import api_bp, api_user, idempotent, page_json, requires
+from pos.web.api.locations import api_location_id
 from pos.web.api.openapi import (
     BOOL,
     ID,
@@ -109,7 +110,7 @@ def create_sale(body: SaleIn):  # type: ignore[no-untyped-def]
                       user_id=seller.id, cash_tendered_cents=body.cash_tendered_cents
                       if body.payment == "cash" else None,
                       settings=current_settings(), base_url=request.url_root,
-                      manual_discount=manual)
+                      manual_discount=manual, location_id=api_location_id())
     return jsonify(sale_json(sale, facts)), 201
 
 

@@ -38,6 +38,7 @@ from pos.web.api.schemas.queries import ClientsQuery
 from pos.web.api.schemas.sales import DeskCartIn
 from pos.web.desk.desk_key import desk_key
 from pos.web.desk.forms import NewClientForm
+from pos.web.workplace import current_location_id
 
 desk_bp = Blueprint("desk", __name__)
 
@@ -230,7 +231,7 @@ def create_sale():  # type: ignore[no-untyped-def]
                           discount_code=cart.discount_code, payment=cart.payment,
                           user_id=current_user.id, cash_tendered_cents=tendered,
                           settings=current_settings(), base_url=request.url_root,
-                          manual_discount=manual)
+                          manual_discount=manual, location_id=current_location_id())
     except PosError as error:
         return _json_error(error)
     carts.clear_desk_cart(desk_key())  # sold: the desk starts a new cart
