@@ -129,3 +129,37 @@ def test_receipts_adjustments_and_counts_go_to_the_location_asked(app, api):
     assert counted.get_json()["lines"][0]["on_hand_before"] == 5
     assert _cached(item.id, second) == (4, 4)
     assert _cached(item.id, first) == (3, 3)
+
+
+def test_the_monthly_report_gains_by_location_summing_to_the_totals(app, api, client, login_as):
+    from pos.services import clock
+    make_item("SERUM", price_cents=5000, lots=[("S-1", 10, None)])
+    first, second = _two_locations(api)
+    manager = api("manager")
+    assert manager.post("/api/v1/stock/transfers", {
+        "sku": "SERUM", "lot": "S-1", "quantity": 4, "from_location": first,
+        "to_location": second}).status_code == 201
+    assert manager.post("/api/v1/sales", {"payment": "cash", "lines": [
+        {"sku": "SERUM", "quantity": 2}]}).status_code == 201
+    sale = manager.post(f"/api/v1/sales?location={second}", {"payment": "cash", "lines": [
+        {"sku": "SERUM", "quantity": 3}]}).get_json()
+    refunded = manager.post(f"/api/v1/sales/{sale['id']}/refunds", {
+        "lines": [{"line_id": sale["lines"][0]["id"], "quantity": 1}], "restock": True,
+        "reason": "changed mind"})
+    assert refunded.status_code == 201, refunded.get_json()
+    month = clock.today().strftime("%Y-%m")
+    report = manager.get(f"/api/v1/reports/monthly?month={month}").get_json()
+    rows = {r["name"]: r for r in report["by_location"]}
+    assert list(rows) == ["Main clinic", "Harbour Street"]
+    assert (rows["Main clinic"]["sales_cents"], rows["Main clinic"]["refund_cents"]) \
+        == (10000, 0)
+    assert (rows["Harbour Street"]["sales_cents"], rows["Harbour Street"]["refund_cents"],
+            rows["Harbour Street"]["net_cents"]) == (15000, 5000, 10000)
+    for key in ("gross_cents", "refund_cents", "net_cents", "sales_count"):
+        assert sum(r[key] for r in report["by_location"]) == report["totals"][key]
+    assert report["net_cents"] == 20000  # the existing keys keep their figures
+    login_as("manager")
+    page = client.get(f"/reports/monthly?month={month}").get_data(as_text=True)
+    assert "By location" in page and "Harbour Street" in page
+    csv = client.get(f"/reports/monthly.csv?month={month}").get_data(as_text=True)
+    assert "By location" in csv and "Harbour Street" in csv

@@ -12,6 +12,7 @@ from pos.services import clock
 from pos.services.reports.facts import (
     group_rows,
     item_rows,
+    location_rows,
     names_of,
     sales_figures,
     staff_rows,
@@ -75,4 +76,5 @@ def monthly_report(session: Session, year: int, month: int, tz: ZoneInfo | None 
         supplies=supplies_of(session, start, end, sessions_performed),
         previous_month=Comparison(others[0], sales.totals[1]),
         same_month_last_year=Comparison(others[1], sales.totals[2]),
+        by_location=location_rows(session, sales.by_location),
     )

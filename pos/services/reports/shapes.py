@@ -163,6 +163,8 @@ class MonthlyReport:
     supplies: Supplies
     previous_month: Comparison
     same_month_last_year: Comparison
+    # Sales, refunds and net per location (issue 16, part 5); the rows add up to the totals.
+    by_location: tuple[GroupRow, ...] = ()
 
     @property
     def comparisons(self) -> tuple[Comparison, Comparison]:
