@@ -3,7 +3,9 @@
 Written by hand (issue 16, part 5):
 - locations.name unique (a second "Main clinic" is refused, 409 `location_exists`);
 - users.home_location_id (nullable, FK locations): where the user works by default;
-- staff_sessions.location_id (nullable, FK locations): where this signed-in browser works.
+- staff_sessions.location_id (nullable, FK locations): where this signed-in browser works;
+- alerts.location_id (nullable, FK locations): where a low/out of stock alert's stock fell,
+  set when the clinic has several locations.
 A transfer needs no table: it is two ledger movements (`transfer_out`, `transfer_in`).
 Added in batch mode, so SQLite can alter the tables too.
 
@@ -34,9 +36,17 @@ def upgrade():
         batch_op.add_column(sa.Column('location_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_staff_sessions_location_id_locations'),
                                     'locations', ['location_id'], ['id'])
+    with op.batch_alter_table('alerts', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('location_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_alerts_location_id_locations'),
+                                    'locations', ['location_id'], ['id'])
 
 
 def downgrade():
+    with op.batch_alter_table('alerts', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_alerts_location_id_locations'),
+                                 type_='foreignkey')
+        batch_op.drop_column('location_id')
     with op.batch_alter_table('staff_sessions', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_staff_sessions_location_id_locations'),
                                  type_='foreignkey')

@@ -20,6 +20,8 @@ class Alert(db.Model):
     kind: Mapped[str] = mapped_column(String(20))  # low_stock | out_of_stock | expiring_lot
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
+    # The location whose stock fell (set only when the clinic has several locations).
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
     on_hand: Mapped[int]
     available: Mapped[int]
     reorder_point: Mapped[int]

@@ -35,6 +35,7 @@ from pos.models import (
     Alert,
     Item,
     ItemStock,
+    Location,
     Lot,
     LotStock,
     OutboxMessage,
@@ -215,6 +216,9 @@ def check_touched_items(session: Session) -> None:
         return
     settings = settings_for(session)  # a hook: nobody to pass them in
     covers = days_of_cover(session, [item.id for _, item, _ in crossings])
+    # Several locations: each location's stock is checked on its own; the alert says where.
+    places = dict(session.execute(select(Location.id, Location.name)).tuples().all())
+    named = len(places) > 1
     on_order = on_order_by_item(session, [item.id for _, item, _ in crossings])
     for stock, item, kind in crossings:
         cover = covers[item.id]
@@ -222,11 +226,12 @@ def check_touched_items(session: Session) -> None:
             suggested_quantity(item, cover, settings.reorder_cover_days),
             on_order.get(item.id, 0))
         alert = Alert(kind=kind, item_id=item.id, on_hand=stock.on_hand,
-                      available=stock.available, reorder_point=item.reorder_point)
+                      available=stock.available, reorder_point=item.reorder_point,
+                      location_id=stock.location_id if named else None)
         session.add(alert)
-        subject, body, text = stock_alert_text(kind, item, stock.on_hand, stock.available,
-                                               suggested, cover.days,
-                                               on_order.get(item.id, 0))
+        subject, body, text = stock_alert_text(
+            kind, item, stock.on_hand, stock.available, suggested, cover.days,
+            on_order.get(item.id, 0), places.get(stock.location_id) if named else None)
         _queue(session, settings, alert, subject, body, text)
     session.flush()
 

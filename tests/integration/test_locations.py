@@ -163,3 +163,27 @@ def test_the_monthly_report_gains_by_location_summing_to_the_totals(app, api, cl
     assert "By location" in page and "Harbour Street" in page
     csv = client.get(f"/reports/monthly.csv?month={month}").get_data(as_text=True)
     assert "By location" in csv and "Harbour Street" in csv
+
+
+def test_with_several_locations_low_stock_is_per_item_and_location_and_says_where(app, api):
+    from pos import update_settings
+    from pos.models import Alert, OutboxMessage
+    update_settings(app, ALERT_EMAIL_TO="orders@clinic.test")
+    make_item("SERUM", name="HA Serum 1 oz", reorder_point=3, lots=[("L-1", 10, 200)])
+    first, second = _two_locations(api)
+    manager = api("manager")
+    # 5 go to the second location: 5 stay at the first, above the point; no alert anywhere.
+    assert manager.post("/api/v1/stock/transfers", {
+        "sku": "SERUM", "lot": "L-1", "quantity": 5, "from_location": first,
+        "to_location": second}).status_code == 201
+    assert db.session.scalar(select(func.count()).select_from(Alert)) == 0
+    # The second location falls to its point while the chain holds 8: its own alert.
+    assert manager.post(f"/api/v1/stock/adjustments?location={second}", {
+        "sku": "SERUM", "lot": "L-1", "qty_delta": -2, "reason": "damaged"}).status_code == 201
+    db.session.expire_all()
+    [alert] = db.session.scalars(select(Alert)).all()
+    assert (alert.kind, alert.on_hand, alert.location_id) == ("low_stock", 3, second)
+    [mail] = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.topic == "alert")).all()
+    assert mail.subject == ("Low stock at Harbour Street: HA Serum 1 oz (SERUM) - 3 available, "
+                            "reorder point 3")
