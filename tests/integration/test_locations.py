@@ -187,3 +187,15 @@ def test_with_several_locations_low_stock_is_per_item_and_location_and_says_wher
         OutboxMessage.topic == "alert")).all()
     assert mail.subject == ("Low stock at Harbour Street: HA Serum 1 oz (SERUM) - 3 available, "
                             "reorder point 3")
+
+
+def test_a_purchase_order_is_received_at_the_location_asked(app, api):
+    from tests.integration.test_purchasing_api import in_days, order, supplier
+    item = make_item("CART-36", kind="supply", reorder_point=20)
+    first, second = _two_locations(api)
+    po = order(api, supplier(api))
+    received = api("manager").post(f"/api/v1/purchase-orders/{po}/receipts?location={second}", {
+        "lines": [{"sku": "CART-36", "quantity": 60, "lot": "C-9", "expires_on": in_days(400)}]})
+    assert received.status_code == 201, received.get_json()
+    assert _cached(item.id, second) == (60, 60)
+    assert _cached(item.id, first) == (0, 0)

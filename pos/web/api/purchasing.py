@@ -13,7 +13,7 @@ from pos.models import PurchaseOrder, Supplier
 from pos.services import counts, purchasing, stock, suppliers
 from pos.web import current_settings
 from pos.web.api import api_bp, api_user, idempotent, page_json, requires
-from pos.web.api.locations import LOCATION_PARAMS, api_location
+from pos.web.api.locations import LOCATION_PARAMS, api_location, api_location_id
 from pos.web.api.openapi import (
     DATE,
     ID,
@@ -150,7 +150,7 @@ def receive_order(order_id: int, body: PurchaseOrderReceiptIn):  # type: ignore[
     order = purchasing.receive_order(
         _known_id(order_id),
         [purchasing.ReceiptLineIn(line.sku, line.quantity, line.lot, line.expires_on)
-         for line in body.lines], api_user().id)
+         for line in body.lines], api_user().id, api_location_id())
     return jsonify(_order_json(order.id)), 201
 
 
@@ -241,7 +241,8 @@ PURCHASING_PATHS: dict[str, dict[str, Any]] = {
         "post": op("Receive in part or whole, with lot and expiry per line; more than is "
                    "still due: 422 receipt_exceeds_order", "manager",
                    {**ok(ORDER, "201", "Created"), **errors(404, 409, 422)},
-                   body=PurchaseOrderReceiptIn, params=[_ORDER_ID], idempotent=True),
+                   body=PurchaseOrderReceiptIn, params=[_ORDER_ID, *LOCATION_PARAMS],
+                   idempotent=True),
     },
     "/api/v1/purchase-orders/{order_id}/cancel": {
         "post": op("Cancel what is not yet received", "manager",

@@ -15,7 +15,7 @@ from pos.services.sales import cancelling, listing, receipt
 from pos.services.sales.listing import Cashier, SaleFacts
 from pos.web import current_clinic, current_settings
 from pos.web.api import api_bp, api_user, idempotent, page_json, requires
-from pos.web.api.locations import api_location_id
+from pos.web.api.locations import LOCATION_PARAMS, api_location_id
 from pos.web.api.openapi import (
     BOOL,
     ID,
@@ -224,8 +224,8 @@ SALES_PATHS: dict[str, dict[str, Any]] = {
                   params=query_params(SalesQuery)),
         "post": op("Sell: cash is paid at once; card is awaiting_payment with a checkout url",
                    "front_desk", {**ok(SALE, "201", "Created"),
-                                  **errors(409, 422, 429, 503)},
-                   body=SaleIn, idempotent=True),
+                                  **errors(404, 409, 422, 429, 503)},
+                   body=SaleIn, idempotent=True, params=LOCATION_PARAMS),
     },
     "/api/v1/sales/{sale_id}": {
         "get": op("A sale (the desk polls it while the client pays)", "front_desk",

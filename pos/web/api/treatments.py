@@ -11,7 +11,7 @@ from pos.extensions import db
 from pos.services import aftercare, consent, questionnaire, treatments
 from pos.web import current_settings
 from pos.web.api import api_bp, api_user, idempotent, requires
-from pos.web.api.locations import api_location_id
+from pos.web.api.locations import LOCATION_PARAMS, api_location_id
 from pos.web.api.openapi import (
     BOOL,
     ID,
@@ -218,7 +218,7 @@ TREATMENT_PATHS: dict[str, dict[str, Any]] = {
                       aftercare_emailed=BOOL),
                   "201", "Created"),
              **errors(404, 409, 422)},
-            body=TreatmentIn, idempotent=True),
+            body=TreatmentIn, idempotent=True, params=LOCATION_PARAMS),
     },
     "/api/v1/treatments/{treatment_id}/void": {
         "post": op(
