@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pos.extensions import db
 from pos.models.catalog import Item
-from pos.models.inventory import Lot
+from pos.models.inventory import Location, Lot
 from pos.models.types import UTCDateTime, utcnow
 
 
@@ -31,6 +31,7 @@ class Alert(db.Model):
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     item: Mapped[Item] = relationship()
+    location: Mapped[Location | None] = relationship()
     lot: Mapped[Lot | None] = relationship()
 
 

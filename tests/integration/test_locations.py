@@ -165,7 +165,8 @@ def test_the_monthly_report_gains_by_location_summing_to_the_totals(app, api, cl
     assert "By location" in csv and "Harbour Street" in csv
 
 
-def test_with_several_locations_low_stock_is_per_item_and_location_and_says_where(app, api):
+def test_with_several_locations_low_stock_is_per_item_and_location_and_says_where(
+        app, api, client, login_as):
     from pos import update_settings
     from pos.models import Alert, OutboxMessage
     update_settings(app, ALERT_EMAIL_TO="orders@clinic.test")
@@ -187,6 +188,11 @@ def test_with_several_locations_low_stock_is_per_item_and_location_and_says_wher
         OutboxMessage.topic == "alert")).all()
     assert mail.subject == ("Low stock at Harbour Street: HA Serum 1 oz (SERUM) - 3 available, "
                             "reorder point 3")
+    listed = manager.get("/api/v1/alerts").get_json()["items"]
+    assert [(a["sku"], a["location_id"]) for a in listed] == [("SERUM", second)]
+    login_as("manager")
+    page = client.get("/alerts/").get_data(as_text=True)
+    assert '<span class="alert-location">at Harbour Street</span>' in page
 
 
 def test_a_purchase_order_is_received_at_the_location_asked(app, api):
