@@ -140,6 +140,15 @@ def desk_members(session: Session, desk_key: str | None, *, membership_hours: in
     return [DeskMember(user_id, name) for user_id, name in rows]
 
 
+def desk_location(session: Session, desk_key: str | None) -> int | None:
+    """The location of the desk's latest session: a PIN unlock goes on working there."""
+    if not desk_key:
+        return None
+    return session.scalar(select(StaffSession.location_id).where(
+        StaffSession.desk_hash == digest(desk_key))
+        .order_by(StaffSession.created_at.desc(), StaffSession.id.desc()).limit(1))
+
+
 def is_desk_member(session: Session, desk_key: str | None, user_id: int, *,
                    membership_hours: int, now: datetime) -> bool:
     if not desk_key:

@@ -81,8 +81,10 @@ def unlock_with_pin(user_id: int, pin: str, client_address: str, *, desk_key: st
                                    membership_hours=settings.desk_membership_hours, now=now):
         return None
     throttle.attempt_succeeded(attempt)
+    location_id = sessions.desk_location(session, desk_key)
     with write_transaction() as session:
-        key = sessions.start_session(session, user_id, desk_key, SessionOrigin.PIN, now)
+        key = sessions.start_session(session, user_id, desk_key, SessionOrigin.PIN, now,
+                                     location_id)
     return SignedIn(session.get_one(User, user_id), key)
 
 

@@ -3,6 +3,7 @@ form, the stock pages per location, the sign-in choice kept on the staff session
 the sales, drawers and receipts that follow it."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from pos.extensions import db
@@ -11,6 +12,7 @@ from pos.services import locations, transfers
 from tests.factories import PASSWORD, make_item
 from tests.integration.test_desk_pages import post_json
 from tests.integration.test_purchasing_pages import csrf, submit
+from tests.integration.test_sessions import Clock
 
 
 def _second() -> tuple[int, int]:
@@ -135,3 +137,21 @@ def test_api_sales_drawers_and_home_location(app, api, users):
                               {"home_location_id": 99999}).status_code == 404
     assert db.session.scalar(select(func.count()).select_from(Sale)
                              .where(Sale.location_id == second)) == 2
+
+
+@pytest.fixture
+def moving_clock(monkeypatch):  # type: ignore[no-untyped-def]
+    return Clock(monkeypatch)
+
+
+def test_a_pin_unlock_goes_on_at_the_desks_location(app, client, users, moving_clock):
+    from tests.integration.test_sessions import set_pin_on_page, signed_in_as, unlock
+    _first, second = _second()
+    desk = users.get("front_desk")
+    client.post("/login", data={"email": desk.email, "password": PASSWORD,
+                                "location": str(second), "csrf_token": csrf(client, "/login")})
+    set_pin_on_page(client)
+    moving_clock.forward(minutes=31)
+    assert signed_in_as(client) is None
+    assert unlock(client, desk.id, "2468").status_code == 302
+    assert 'id="work-location">at Harbour Street' in client.get("/stock/").get_data(as_text=True)
