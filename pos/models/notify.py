@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pos.extensions import db
 from pos.models.catalog import Item
-from pos.models.inventory import Lot
+from pos.models.inventory import Location, Lot
 from pos.models.types import UTCDateTime, utcnow
 
 
@@ -20,6 +20,8 @@ class Alert(db.Model):
     kind: Mapped[str] = mapped_column(String(20))  # low_stock | out_of_stock | expiring_lot
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
+    # The location whose stock fell (set only when the clinic has several locations).
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
     on_hand: Mapped[int]
     available: Mapped[int]
     reorder_point: Mapped[int]
@@ -29,6 +31,7 @@ class Alert(db.Model):
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     item: Mapped[Item] = relationship()
+    location: Mapped[Location | None] = relationship()
     lot: Mapped[Lot | None] = relationship()
 
 

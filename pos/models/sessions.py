@@ -34,6 +34,8 @@ class StaffSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[str | None] = mapped_column(String(20))
+    # The location this browser works at, chosen at sign-in (None: the user's home).
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
 
 
 class StaffPin(db.Model):

@@ -51,6 +51,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Where the user works unless a sign-in chose otherwise (None: the clinic's first).
+    home_location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 

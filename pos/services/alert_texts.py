@@ -22,16 +22,20 @@ def on_order_text(on_order: int, unit: str) -> str:
 
 def stock_alert_text(kind: str, item: Item, on_hand: int, available: int,
                      suggested: int, cover_days: int | None,
-                     on_order: int = 0) -> tuple[str, str, str]:
+                     on_order: int = 0, location: str | None = None) -> tuple[str, str, str]:
     """(subject, email body, one-line webhook text) of a low or out of stock alert.
 
     Only the item's own figures: no client, sale or treatment detail ever goes in.
+    `location`: the location's name when the clinic has several (its stock is checked
+    per location); None keeps the one-location texts as they were.
     """
     label = KIND_LABELS[kind]
-    subject = (f"{label}: {item.name} ({item.sku}) - {available} available, "
+    at = f" at {location}" if location else ""
+    subject = (f"{label}{at}: {item.name} ({item.sku}) - {available} available, "
                f"reorder point {item.reorder_point}")
     body = "\n".join([
-        f"{item.name} (SKU {item.sku}) is {'out of stock' if kind == 'out_of_stock' else 'low'}.",
+        f"{item.name} (SKU {item.sku}) is {'out of stock' if kind == 'out_of_stock' else 'low'}"
+        f"{at}.",
         "",
         f"On hand: {on_hand} {item.unit}",
         f"Available (on hand minus held for unpaid sales): {available}",
@@ -42,7 +46,7 @@ def stock_alert_text(kind: str, item: Item, on_hand: int, available: int,
         "",
         "This alert is sent once per fall below the reorder point.",
     ])
-    text = (f"{label}: {item.name} ({item.sku}) - on hand {on_hand}, available {available}, "
+    text = (f"{label}{at}: {item.name} ({item.sku}) - on hand {on_hand}, available {available}, "
             f"reorder point {item.reorder_point}, on order {on_order}, "
             f"suggested order {suggested}, "
             f"days of cover {cover_text(cover_days)}")

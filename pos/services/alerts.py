@@ -34,6 +34,7 @@ from pos.models import (
     Alert,
     Item,
     ItemStock,
+    Location,
     Lot,
     LotStock,
     OutboxMessage,
@@ -109,6 +110,9 @@ def check_touched_items(session: Session) -> None:
     covers = days_of_cover(session, crossed_ids)
     on_order = on_order_by_item(session, crossed_ids)
     booked = booked_use_by_item(session, crossed_ids)
+    # Several locations: each location's stock is checked on its own; the alert says where.
+    places = dict(session.execute(select(Location.id, Location.name)).tuples().all())
+    named = len(places) > 1
     for stock, item, kind in crossings:
         cover = covers[item.id]
         booked_use = booked.get(item.id, 0)
@@ -116,14 +120,13 @@ def check_touched_items(session: Session) -> None:
             suggested_quantity(item, cover, settings.reorder_cover_days, booked_use),
             on_order.get(item.id, 0))
         alert = Alert(kind=kind, item_id=item.id, on_hand=stock.on_hand,
-                      available=stock.available, reorder_point=item.reorder_point)
+                      available=stock.available, reorder_point=item.reorder_point,
+                      location_id=stock.location_id if named else None)
         session.add(alert)
-        subject, body, text = stock_alert_text(kind, item, stock.on_hand, stock.available,
-                                               suggested,
-                                               days_of_cover_from(cover.on_hand,
-                                                                  cover.used_last_30_days,
-                                                                  booked_use),
-                                               on_order.get(item.id, 0))
+        subject, body, text = stock_alert_text(
+            kind, item, stock.on_hand, stock.available, suggested,
+            days_of_cover_from(cover.on_hand, cover.used_last_30_days, booked_use),
+            on_order.get(item.id, 0), places.get(stock.location_id) if named else None)
         _queue(session, settings, alert, subject, body, text)
     session.flush()
 

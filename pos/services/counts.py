@@ -16,7 +16,7 @@ from pos.domain.errors import NotFound, ValidationFailed
 from pos.domain.purchasing import NoteRequired, count_needs_note
 from pos.models import Item, Lot, LotStock
 from pos.services import audit
-from pos.services.ledger import default_location, lock_items, post_movement
+from pos.services.ledger import location_or_default, lock_items, post_movement
 from pos.services.transaction import write_transaction
 
 
@@ -38,7 +38,7 @@ class CountedLine:
 
 
 def record_count(lines: Sequence[CountLine], note: str | None,
-                 user_id: int | None) -> list[CountedLine]:
+                 user_id: int | None, location_id: int | None = None) -> list[CountedLine]:
     if not lines:
         raise ValidationFailed("A count needs at least one line.",
                                {"fields": {"lines": "at least one line"}})
@@ -56,7 +56,7 @@ def record_count(lines: Sequence[CountLine], note: str | None,
         unknown = [sku for sku in skus if sku not in items]
         if unknown:
             raise NotFound(f"No item with sku {unknown[0]!r}.", {"sku": unknown[0]})
-        location = default_location(session)
+        location = location_or_default(session, location_id)
         stocks = lock_items(session, [item.id for item in items.values()], location.id)
         out = []
         for line in lines:

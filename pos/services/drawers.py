@@ -36,7 +36,7 @@ from pos.domain.statuses import DrawerEntryKind, DrawerStatus
 from pos.models import Drawer, DrawerEntry
 from pos.models.drawers import OPEN_DRAWER_WHERE
 from pos.services import audit, clock
-from pos.services.ledger import default_location
+from pos.services.ledger import location_or_default
 from pos.services.transaction import write_transaction
 
 
@@ -81,9 +81,9 @@ class DrawerView:
     figures: DrawerFigures
 
 
-def current_drawer(session: Session) -> DrawerView:
+def current_drawer(session: Session, location_id: int | None = None) -> DrawerView:
     """The open drawer of the desk's location, or 404 `no_open_drawer`."""
-    location = default_location(session)
+    location = location_or_default(session, location_id)
     drawer = session.scalar(select(Drawer).where(
         Drawer.location_id == location.id, Drawer.status == DrawerStatus.OPEN))
     if drawer is None:
@@ -149,10 +149,11 @@ def add_entry(session: Session, drawer_id: int, kind: DrawerEntryKind, amount_ce
 
 # --------------------------------------------------------------------------- use cases
 
-def open_drawer(*, opening_float_cents: int, user_id: int | None) -> Drawer:
+def open_drawer(*, opening_float_cents: int, user_id: int | None,
+                location_id: int | None = None) -> Drawer:
     _check_amount("opening_float_cents", opening_float_cents)
     with write_transaction() as session:
-        location = default_location(session)
+        location = location_or_default(session, location_id)
         existing = _open_drawer_id(session, location.id, lock=False)
         if existing is not None:
             raise DrawerAlreadyOpen("A drawer is already open here; close it first.",

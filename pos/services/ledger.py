@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from pos.domain.errors import InsufficientStock, ValidationFailed
+from pos.domain.errors import InsufficientStock, NotFound, ValidationFailed
 from pos.domain.limits import MAX_STORED_COUNT
 from pos.domain.stock import LotOnHand, choose_lots
 from pos.models import ItemStock, Location, Lot, LotStock, StockMovement
@@ -34,15 +35,32 @@ def default_location(session: Session) -> Location:
     return location
 
 
+def location_or_default(session: Session, location_id: int | None) -> Location:
+    """The location named (404 `not_found` if there is none), or the clinic's first one."""
+    if location_id is None:
+        return default_location(session)
+    location = session.get(Location, location_id)
+    if location is None:
+        raise NotFound(f"No location {location_id}.", {"location": location_id})
+    return location
+
+
 def ensure_item_stock(session: Session, item_id: int, location_id: int) -> None:
-    """Create the item's stock row at a location (done when the item is created)."""
-    exists = session.scalar(
-        select(ItemStock.id).where(ItemStock.item_id == item_id,
-                                   ItemStock.location_id == location_id)
-    )
-    if exists is None:
-        session.add(ItemStock(item_id=item_id, location_id=location_id, on_hand=0, held=0))
-        session.flush()
+    """Create the item's stock row at a location (done when the item is created).
+
+    INSERT ... ON CONFLICT DO NOTHING: two transactions bringing an item's first stock to
+    a new location at the same moment both find the row there afterwards, neither fails.
+    """
+    _insert_stock_rows(session, item_id, [location_id])
+
+
+def _insert_stock_rows(session: Session, item_id: int, location_ids: list[int]) -> None:
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
+        else sqlite.insert
+    session.execute(insert(ItemStock).values(
+        [{"item_id": item_id, "location_id": location_id, "on_hand": 0, "held": 0}
+         for location_id in location_ids]).on_conflict_do_nothing(
+        index_elements=["item_id", "location_id"]))
 
 
 def lock_items(session: Session, item_ids: Iterable[int], location_id: int) -> dict[int, ItemStock]:
@@ -64,6 +82,27 @@ def lock_items(session: Session, item_ids: Iterable[int], location_id: int) -> d
             ensure_item_stock(session, item_id, location_id)
         return lock_items(session, ids, location_id)
     return by_item
+
+
+def lock_item_at(session: Session, item_id: int,
+                 location_ids: Iterable[int]) -> dict[int, ItemStock]:
+    """Lock one item's stock rows at several locations (a transfer), by location id.
+
+    The lock order is (item id, location id) everywhere: `lock_items()` locks one
+    location's rows in item order, this one item's rows in location order, so a transfer
+    and the sales at either end never wait on each other in a cycle.
+    """
+    ids = sorted(set(location_ids))
+    # A location's first stock of the item: its row, once, even with two transfers racing.
+    _insert_stock_rows(session, item_id, ids)
+    rows = session.scalars(
+        select(ItemStock)
+        .where(ItemStock.item_id == item_id, ItemStock.location_id.in_(ids))
+        .order_by(ItemStock.location_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    return {row.location_id: row for row in rows}
 
 
 def _remember_before(session: Session, stock: ItemStock) -> None:

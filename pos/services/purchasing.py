@@ -32,7 +32,7 @@ from pos.domain.purchasing import (
 from pos.models import Alert, Item, OutboxMessage, PurchaseOrder, PurchaseOrderLine, Supplier
 from pos.services import audit, clock, reorder
 from pos.services.clinic import clinic_settings
-from pos.services.ledger import default_location, lock_items
+from pos.services.ledger import location_or_default, lock_items
 from pos.services.stock import receive_into
 from pos.services.transaction import write_transaction
 
@@ -216,7 +216,8 @@ def send_order(order_id: int, user_id: int | None) -> PurchaseOrder:
 
 
 def receive_order(order_id: int, lines: Sequence[ReceiptLineIn],
-                  user_id: int | None) -> PurchaseOrder:
+                  user_id: int | None, location_id: int | None = None) -> PurchaseOrder:
+    """Receive lines of an order at the location (None: the clinic's first one)."""
     _check_lines(lines)
     today = clock.today()  # before the locks: it may read (or first write) the settings row
     with write_transaction() as session:
@@ -232,7 +233,7 @@ def receive_order(order_id: int, lines: Sequence[ReceiptLineIn],
         items = _items(session, [line.sku for line in lines])
         by_item = {line.item_id: line for line in po_lines}
         stocks = lock_items(session, [item.id for item in items.values()],
-                            default_location(session).id)
+                            location_or_default(session, location_id).id)
         for line in lines:
             item = items[line.sku]
             po_line = by_item.get(item.id)

@@ -37,18 +37,21 @@ def digest(key: str) -> str:
 
 
 def start_session(session: Session, user_id: int, desk_key: str | None, origin: SessionOrigin,
-                  now: datetime) -> str:
+                  now: datetime, location_id: int | None = None) -> str:
     """A new session for the user, in the caller's transaction; returns the cookie's key."""
     key = new_key()
     session.add(StaffSession(key_hash=digest(key), user_id=user_id,
                              desk_hash=digest(desk_key) if desk_key else None,
-                             origin=origin, created_at=now, last_seen_at=now))
+                             origin=origin, created_at=now, last_seen_at=now,
+                             location_id=location_id))
     return key
 
 
 @dataclass(frozen=True)
 class Loaded:
     user: User | None
+    # The location this browser works at (chosen at sign-in); None: the user's home.
+    location_id: int | None = None
     # True when the key named a session that just went idle: the page shows the lock screen.
     idle: bool = False
 
@@ -81,7 +84,7 @@ def load(session: Session, key: str, *, idle_minutes: int, now: datetime) -> Loa
         with write_transaction() as writing:
             writing.execute(update(StaffSession).where(StaffSession.id == staff_session.id)
                             .values(last_seen_at=now))
-    return Loaded(user)
+    return Loaded(user, staff_session.location_id)
 
 
 def _end(session_id: int, reason: SessionEndReason, now: datetime) -> None:
@@ -135,6 +138,15 @@ def desk_members(session: Session, desk_key: str | None, *, membership_hours: in
                 StaffSession.created_at >= since)))
         .order_by(User.name, User.id)).all()
     return [DeskMember(user_id, name) for user_id, name in rows]
+
+
+def desk_location(session: Session, desk_key: str | None) -> int | None:
+    """The location of the desk's latest session: a PIN unlock goes on working there."""
+    if not desk_key:
+        return None
+    return session.scalar(select(StaffSession.location_id).where(
+        StaffSession.desk_hash == digest(desk_key))
+        .order_by(StaffSession.created_at.desc(), StaffSession.id.desc()).limit(1))
 
 
 def is_desk_member(session: Session, desk_key: str | None, user_id: int, *,

@@ -17,7 +17,7 @@ from pos.domain.errors import PosError, ValidationFailed
 from pos.domain.pins import is_valid_pin
 from pos.domain.statuses import SessionEndReason, SessionOrigin
 from pos.extensions import db
-from pos.models import StaffPin, User
+from pos.models import Location, StaffPin, User
 from pos.services import audit, clock, sessions, staff, throttle
 from pos.services.throttle import ThrottleLimits
 from pos.services.transaction import write_transaction
@@ -36,8 +36,10 @@ class SignedIn:
 
 
 def sign_in_with_password(email: str, password: str, client_address: str, *,
-                          desk_key: str | None, settings: Settings) -> SignedIn | None:
-    """A new session for these credentials, or None; TooManyAttempts past the limits."""
+                          desk_key: str | None, settings: Settings,
+                          location_id: int | None = None) -> SignedIn | None:
+    """A new session for these credentials, or None; TooManyAttempts past the limits.
+    `location_id`: where this browser works (None or unknown: the user's home)."""
     email = staff.normalise_email(email)
     now = clock.now()
     attempt = throttle.begin_attempt(email, client_address, ThrottleLimits.of(settings), now)
@@ -54,7 +56,10 @@ def sign_in_with_password(email: str, password: str, client_address: str, *,
         user = session.get_one(User, user.id)
         if staff.needs_rehash(session, user.password_hash):
             user.password_hash = staff.hash_password(session, password)
-        key = sessions.start_session(session, user.id, desk_key, SessionOrigin.PASSWORD, now)
+        if location_id is not None and session.get(Location, location_id) is None:
+            location_id = None
+        key = sessions.start_session(session, user.id, desk_key, SessionOrigin.PASSWORD, now,
+                                     location_id)
     return SignedIn(user, key)
 
 
@@ -76,8 +81,10 @@ def unlock_with_pin(user_id: int, pin: str, client_address: str, *, desk_key: st
                                    membership_hours=settings.desk_membership_hours, now=now):
         return None
     throttle.attempt_succeeded(attempt)
+    location_id = sessions.desk_location(session, desk_key)
     with write_transaction() as session:
-        key = sessions.start_session(session, user_id, desk_key, SessionOrigin.PIN, now)
+        key = sessions.start_session(session, user_id, desk_key, SessionOrigin.PIN, now,
+                                     location_id)
     return SignedIn(session.get_one(User, user_id), key)
 
 

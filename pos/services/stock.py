@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from pos.domain.errors import InsufficientStock, LotExpired, NotFound, UnknownItem, ValidationFailed
@@ -20,7 +20,7 @@ from pos.models import (
     User,
 )
 from pos.services import alerts, audit, clock
-from pos.services.ledger import default_location, lock_items, post_movement
+from pos.services.ledger import location_or_default, lock_items, post_movement
 from pos.services.transaction import write_transaction
 from pos.settings import Settings
 
@@ -42,12 +42,12 @@ def item_by_sku(session: Session, sku: str) -> Item:
 
 def receive_stock(
     *, sku: str, quantity: int, lot_code: str | None, expires_on: date | None,
-    unit_cost_cents: int | None, user_id: int | None,
+    unit_cost_cents: int | None, user_id: int | None, location_id: int | None = None,
 ) -> MovementResult:
     today = clock.today()  # read before the write transaction: it may need the settings row
     with write_transaction() as session:
         item = item_by_sku(session, sku)
-        location = default_location(session)
+        location = location_or_default(session, location_id)
         stock = lock_items(session, [item.id], location.id)[item.id]
         movement = receive_into(session, stock, item, quantity=quantity, lot_code=lot_code,
                                 expires_on=expires_on, unit_cost_cents=unit_cost_cents,
@@ -108,7 +108,7 @@ def receive_into(
 
 def adjust_stock(
     *, sku: str, lot_code: str | None, qty_delta: int, reason: str, note: str | None,
-    user_id: int | None,
+    user_id: int | None, location_id: int | None = None,
 ) -> MovementResult:
     if reason not in ADJUSTMENT_REASONS:
         raise ValidationFailed(
@@ -120,7 +120,7 @@ def adjust_stock(
                                {"fields": {"qty_delta": "must not be 0"}})
     with write_transaction() as session:
         item = item_by_sku(session, sku)
-        location = default_location(session)
+        location = location_or_default(session, location_id)
         stock = lock_items(session, [item.id], location.id)[item.id]
         code = lot_code or NO_LOT
         lot = session.scalar(select(Lot).where(Lot.item_id == item.id, Lot.code == code))
@@ -157,11 +157,15 @@ class ItemRow:
 
 def list_items(session: Session, *, q: str | None = None, kind: str | None = None,
                include_inactive: bool = False, barcode: str | None = None,
-               only_inactive: bool = False) -> list[ItemRow]:
-    """Every item with its stock summed over locations, in one query."""
+               only_inactive: bool = False, location_id: int | None = None) -> list[ItemRow]:
+    """Every item with its stock at the location (None: summed over locations), in one
+    query."""
     on_hand = func.coalesce(func.sum(ItemStock.on_hand), 0)
     held = func.coalesce(func.sum(ItemStock.held), 0)
-    query = (select(Item, on_hand, held).outerjoin(ItemStock, ItemStock.item_id == Item.id)
+    joined = ItemStock.item_id == Item.id
+    if location_id is not None:
+        joined = and_(joined, ItemStock.location_id == location_id)
+    query = (select(Item, on_hand, held).outerjoin(ItemStock, joined)
              .group_by(Item.id).order_by(Item.kind, Item.name))
     if only_inactive:
         query = query.where(Item.active.is_(False))
@@ -180,14 +184,15 @@ def list_items(session: Session, *, q: str | None = None, kind: str | None = Non
     return [ItemRow(item, int(oh), int(h), on_order.get(item.id, 0)) for item, oh, h in rows]
 
 
-def item_row(session: Session, sku: str) -> ItemRow:
+def item_row(session: Session, sku: str, location_id: int | None = None) -> ItemRow:
     item = session.scalar(select(Item).where(Item.sku == sku))
     if item is None:
         raise NotFound(f"No item with sku {sku!r}.", {"sku": sku})
-    oh, h = session.execute(
-        select(func.coalesce(func.sum(ItemStock.on_hand), 0),
-               func.coalesce(func.sum(ItemStock.held), 0)).where(ItemStock.item_id == item.id)
-    ).one()
+    query = select(func.coalesce(func.sum(ItemStock.on_hand), 0),
+                   func.coalesce(func.sum(ItemStock.held), 0)).where(ItemStock.item_id == item.id)
+    if location_id is not None:
+        query = query.where(ItemStock.location_id == location_id)
+    oh, h = session.execute(query).one()
     on_order = alerts.on_order_by_item(session, [item.id]).get(item.id, 0)
     return ItemRow(item, int(oh), int(h), on_order)
 
@@ -199,36 +204,49 @@ class LotRow:
     expired: bool
 
 
-def item_lots(session: Session, item: Item) -> list[LotRow]:
-    """The item's lots with stock, soonest expiry first."""
+def item_lots(session: Session, item: Item, location_id: int | None = None) -> list[LotRow]:
+    """The item's lots with stock (at the location, or anywhere), soonest expiry first."""
+    query = (select(Lot, func.sum(LotStock.on_hand)).join(LotStock, LotStock.lot_id == Lot.id)
+             .where(Lot.item_id == item.id))
+    if location_id is not None:
+        query = query.where(LotStock.location_id == location_id)
     rows = session.execute(
-        select(Lot, func.sum(LotStock.on_hand)).join(LotStock, LotStock.lot_id == Lot.id)
-        .where(Lot.item_id == item.id).group_by(Lot.id).having(func.sum(LotStock.on_hand) > 0)
-    ).all()
+        query.group_by(Lot.id).having(func.sum(LotStock.on_hand) > 0)).all()
     lots = {lot.id: lot for lot, _ in rows}
     ordered = fefo_order(LotOnHand(lot.id, lot.expires_on, int(qty)) for lot, qty in rows)
     today = clock.today()
     return [LotRow(lots[r.lot_id], r.on_hand, is_expired(r.expires_on, today)) for r in ordered]
 
 
-def item_movements(session: Session, item: Item, limit: int = 200, offset: int = 0) -> list[
+def _movements_where(item: Item, location_id: int | None) -> list[ColumnElement[bool]]:
+    where = [StockMovement.item_id == item.id]
+    if location_id is not None:
+        where.append(StockMovement.location_id == location_id)
+    return where
+
+
+def item_movements(session: Session, item: Item, limit: int = 200, offset: int = 0,
+                   location_id: int | None = None) -> list[
         tuple[StockMovement, str, str | None]]:
-    """The item's ledger, newest first, with each row's lot code and user email."""
+    """The item's ledger (at the location, or everywhere), newest first, with each row's
+    lot code and user email."""
     return list(session.execute(
         select(StockMovement, Lot.code, User.email)
         .join(Lot, Lot.id == StockMovement.lot_id)
         .outerjoin(User, User.id == StockMovement.user_id)
-        .where(StockMovement.item_id == item.id)
+        .where(*_movements_where(item, location_id))
         .order_by(StockMovement.id.desc()).limit(limit).offset(offset)
     ).tuples())
 
 
-def item_movements_page(session: Session, item: Item, *, page: int, per_page: int) -> tuple[
+def item_movements_page(session: Session, item: Item, *, page: int, per_page: int,
+                        location_id: int | None = None) -> tuple[
         list[tuple[StockMovement, str, str | None]], int]:
     """One page of the item's ledger, newest first, and how many movements it has in all."""
     total = session.scalar(select(func.count()).select_from(StockMovement)
-                           .where(StockMovement.item_id == item.id)) or 0
-    return item_movements(session, item, limit=per_page, offset=(page - 1) * per_page), total
+                           .where(*_movements_where(item, location_id))) or 0
+    return item_movements(session, item, limit=per_page, offset=(page - 1) * per_page,
+                          location_id=location_id), total
 
 
 def correct_lot_expiry(*, sku: str, lot_code: str, expires_on: date, reason: str,

@@ -33,6 +33,7 @@ from pos.models import (
     Item,
     Package,
     PackagePurchase,
+    StockMovement,
     Treatment,
     TreatmentSupply,
     User,
@@ -150,12 +151,14 @@ def perform_treatment(
     bundle_sku: str,
     notes: str | None = None,
     settings: TreatmentSettings | None = None,
+    location_id: int | None = None,
 ) -> TreatmentResult:
     """Record one session of a purchased package, in one transaction, or change nothing.
 
     `bundle_sku`: FIRST_VISIT_BUNDLE_SKU, from the caller's settings. `notes` and
     `settings` (the pen's needle depth, passes, device) are clinical: stored on the
-    treatment, never logged or audited.
+    treatment, never logged or audited. `location_id`: where the supplies are used
+    (None: the clinic's first location).
     """
     checked_settings = check_settings(settings) if settings is not None else None
     if area not in AREAS:
@@ -204,7 +207,7 @@ def perform_treatment(
                 raise InsufficientStock(
                     f"The first-visit bundle ({sku}) is not in the catalog.",
                     {"sku": sku, "requested": 1, "available": 0})
-        location = ledger.default_location(session)
+        location = ledger.location_or_default(session, location_id)
         item_ids = [item.id for item, _ in supplies]
         if bundle_item is not None:
             item_ids.append(bundle_item.id)
@@ -308,9 +311,12 @@ def void_treatment(treatment_id: int, user_id: int | None, reason: str) -> VoidR
         supplies = list(session.scalars(
             select(TreatmentSupply).where(TreatmentSupply.treatment_id == treatment.id)
             .order_by(TreatmentSupply.id)))
-        location = ledger.default_location(session)
-        stocks = ledger.lock_items(session, [s.item_id for s in supplies], location.id)
         reference = f"treatment:{treatment.id}"
+        # The supplies go back where they were taken from.
+        taken_at = session.scalar(select(StockMovement.location_id).where(
+            StockMovement.reference == reference).limit(1))
+        location = ledger.location_or_default(session, taken_at)
+        stocks = ledger.lock_items(session, [s.item_id for s in supplies], location.id)
         written_off = []
         for supply in supplies:
             stock = stocks[supply.item_id]

@@ -139,6 +139,11 @@ def register_web(app: Flask) -> None:
 
     add_nav(app, "Stock", "stock.overview", "front_desk")
 
+    from pos.web.locations.routes import locations_bp
+    from pos.web.workplace import header_location
+
+    app.register_blueprint(locations_bp)
+
     from pos.web.catalog.routes import catalog_bp
 
     app.register_blueprint(catalog_bp)
@@ -186,6 +191,7 @@ def register_web(app: Flask) -> None:
     add_nav(app, "Users", "admin.users", "admin")
     add_nav(app, "Audit", "admin.audit_trail", "admin")
     add_nav(app, "Settings", "admin.settings", "admin")
+    add_nav(app, "Locations", "locations.index", "admin")
 
     currency = app_settings(app).currency  # cannot change while the app runs
     app.jinja_env.filters["money"] = lambda cents: format_cents(int(cents or 0), currency)
@@ -202,7 +208,7 @@ def register_web(app: Flask) -> None:
 
         # `clinic()` in a template: the clinic's name (the page's brand and title).
         return {"nav_entries": nav_entries, "demo_gateway_banner": demo_gateway_banner,
-                "clinic": current_clinic}
+                "clinic": current_clinic, "header_location": header_location}
 
     @login_manager.request_loader
     def load_user_from_session(_request):  # type: ignore[no-untyped-def]
@@ -213,6 +219,7 @@ def register_web(app: Flask) -> None:
             return None
         loaded = staff_sessions.load(db.session(), key, now=clock.now(),
                                      idle_minutes=current_settings().session_idle_minutes)
+        g.staff_location_id = loaded.location_id
         if loaded.user is None:
             session.pop(SESSION_KEY, None)
             if loaded.idle:
@@ -225,7 +232,7 @@ def register_web(app: Flask) -> None:
         # several requests in one app context (one `g`), where Flask-Login and Flask-WTF
         # would otherwise reuse the first request's. First in line, before the CSRF check.
         for name in ("_login_user", app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"),
-                     "csrf_valid"):
+                     "csrf_valid", "staff_location_id"):
             g.pop(name, None)
 
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_state)

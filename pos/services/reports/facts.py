@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from pos.domain.statuses import COUNTED_REFUND_STATUSES, COUNTED_SALE_STATUSES
-from pos.models import Item, Package, Refund, RefundLine, Sale, SaleLine, User
+from pos.models import Item, Location, Package, Refund, RefundLine, Sale, SaleLine, User
 from pos.services.reports._sql import in_window, sale_id_span, sum_or_zero, zero
 from pos.services.reports.shapes import Figures, GroupRow, ItemRow
 
@@ -63,6 +63,7 @@ def _line_facts(windows: list[tuple[datetime, datetime]]) -> Any:
             SaleLine.package_id.label("package_id"),
             Sale.payment_method.label("method"),
             Sale.sold_by_id.label("staff_id"),
+            Sale.location_id.label("location_id"),
             Sale.id.label("sale_id"),
             Sale.paid_at.label("at"),
             SaleLine.quantity.label("quantity"),
@@ -84,7 +85,7 @@ def _line_facts(windows: list[tuple[datetime, datetime]]) -> Any:
     refunded = (
         select(
             refund_w, SaleLine.category, SaleLine.item_id, SaleLine.package_id, Refund.method,
-            Sale.sold_by_id, literal_column("NULL"), Refund.created_at,
+            Sale.sold_by_id, Refund.location_id, literal_column("NULL"), Refund.created_at,
             zero(), zero(), zero(), zero(),
             RefundLine.net_cents, RefundLine.tax_cents, RefundLine.quantity,
             zero(), RefundLine.quantity * func.coalesce(Package.sessions, 0)
@@ -119,7 +120,7 @@ def _figures(values: Any) -> Figures:
 # facts once. Unused key columns are typed NULLs so every branch has the same shape.
 _KEY_COLUMNS = (("w", Integer), ("category", String), ("item_id", Integer),
                 ("package_id", Integer), ("method", String), ("staff_id", Integer),
-                ("day", Integer))
+                ("day", Integer), ("location_id", Integer))
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ class SalesFigures:
     by_payment_method: dict[str, Figures]
     by_staff: dict[int | None, Figures]
     by_day: dict[int, Figures]
+    by_location: dict[int, Figures]
 
 
 def sales_figures(session: Session, windows: list[tuple[datetime, datetime]],
@@ -144,7 +146,7 @@ def sales_figures(session: Session, windows: list[tuple[datetime, datetime]],
                else_=len(day_starts) - 1)
     available = {"w": facts.c.w, "category": facts.c.category, "item_id": facts.c.item_id,
                  "package_id": facts.c.package_id, "method": facts.c.method,
-                 "staff_id": facts.c.staff_id, "day": day}
+                 "staff_id": facts.c.staff_id, "day": day, "location_id": facts.c.location_id}
 
     def branch(kind: str, keys: tuple[str, ...], month_only: bool = True,
                figures: list[Any] | None = None) -> Select[Any]:
@@ -163,16 +165,17 @@ def sales_figures(session: Session, windows: list[tuple[datetime, datetime]],
         branch("category", ("category",)),
         branch("method", ("method",)),
         branch("staff", ("staff_id",)),
+        branch("location", ("location_id",)),
         # A day shows only its sales (gross - discount) and refunds: the other figures
         # stay zero, which spares a count of distinct sales per day.
         branch("day", ("day",), figures=[
             zero(), sum_or_zero(facts.c.gross), sum_or_zero(facts.c.discount), zero(),
             sum_or_zero(facts.c.refund), zero(), zero(), zero(), zero(), zero()]),
     )
-    out = SalesFigures([Figures() for _ in windows], [], {}, {}, {}, {})
+    out = SalesFigures([Figures() for _ in windows], [], {}, {}, {}, {}, {})
     for row in session.execute(statement):
-        kind, w, category, item_id, package_id, method, staff_id, day_index = row[:8]
-        figures = _figures(row[8:])
+        kind, w, category, item_id, package_id, method, staff_id, day_index, place = row[:9]
+        figures = _figures(row[9:])
         if kind == "totals":
             out.totals[int(w)] = figures
         elif kind == "item":
@@ -183,6 +186,8 @@ def sales_figures(session: Session, windows: list[tuple[datetime, datetime]],
             out.by_payment_method[method] = figures
         elif kind == "staff":
             out.by_staff[staff_id] = figures
+        elif kind == "location":
+            out.by_location[place] = figures
         else:
             out.by_day[int(day_index)] = figures
     return out
@@ -246,6 +251,14 @@ def group_rows(found: dict[str, Figures], always: tuple[str, ...]) -> tuple[Grou
     keys = [*always, *sorted(k for k in found if k not in always)]
     return tuple(GroupRow(k, k.replace("_", " ").capitalize(), found.get(k, Figures()))
                  for k in keys)
+
+
+def location_rows(session: Session, found: dict[int, Figures]) -> tuple[GroupRow, ...]:
+    """Every location (the clinic's first first), with its sales and refunds: the rows
+    add up to the totals (a sale and its refunds belong to the sale's location)."""
+    places = session.execute(select(Location.id, Location.name).order_by(Location.id)).all()
+    return tuple(GroupRow(str(place_id), name, found.get(place_id, Figures()))
+                 for place_id, name in places)
 
 
 def staff_rows(names: Names, found: dict[int | None, Figures]) -> tuple[GroupRow, ...]:

@@ -13,6 +13,7 @@ from pos.services.reports.credit import credit_figures
 from pos.services.reports.facts import (
     group_rows,
     item_rows,
+    location_rows,
     names_of,
     sales_figures,
     staff_rows,
@@ -79,4 +80,5 @@ def monthly_report(session: Session, year: int, month: int, tz: ZoneInfo | None 
         same_month_last_year=Comparison(others[1], sales.totals[2]),
         credit=credit_figures(session, start, end),
         tenders=tenders_of(session, start, end),
+        by_location=location_rows(session, sales.by_location),
     )

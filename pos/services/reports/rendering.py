@@ -53,7 +53,10 @@ def csv_sections(report: MonthlyReport) -> list[Section]:
     groups = [(title, [(g.label, *_figure_cells(g.figures)) for g in rows])
               for title, rows in (("By category", report.by_category),
                                   ("By payment method", report.by_payment_method),
-                                  ("By staff member who sold", report.by_staff))]
+                                  ("By staff member who sold", report.by_staff),
+                                  # One location: the section would repeat the totals.
+                                  *((("By location", report.by_location),)
+                                    if len(report.by_location) > 1 else ()))]
     write_offs: list[tuple[object, ...]] = [
         (reason.capitalize(), "", quantity, dollars_text(cost))
         for reason, (quantity, cost) in s.write_offs_by_reason.items()]

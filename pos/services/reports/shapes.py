@@ -177,6 +177,8 @@ class MonthlyReport:
     credit: AccountCredit = AccountCredit()
     # What came in by each way of paying, and the tips by provider (reports/tenders.py).
     tenders: Tenders = Tenders()
+    # Sales, refunds and net per location (issue 16, part 5); the rows add up to the totals.
+    by_location: tuple[GroupRow, ...] = ()
 
     @property
     def comparisons(self) -> tuple[Comparison, Comparison]:

@@ -73,7 +73,7 @@ SELECT l.id AS location_id,
       'price_cents', p.price_cents, 'active', p.active)), '[]')
      FROM packages p WHERE p.code = ANY(:package_codes)) AS packages,
   nextval(pg_get_serial_sequence('sales', 'id')) AS sale_id
-FROM locations l WHERE l.code = :location_code
+FROM locations l WHERE l.code = :location_code OR l.id = :location_id
 """)
 
 _TAKE = text("""
@@ -166,12 +166,13 @@ _WRITE_WITH_MAIL = text(_WRITE_CTES + _RECEIPT_MAIL_CTE.rstrip() + "\n" + _WRITE
 
 def sell_cash(session: Session, *, client_id: int | None, lines: Sequence[CartLine],
               user_id: int | None, cash_tendered_cents: int | None,
-              check_tendered: object) -> SoldSale:
+              check_tendered: object, location_id: int | None = None) -> SoldSale:
     """Sell and pay a cart in cash; raises Fallback (after a rollback) when the ORM path
     must take it. `check_tendered(total, tendered)` is selling's own rule."""
     try:
         return _sell(session, client_id=client_id, lines=lines, user_id=user_id,
-                     cash_tendered_cents=cash_tendered_cents, check_tendered=check_tendered)
+                     cash_tendered_cents=cash_tendered_cents, check_tendered=check_tendered,
+                     location_id=location_id)
     except BaseException:
         session.rollback()
         raise
@@ -179,7 +180,7 @@ def sell_cash(session: Session, *, client_id: int | None, lines: Sequence[CartLi
 
 def _sell(session: Session, *, client_id: int | None, lines: Sequence[CartLine],
           user_id: int | None, cash_tendered_cents: int | None,
-          check_tendered: object) -> SoldSale:
+          check_tendered: object, location_id: int | None) -> SoldSale:
     merged = merge_lines(lines)  # the shape errors need no database
     clinic = clinic_settings(session)
     zone, tax_rate_bp = clinic.zone, clinic.tax_rate_bp
@@ -189,7 +190,8 @@ def _sell(session: Session, *, client_id: int | None, lines: Sequence[CartLine],
     read = conn.execute(_READ, {
         "client_id": client_id, "codes": codes_of(merged, "sku"),
         "package_codes": codes_of(merged, "package"),
-        "location_code": DEFAULT_LOCATION_CODE, "user_id": user_id}).mappings().first()
+        "location_code": DEFAULT_LOCATION_CODE if location_id is None else None,
+        "location_id": location_id, "user_id": user_id}).mappings().first()
     if read is None or read["drawer_id"] is None or read["sale_id"] is None \
             or (client_id is not None and read["client"] is None):
         raise Fallback

@@ -150,7 +150,8 @@ def sell(*, client_id: int | None, lines: Sequence[CartLine], discount_code: str
          settings: Settings, cash_tendered_cents: int | None = None,
          base_url: str | None = None,
          manual_discount: ManualDiscount | None = None,
-         reader_id: int | None = None) -> Sale | cash_pg.SoldSale:
+         reader_id: int | None = None,
+         location_id: int | None = None) -> Sale | cash_pg.SoldSale:
     """Sell a cart. Cash: paid at once. Card: `awaiting_payment` with a checkout url.
 
     A cash sale on PostgreSQL comes back as `cash_pg.SoldSale`, the sale as written
@@ -158,7 +159,8 @@ def sell(*, client_id: int | None, lines: Sequence[CartLine], discount_code: str
 
     `settings` and `base_url` (where the card payment page sends the client back: the
     request's own root) come from the web layer; without a base_url, PUBLIC_BASE_URL.
-    `manual_discount` was approved by the caller (pos.services.discounts.approver)."""
+    `manual_discount` was approved by the caller (pos.services.discounts.approver).
+    `location_id`: where the desk works (None: the clinic's first location)."""
     if payment not in PAYMENT_METHODS:
         raise ValidationFailed("Payment must be cash, card or terminal.",
                                {"fields": {"payment": "must be cash, card or terminal"}})
@@ -167,14 +169,14 @@ def sell(*, client_id: int | None, lines: Sequence[CartLine], discount_code: str
 
         return sell_terminal(client_id=client_id, lines=lines, discount_code=discount_code,
                              user_id=user_id, reader_id=reader_id, settings=settings,
-                             manual=manual_discount)
+                             manual=manual_discount, location_id=location_id)
     if payment == PaymentMethod.CASH:
         return _sell_cash(client_id=client_id, lines=lines, discount_code=discount_code,
                           user_id=user_id, cash_tendered_cents=cash_tendered_cents,
-                          manual=manual_discount)
+                          manual=manual_discount, location_id=location_id)
     return _sell_card(client_id=client_id, lines=lines, discount_code=discount_code,
                       user_id=user_id, settings=settings,
-                      base_url=base_url, manual=manual_discount)
+                      base_url=base_url, manual=manual_discount, location_id=location_id)
 
 
 def _check_tendered(total_cents: int, cash_tendered_cents: int) -> None:
@@ -187,7 +189,8 @@ def _check_tendered(total_cents: int, cash_tendered_cents: int) -> None:
 
 def _sell_cash(*, client_id: int | None, lines: Sequence[CartLine], discount_code: str | None,
                user_id: int | None, cash_tendered_cents: int | None,
-               manual: ManualDiscount | None = None) -> Sale | cash_pg.SoldSale:
+               manual: ManualDiscount | None = None,
+               location_id: int | None = None) -> Sale | cash_pg.SoldSale:
     session = db.session()
     if session.get_bind().dialect.name == "postgresql" and manual is None and not \
             (discount_code and discount_code.strip()):
@@ -195,11 +198,11 @@ def _sell_cash(*, client_id: int | None, lines: Sequence[CartLine], discount_cod
         try:
             return cash_pg.sell_cash(session, client_id=client_id, lines=lines,
                                      user_id=user_id, cash_tendered_cents=cash_tendered_cents,
-                                     check_tendered=_check_tendered)
+                                     check_tendered=_check_tendered, location_id=location_id)
         except cash_pg.Fallback:
             pass  # rolled back; the ORM path below says why (or creates what was missing)
     with _keeping_sale_loaded() as kept, write_transaction() as session:
-        location = ledger.default_location(session)
+        location = ledger.location_or_default(session, location_id)
         today = clock.today()
         # The drawer first (FOR SHARE), then the stock: pos/services/drawers.py.
         drawer_id = drawers.drawer_for_cash(session, location.id, user_id)
@@ -258,12 +261,12 @@ def _keeping_sale_loaded() -> Iterator[list[Sale]]:
 
 def _sell_card(*, client_id: int | None, lines: Sequence[CartLine], discount_code: str | None,
                user_id: int | None, settings: Settings, base_url: str | None,
-               manual: ManualDiscount | None = None) -> Sale:
+               manual: ManualDiscount | None = None, location_id: int | None = None) -> Sale:
     gateway = payment_gateway()
     minutes = settings.checkout_expires_minutes
     root = (base_url or settings.public_base_url or "http://localhost:5000").rstrip("/")
     with write_transaction() as session:
-        location = ledger.default_location(session)
+        location = ledger.location_or_default(session, location_id)
         sale, stocks, _quote = _create_sale(
             session, client_id=client_id, lines=lines, discount_code=discount_code,
             payment=PaymentMethod.CARD, user_id=user_id, location_id=location.id,

@@ -159,7 +159,8 @@ def _pay_if_covered(session: Session, sale: Sale, *, from_hold: bool,
 def sell_tenders(*, client_id: int | None, lines: Sequence[CartLine],
                  discount_code: str | None, tenders: Sequence[Tender], user_id: int | None,
                  settings: Settings, base_url: str | None = None,
-                 manual_discount: ManualDiscount | None = None) -> Sale:
+                 manual_discount: ManualDiscount | None = None,
+                 location_id: int | None = None) -> Sale:
     """Sell a cart paid by `tenders`, which add up to its total (else 422
     `payments_do_not_cover_total`). Paid at once when no tender is a card."""
     from pos.services.sales.selling import _create_sale
@@ -170,7 +171,7 @@ def sell_tenders(*, client_id: int | None, lines: Sequence[CartLine],
         if sum(t.method == PaymentMethod.CARD for t in tenders) > 1:
             raise ValidationFailed("One card payment per sale at a time.",
                                    {"fields": {"payments": "at most one card payment"}})
-        location = ledger.default_location(session)
+        location = ledger.location_or_default(session, location_id)
         if any(t.method == PaymentMethod.CASH for t in tenders):
             # The drawer first (FOR SHARE), then the stock: pos/services/drawers.py.
             drawers.drawer_for_cash(session, location.id, user_id)
@@ -201,13 +202,14 @@ def sell_tenders(*, client_id: int | None, lines: Sequence[CartLine],
 
 def open_split_sale(*, client_id: int | None, lines: Sequence[CartLine],
                     discount_code: str | None, user_id: int | None,
-                    manual_discount: ManualDiscount | None = None) -> Sale:
+                    manual_discount: ManualDiscount | None = None,
+                    location_id: int | None = None) -> Sale:
     """The desk's "Split payment": the sale awaiting payment with its stock held and no
     tender yet; the desk adds tenders (`add_tender`) until the balance is 0."""
     from pos.services.sales.selling import _create_sale
 
     with write_transaction() as session:
-        location = ledger.default_location(session)
+        location = ledger.location_or_default(session, location_id)
         sale, stocks, _quote = _create_sale(
             session, client_id=client_id, lines=lines, discount_code=discount_code,
             payment=SalePaymentMethod.SPLIT, user_id=user_id,  # type: ignore[arg-type]

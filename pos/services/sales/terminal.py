@@ -58,14 +58,15 @@ def terminal_gateway(name: str | None) -> TerminalGateway:
 
 def sell_terminal(*, client_id: int | None, lines: Sequence[CartLine],
                   discount_code: str | None, user_id: int | None, reader_id: int | None,
-                  settings: Settings, manual: ManualDiscount | None = None) -> Sale:
+                  settings: Settings, manual: ManualDiscount | None = None,
+                  location_id: int | None = None) -> Sale:
     from pos.services.sales.selling import _create_sale
 
     if reader_id is None:
         raise ValidationFailed("Choose the card reader.",
                                {"fields": {"reader_id": "required to pay on a card reader"}})
     with write_transaction() as session:
-        location = ledger.default_location(session)
+        location = ledger.location_or_default(session, location_id)
         reader = session.get(TerminalReader, reader_id)
         if reader is None or reader.location_id != location.id:
             raise UnknownReader(f"There is no card reader {reader_id} here.",

@@ -73,6 +73,7 @@ from pos.web.api import (  # noqa: E402,F401
     discounts,
     drawers,
     imports,
+    locations,
     me,
     openapi,
     purchasing,

@@ -38,6 +38,8 @@ def alert_json(alert: Alert) -> dict[str, Any]:
         and alert.lot.expires_on else None,
         "on_hand": alert.on_hand, "available": alert.available,
         "reorder_point": alert.reorder_point, "created_at": _at(alert.created_at),
+        # Set when the clinic has several locations: where the stock fell.
+        "location_id": alert.location_id,
         "delivered_at": _at(alert.delivered_at), "acknowledged_at": _at(alert.acknowledged_at),
     }
 
@@ -64,7 +66,7 @@ ALERT = obj(["id", "kind", "sku", "lot", "on_hand", "reorder_point", "created_at
             id=INT, kind={"enum": ["low_stock", "out_of_stock", "expiring_lot"]}, sku=STR,
             name=STR, lot={"type": ["string", "null"]},
             expires_on={"type": ["string", "null"], "format": "date"}, on_hand=INT,
-            available=INT, reorder_point=INT,
+            available=INT, reorder_point=INT, location_id={"type": ["integer", "null"]},
             created_at={"type": "string", "format": "date-time"},
             delivered_at=TIMESTAMP_OR_NULL, acknowledged_at=TIMESTAMP_OR_NULL)
 

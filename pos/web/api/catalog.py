@@ -11,6 +11,7 @@ from pos.models import ExpectedTreatments, Package
 from pos.services import catalog, expected_treatments, stock
 from pos.services.stock import ItemRow
 from pos.web.api import api_bp, api_user, idempotent, page_json, requires
+from pos.web.api.locations import LOCATION_PARAMS, api_location
 from pos.web.api.openapi import (
     BOOL,
     INT,
@@ -51,14 +52,15 @@ def item_json(row: ItemRow) -> dict[str, Any]:
     }
 
 
-def _full_item_json(sku: str) -> dict[str, Any]:
-    """One item: its row, its lots, its price history and (a bundle) its contents."""
-    row = stock.item_row(db.session, sku)
+def _full_item_json(sku: str, location_id: int | None = None) -> dict[str, Any]:
+    """One item: its row and its lots (at the location, or everywhere), its price history
+    and (a bundle) its contents."""
+    row = stock.item_row(db.session, sku, location_id)
     body = item_json(row)
     body["lots"] = [
         {"lot": r.lot.code, "expires_on": r.lot.expires_on.isoformat() if r.lot.expires_on
          else None, "on_hand": r.on_hand, "expired": r.expired}
-        for r in stock.item_lots(db.session, row.item)
+        for r in stock.item_lots(db.session, row.item, location_id)
     ]
     body["price_history"] = [
         {"field": c.field, "old_cents": c.old_cents, "new_cents": c.new_cents,
@@ -77,14 +79,16 @@ def _full_item_json(sku: str) -> dict[str, Any]:
 def list_items(query: ItemsQuery):  # type: ignore[no-untyped-def]
     rows = stock.list_items(db.session, q=query.q, kind=query.kind, barcode=query.barcode,
                             include_inactive=query.active == "any",
-                            only_inactive=query.active == "false")
+                            only_inactive=query.active == "false",
+                            location_id=api_location().id)
     return jsonify([item_json(row) for row in rows])
 
 
 @api_bp.get("/v1/items/<sku>")
 @requires("front_desk")
 def get_item(sku: str):  # type: ignore[no-untyped-def]
-    return jsonify(_full_item_json(path_text(sku, "item")))
+    sku = path_text(sku, "item")
+    return jsonify(_full_item_json(sku, api_location().id))
 
 
 @api_bp.post("/v1/items")
@@ -127,7 +131,8 @@ def set_contents(sku: str, body: BundleContentsIn):  # type: ignore[no-untyped-d
 def receive(body: ReceiptIn):  # type: ignore[no-untyped-def]
     result = stock.receive_stock(sku=body.sku, quantity=body.quantity, lot_code=body.lot,
                                  expires_on=body.expires_on,
-                                 unit_cost_cents=body.unit_cost_cents, user_id=api_user().id)
+                                 unit_cost_cents=body.unit_cost_cents, user_id=api_user().id,
+                                 location_id=api_location().id)
     return jsonify({"movement_id": result.movement_id, "on_hand": result.on_hand}), 201
 
 
@@ -137,7 +142,8 @@ def receive(body: ReceiptIn):  # type: ignore[no-untyped-def]
 @validate_body(AdjustmentIn)
 def adjust(body: AdjustmentIn):  # type: ignore[no-untyped-def]
     result = stock.adjust_stock(sku=body.sku, lot_code=body.lot, qty_delta=body.qty_delta,
-                                reason=body.reason, note=body.note, user_id=api_user().id)
+                                reason=body.reason, note=body.note, user_id=api_user().id,
+                                location_id=api_location().id)
     return jsonify({"movement_id": result.movement_id, "on_hand": result.on_hand}), 201
 
 
@@ -147,7 +153,8 @@ def adjust(body: AdjustmentIn):  # type: ignore[no-untyped-def]
 def movements(sku: str, query: PageQuery):  # type: ignore[no-untyped-def]
     row = stock.item_row(db.session, path_text(sku, "item"))
     rows, total = stock.item_movements_page(db.session, row.item, page=query.page,
-                                            per_page=query.per_page)
+                                            per_page=query.per_page,
+                                            location_id=api_location().id)
     return page_json([
         {"id": m.id, "at": m.at.isoformat(), "qty_delta": m.qty_delta, "reason": m.reason,
          "lot": lot, "reference": m.reference, "user": email, "note": m.note}
@@ -266,14 +273,15 @@ CATALOG_PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/items": {
         "get": op("List items with stock (?barcode=: the one item that carries it)",
                   "front_desk", {**ok(array(ITEM)), **errors(422)},
-                  params=query_params(ItemsQuery)),
+                  params=[*query_params(ItemsQuery), *LOCATION_PARAMS]),
         "post": op("Create an item", "manager", {**ok(ITEM, "201", "Created"),
                                                  **errors(409, 422)},
                    body=NewItemIn, idempotent=True),
     },
     "/api/v1/items/{sku}": {
         "get": op("An item with its lots (soonest expiry first) and price history",
-                  "front_desk", {**ok(FULL_ITEM), **errors(404)}, params=[_SKU]),
+                  "front_desk", {**ok(FULL_ITEM), **errors(404, 422)},
+                  params=[_SKU, *LOCATION_PARAMS]),
         "patch": op("Change an item; a duplicate barcode is 409 barcode_taken", "manager",
                     {**ok(FULL_ITEM), **errors(404, 409, 422)}, body=ItemChangesIn,
                     params=[_SKU]),
@@ -287,17 +295,17 @@ CATALOG_PATHS: dict[str, dict[str, Any]] = {
         "get": op("The item's ledger, newest first", "manager",
                   {**ok(obj(["items", "page", "per_page", "total"], items=array(MOVEMENT),
                             page=INT, per_page=INT, total=INT)), **errors(404, 422)},
-                  params=[_SKU, *query_params(PageQuery)]),
+                  params=[_SKU, *query_params(PageQuery), *LOCATION_PARAMS]),
     },
     "/api/v1/stock/receipts": {
         "post": op("Receive stock", "manager",
                    {**ok(MOVEMENT_RESULT, "201", "Created"), **errors(404, 409, 422)},
-                   body=ReceiptIn, idempotent=True),
+                   body=ReceiptIn, idempotent=True, params=LOCATION_PARAMS),
     },
     "/api/v1/stock/adjustments": {
         "post": op("Adjust or count stock", "manager",
                    {**ok(MOVEMENT_RESULT, "201", "Created"), **errors(404, 409, 422)},
-                   body=AdjustmentIn, idempotent=True),
+                   body=AdjustmentIn, idempotent=True, params=LOCATION_PARAMS),
     },
     "/api/v1/packages": {
         "get": op("Treatment packages", "front_desk", {**ok(array(PACKAGE)), **errors(422)},

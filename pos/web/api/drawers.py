@@ -13,6 +13,7 @@ from pos.services import drawers
 from pos.services.drawers import DrawerView
 from pos.web import current_settings
 from pos.web.api import api_bp, api_user, idempotent, page_json, requires
+from pos.web.api.locations import LOCATION_PARAMS, api_location_id
 from pos.web.api.openapi import (
     ID,
     INT,
@@ -68,7 +69,7 @@ def _view_json(view: DrawerView) -> dict[str, Any]:
 @validate_body(OpenDrawerIn)
 def open_drawer(body: OpenDrawerIn):  # type: ignore[no-untyped-def]
     drawer = drawers.open_drawer(opening_float_cents=body.opening_float_cents,
-                                 user_id=api_user().id)
+                                 user_id=api_user().id, location_id=api_location_id())
     return jsonify(_view_json(drawers.get_drawer(db.session, drawer.id))), 201
 
 
@@ -83,7 +84,7 @@ def list_drawers(query: PageQuery):  # type: ignore[no-untyped-def]
 @api_bp.get("/v1/drawers/current")
 @requires("front_desk")
 def current_drawer():  # type: ignore[no-untyped-def]
-    return jsonify(_view_json(drawers.current_drawer(db.session)))
+    return jsonify(_view_json(drawers.current_drawer(db.session, api_location_id())))
 
 
 @api_bp.get("/v1/drawers/<int:drawer_id>")
@@ -137,8 +138,8 @@ _DRAWER_ID = path_param("drawer_id", ID)
 DRAWER_PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/drawers": {
         "post": op("Open the location's drawer with its float", "front_desk",
-                   {**ok(DRAWER, "201", "Created"), **errors(409, 422)},
-                   body=OpenDrawerIn, idempotent=True),
+                   {**ok(DRAWER, "201", "Created"), **errors(404, 409, 422)},
+                   body=OpenDrawerIn, idempotent=True, params=LOCATION_PARAMS),
         "get": op("Drawers, newest first (the Z reports of closed ones)", "front_desk",
                   {**ok(obj(["items", "page", "per_page", "total"], items=array(DRAWER),
                             page=INT, per_page=INT, total=INT)), **errors(422)},
@@ -146,7 +147,7 @@ DRAWER_PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/v1/drawers/current": {
         "get": op("The open drawer with its live figures", "front_desk",
-                  {**ok(DRAWER), **errors(404)}),
+                  {**ok(DRAWER), **errors(404, 422)}, params=LOCATION_PARAMS),
     },
     "/api/v1/drawers/{drawer_id}": {
         "get": op("A drawer (its Z report once closed)", "front_desk",

@@ -13,6 +13,7 @@ from pos.models import PurchaseOrder, Supplier
 from pos.services import counts, purchasing, stock, suppliers
 from pos.web import current_settings
 from pos.web.api import api_bp, api_user, idempotent, page_json, requires
+from pos.web.api.locations import LOCATION_PARAMS, api_location, api_location_id
 from pos.web.api.openapi import (
     DATE,
     ID,
@@ -161,7 +162,7 @@ def receive_order(order_id: int, body: PurchaseOrderReceiptIn):  # type: ignore[
     order = purchasing.receive_order(
         _known_id(order_id),
         [purchasing.ReceiptLineIn(line.sku, line.quantity, line.lot, line.expires_on)
-         for line in body.lines], api_user().id)
+         for line in body.lines], api_user().id, api_location_id())
     return jsonify(_order_json(order.id)), 201
 
 
@@ -179,7 +180,7 @@ def cancel_order(order_id: int):  # type: ignore[no-untyped-def]
 def count_stock(body: CountIn):  # type: ignore[no-untyped-def]
     lines = counts.record_count(
         [counts.CountLine(line.sku, line.lot, line.counted) for line in body.lines],
-        body.note, api_user().id)
+        body.note, api_user().id, location_id=api_location().id)
     return jsonify({"lines": [
         {"sku": c.sku, "lot": c.lot, "on_hand_before": c.on_hand_before,
          "counted": c.counted, "difference": c.difference, "movement_id": c.movement_id}
@@ -257,7 +258,8 @@ PURCHASING_PATHS: dict[str, dict[str, Any]] = {
         "post": op("Receive in part or whole, with lot and expiry per line; more than is "
                    "still due: 422 receipt_exceeds_order", "manager",
                    {**ok(ORDER, "201", "Created"), **errors(404, 409, 422)},
-                   body=PurchaseOrderReceiptIn, params=[_ORDER_ID], idempotent=True),
+                   body=PurchaseOrderReceiptIn, params=[_ORDER_ID, *LOCATION_PARAMS],
+                   idempotent=True),
     },
     "/api/v1/purchase-orders/{order_id}/cancel": {
         "post": op("Cancel what is not yet received", "manager",
@@ -267,7 +269,7 @@ PURCHASING_PATHS: dict[str, dict[str, Any]] = {
         "post": op("Record a count by the number counted per lot; differences become count "
                    "movements; a large difference needs the note (422 note_required)",
                    "manager", {**ok(COUNTED, "201", "Created"), **errors(404, 409, 422)},
-                   body=CountIn, idempotent=True),
+                   body=CountIn, idempotent=True, params=LOCATION_PARAMS),
     },
     "/api/v1/lots/{lot}": {
         "patch": op("Correct a lot's expiry (audited; expiry alerts re-evaluated)", "manager",

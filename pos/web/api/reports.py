@@ -61,6 +61,9 @@ def report_json(report: MonthlyReport) -> dict[str, Any]:
                               for r in report.by_payment_method],
         "by_staff": [{"user_id": int(r.key) if r.key else None, "name": r.label,
                       **figures_dict(r.figures)} for r in report.by_staff],
+        "by_location": [{"location_id": int(r.key), "name": r.label,
+                         "sales_cents": r.figures.sales_cents, **figures_dict(r.figures)}
+                        for r in report.by_location],
         "by_day": [{"date": d.day.isoformat(), "sales_cents": d.sales_cents,
                     "refund_cents": d.refund_cents, "net_cents": d.net_cents}
                    for d in report.by_day],
@@ -123,6 +126,8 @@ _REPORT = obj(
     tips_total_cents=INT,
     by_staff=array(obj(["user_id", "name", *_FIGURES], user_id={"type": ["integer", "null"]},
                        name=STR, **_FIGURES)),
+    by_location=array(obj(["location_id", "name", "sales_cents", "refund_cents", "net_cents"],
+                          location_id=INT, name=STR, sales_cents=INT, **_FIGURES)),
     by_day=array(obj(["date", "sales_cents", "refund_cents", "net_cents"],
                      date={"type": "string", "format": "date"}, sales_cents=INT,
                      refund_cents=INT, net_cents=INT)),

@@ -21,6 +21,7 @@ from pos.services.sales import cancelling, listing, receipt, tenders
 from pos.services.sales.listing import Cashier, SaleFacts
 from pos.web import current_clinic, current_settings
 from pos.web.api import api_bp, api_user, idempotent, page_json, requires
+from pos.web.api.locations import LOCATION_PARAMS, api_location_id
 from pos.web.api.openapi import (
     BOOL,
     ID,
@@ -124,7 +125,8 @@ def create_sale(body: SaleIn):  # type: ignore[no-untyped-def]
         split = tenders.sell_tenders(
             client_id=body.client_id, lines=body.cart(), discount_code=body.discount_code,
             tenders=[tender.tender() for tender in body.payments], user_id=seller.id,
-            settings=current_settings(), base_url=request.url_root, manual_discount=manual)
+            settings=current_settings(), base_url=request.url_root, manual_discount=manual,
+            location_id=api_location_id())
         return jsonify(sale_json(split, facts)), 201
     assert body.payment is not None
     sale = sales.sell(client_id=body.client_id, lines=body.cart(),
@@ -132,7 +134,8 @@ def create_sale(body: SaleIn):  # type: ignore[no-untyped-def]
                       user_id=seller.id, cash_tendered_cents=body.cash_tendered_cents
                       if body.payment == "cash" else None,
                       settings=current_settings(), base_url=request.url_root,
-                      manual_discount=manual, reader_id=body.reader_id)
+                      manual_discount=manual, reader_id=body.reader_id,
+                      location_id=api_location_id())
     return jsonify(sale_json(sale, facts)), 201
 
 
@@ -262,8 +265,8 @@ SALES_PATHS: dict[str, dict[str, Any]] = {
                    "(its tender's last_error says if the reader was busy or offline); "
                    "`payments`: several tenders adding up to the total",
                    "front_desk", {**ok(SALE, "201", "Created"),
-                                  **errors(409, 422, 429, 503)},
-                   body=SaleIn, idempotent=True),
+                                  **errors(404, 409, 422, 429, 503)},
+                   body=SaleIn, idempotent=True, params=LOCATION_PARAMS),
     },
     "/api/v1/sales/{sale_id}/payments": {
         "post": op("Another tender for a sale awaiting payment (at most its balance); the sale "

@@ -11,6 +11,7 @@ from pos.extensions import db
 from pos.services import aftercare, consent, questionnaire, treatments
 from pos.web import current_settings
 from pos.web.api import api_bp, api_user, idempotent, requires
+from pos.web.api.locations import LOCATION_PARAMS, api_location_id
 from pos.web.api.openapi import (
     BOOL,
     ID,
@@ -63,7 +64,8 @@ def create_treatment(body: TreatmentIn):  # type: ignore[no-untyped-def]
         performed_at=body.performed_at, user_id=api_user().id,
         bundle_sku=current_settings().first_visit_bundle_sku, notes=body.notes,
         settings=None if body.settings is None else TreatmentSettings(
-            body.settings.needle_depth_mm, body.settings.passes, body.settings.device))
+            body.settings.needle_depth_mm, body.settings.passes, body.settings.device),
+        location_id=api_location_id())
     return jsonify(result_json(result)), 201
 
 
@@ -216,7 +218,7 @@ TREATMENT_PATHS: dict[str, dict[str, Any]] = {
                       aftercare_emailed=BOOL),
                   "201", "Created"),
              **errors(404, 409, 422)},
-            body=TreatmentIn, idempotent=True),
+            body=TreatmentIn, idempotent=True, params=LOCATION_PARAMS),
     },
     "/api/v1/treatments/{treatment_id}/void": {
         "post": op(

@@ -8,7 +8,7 @@ from flask import jsonify, request, url_for
 from pos.domain.roles import sorted_roles
 from pos.extensions import db
 from pos.models import ApiToken, AuditEntry, User
-from pos.services import accounts, audit, clock
+from pos.services import accounts, audit, clock, locations
 from pos.services.transaction import write_transaction
 from pos.web import current_clinic, current_settings
 from pos.web.api import api_bp, api_user, page_json, requires
@@ -40,7 +40,8 @@ def set_password_url(secret: str) -> str:
 def user_json(user: User) -> dict[str, Any]:
     return {"id": user.id, "email": user.email, "name": user.name,
             "roles": [r.value for r in sorted_roles(user.roles)], "active": user.active,
-            "created_at": user.created_at.isoformat()}
+            "created_at": user.created_at.isoformat(),
+            "home_location_id": user.home_location_id}
 
 
 def token_json(token: ApiToken) -> dict[str, Any]:
@@ -84,6 +85,8 @@ def patch_user(body: UserPatch, user_id: int):  # type: ignore[no-untyped-def]
     with write_transaction() as session:
         user = accounts.update_user(session, user_id, roles=body.roles, active=body.active,
                                     by_user_id=api_user().id)
+        if body.home_location_id is not None:
+            locations.assign_home(session, user, body.home_location_id, api_user().id)
         shown = user_json(user)
     return jsonify(shown)
 
@@ -136,7 +139,8 @@ def audit_trail(query: AuditQuery):  # type: ignore[no-untyped-def]
 TIME = {"type": "string", "format": "date-time"}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 USER = obj(["id", "email", "name", "roles", "active"], id=INT, email=STR, name=STR,
-           roles=array(STR), active=BOOL, created_at=TIME)
+           roles=array(STR), active=BOOL, created_at=TIME,
+           home_location_id={"type": ["integer", "null"]})
 TOKEN = obj(["id", "user_id", "created_at", "expires_at", "revoked_at", "status"],
             id=INT, user_id=INT, created_at=TIME, expires_at=NULLABLE_TIME,
             revoked_at=NULLABLE_TIME, status=STR)
@@ -155,8 +159,9 @@ PATH_GROUPS.append({
                    {**ok(USER, "201", "Created"), **errors(409, 422)}, body=NewUserIn),
     },
     "/api/v1/users/{user_id}": {
-        "patch": op("Change a user's roles or active flag (409 cannot_deactivate_self, "
-                    "409 last_admin)", "admin", {**ok(USER), **errors(404, 409, 422)},
+        "patch": op("Change a user's roles, active flag or home location (409 "
+                    "cannot_deactivate_self, 409 last_admin)", "admin",
+                    {**ok(USER), **errors(404, 409, 422)},
                     body=UserPatch, params=USER_ID),
     },
     "/api/v1/users/{user_id}/password-reset": {

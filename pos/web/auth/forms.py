@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
 
 from pos.services.staff import MIN_PASSWORD_LENGTH
 
@@ -16,6 +16,9 @@ class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)],
                        filters=[lambda value: value.strip() if isinstance(value, str) else value])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    # Shown when the clinic has several locations; 0: the user's home location.
+    location = SelectField("Location", coerce=int, validate_choice=False, default=0,
+                           validators=[Optional()])
     submit = SubmitField("Sign in")
 
 

@@ -20,7 +20,7 @@ from pos.domain.errors import PosError
 from pos.domain.landing import Landing, landing_for
 from pos.domain.statuses import SessionEndReason
 from pos.extensions import db
-from pos.services import clock, signin
+from pos.services import clock, locations, signin
 from pos.services import sessions as staff_sessions
 from pos.services.throttle import TooManyAttempts
 from pos.services.transaction import write_transaction
@@ -91,8 +91,10 @@ def _render_login(form: LoginForm, pin_form: PinUnlockForm, status: int):  # typ
         db.session(), desk_key(), now=clock.now(),
         membership_hours=current_settings().desk_membership_hours)
     pin_form.user_id.choices = [(m.user_id, m.name) for m in members]
+    places = locations.list_locations(db.session) if locations.several(db.session) else []
+    form.location.choices = [(0, "My home location"), *((p.id, p.name) for p in places)]
     return render_template("auth/login.html", form=form, pin_form=pin_form,
-                           desk_members=members), status
+                           desk_members=members, places=places), status
 
 
 @auth_bp.route("/login", methods=["GET", "POST"])
@@ -106,7 +108,8 @@ def login():  # type: ignore[no-untyped-def]
         try:
             signed = signin.sign_in_with_password(
                 form.email.data or "", form.password.data or "", _client_address(),
-                desk_key=desk, settings=current_settings())
+                desk_key=desk, settings=current_settings(),
+                location_id=form.location.data or None)
         except TooManyAttempts as error:
             form.password.errors = [error.message]
             status = 429

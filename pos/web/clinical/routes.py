@@ -29,6 +29,7 @@ from pos.web.clinical.forms import (
     supplies_form,
     treatment_form,
 )
+from pos.web.workplace import current_location_id
 
 clinical_bp = Blueprint("clinical", __name__)
 
@@ -92,7 +93,8 @@ def client_treatments(client_id: int):  # type: ignore[no-untyped-def]
                 acknowledged_cautions=list(form.acknowledged.data or []),
                 performed_at=None, user_id=current_user.id,
                 bundle_sku=current_settings().first_visit_bundle_sku,
-                notes=form.notes.data or None, settings=form.treatment_settings())
+                notes=form.notes.data or None, settings=form.treatment_settings(),
+                location_id=current_location_id())
         except PosError as error:
             refusal = _refusal(error)
             status = error.status

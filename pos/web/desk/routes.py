@@ -39,6 +39,7 @@ from pos.web.api.schemas.queries import ClientsQuery
 from pos.web.api.schemas.sales import DeskCartIn
 from pos.web.desk.desk_key import desk_key
 from pos.web.desk.forms import NewClientForm
+from pos.web.workplace import current_location_id
 
 desk_bp = Blueprint("desk", __name__)
 
@@ -230,7 +231,8 @@ def create_sale():  # type: ignore[no-untyped-def]
         if cart.payment == "split":  # tenders are added on the sale's page
             opened = tenders.open_split_sale(
                 client_id=cart.client_id, lines=cart.cart(), discount_code=cart.discount_code,
-                user_id=current_user.id, manual_discount=manual)
+                user_id=current_user.id, manual_discount=manual,
+                location_id=current_location_id())
             carts.clear_desk_cart(desk_key())
             return jsonify({"id": opened.id, "status": opened.status,
                             "url": url_for("desk.sale_page", sale_id=opened.id)}), 201
@@ -238,7 +240,8 @@ def create_sale():  # type: ignore[no-untyped-def]
                           discount_code=cart.discount_code, payment=cart.payment,
                           user_id=current_user.id, cash_tendered_cents=tendered,
                           settings=current_settings(), base_url=request.url_root,
-                          manual_discount=manual, reader_id=cart.reader_id)
+                          manual_discount=manual, reader_id=cart.reader_id,
+                          location_id=current_location_id())
     except PosError as error:
         return _json_error(error)
     carts.clear_desk_cart(desk_key())  # sold: the desk starts a new cart

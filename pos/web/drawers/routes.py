@@ -17,6 +17,7 @@ from pos.services import drawers
 from pos.web import current_settings
 from pos.web.access import role_required
 from pos.web.drawers.forms import CloseDrawerForm, MovementForm, OpenDrawerForm, ReopenForm
+from pos.web.workplace import current_location_id
 
 drawers_bp = Blueprint("drawers", __name__, url_prefix="/drawers")
 
@@ -30,7 +31,7 @@ def _page() -> int:
 
 def _render(status: int = 200, **forms: Any):  # type: ignore[no-untyped-def]
     try:
-        current = drawers.current_drawer(db.session)
+        current = drawers.current_drawer(db.session, current_location_id())
     except NoOpenDrawer:
         current = None
     page = _page()
@@ -60,7 +61,7 @@ def open_drawer():  # type: ignore[no-untyped-def]
         return _render(422, open_form=form)
     try:
         drawers.open_drawer(opening_float_cents=form.opening_float.cents or 0,
-                            user_id=current_user.id)
+                            user_id=current_user.id, location_id=current_location_id())
     except PosError as error:
         db.session.rollback()
         form.opening_float.errors = [*form.opening_float.errors, error.message]

@@ -16,8 +16,7 @@ from pos.domain.limits import MAX_ID
 from pos.domain.money import dollars_text
 from pos.domain.purchasing import PurchaseOrderStatus, still_due
 from pos.extensions import db
-from pos.models import Item, Location, Lot, LotStock, PurchaseOrder
-from pos.models.inventory import DEFAULT_LOCATION_CODE
+from pos.models import Item, Lot, LotStock, PurchaseOrder
 from pos.services import clock, counts, purchasing, stock, suppliers
 from pos.web import current_settings
 from pos.web.access import role_required
@@ -31,6 +30,7 @@ from pos.web.purchasing.forms import (
     order_lines_form,
     receive_form,
 )
+from pos.web.workplace import current_location, current_location_id
 
 purchasing_bp = Blueprint("purchasing", __name__, url_prefix="/purchasing")
 
@@ -259,7 +259,8 @@ def receive_order(order_id: int):  # type: ignore[no-untyped-def]
             status = 422
         else:
             try:
-                purchasing.receive_order(order.id, receipt, current_user.id)
+                purchasing.receive_order(order.id, receipt, current_user.id,
+                                         current_location_id())
             except PosError as exc:
                 db.session.rollback()
                 index = next((i for i, line in enumerate(lines)
@@ -289,9 +290,8 @@ def receive_order(order_id: int):  # type: ignore[no-untyped-def]
 # -- counts and lots -------------------------------------------------------------------------
 
 def _count_rows() -> list[tuple[Item, Lot, int]]:
-    location = db.session.scalar(select(Location).where(Location.code == DEFAULT_LOCATION_CODE))
-    if location is None:
-        return []
+    """The lots on hand at the desk's location (the count sheet counts one location)."""
+    location = current_location()
     return [(item, lot, int(qty)) for item, lot, qty in db.session.execute(
         select(Item, Lot, LotStock.on_hand).join(Lot, Lot.item_id == Item.id)
         .join(LotStock, LotStock.lot_id == Lot.id)
@@ -311,7 +311,7 @@ def count_sheet():  # type: ignore[no-untyped-def]
             done = counts.record_count(
                 [counts.CountLine(item.sku, lot.code, form[f"counted_{i}"].data)
                  for i, (item, lot, _qty) in enumerate(rows)],
-                form.note.data or None, current_user.id)
+                form.note.data or None, current_user.id, location_id=current_location().id)
         except PosError as exc:
             db.session.rollback()
             form.note.errors = [*form.note.errors, exc.message]

@@ -25,6 +25,8 @@ class NewUserIn(StrictModel):
 class UserPatch(StrictModel):
     roles: RoleList | None = None
     active: bool | None = None
+    # Where the user works unless a sign-in chooses otherwise (an unknown id: 404).
+    home_location_id: Id | None = None
 
 
 class NewTokenIn(StrictModel):
