@@ -18,6 +18,7 @@ from pos.models.clinical import (
     TreatmentSupply,
 )
 from pos.models.drawers import Drawer, DrawerEntry
+from pos.models.gift_cards import GiftCard, GiftCardEntry
 from pos.models.inventory import ItemStock, Location, Lot, LotStock, StockMovement
 from pos.models.notify import Alert, OutboxMessage
 from pos.models.payments import Payment
@@ -50,7 +51,7 @@ __all__ = [
     "AftercareSheet", "Alert", "ApiToken", "AuditEntry", "BulkReadBurst", "Client",
     "ClientRecordRead",
     "ClientConsent", "ClinicSettingsRow", "ConsentForm", "DeskCart", "DiscountCode", "Drawer",
-    "DrawerEntry", "ExpectedTreatments", "IdempotencyRecord",
+    "DrawerEntry", "ExpectedTreatments", "GiftCard", "GiftCardEntry", "IdempotencyRecord",
     "Item", "ItemStock", "Location", "Lot", "LotStock", "LoginThrottle", "OutboxMessage",
     "Package", "PackageLiabilitySnapshot", "PackagePurchase", "PackageSupply", "PasswordLink",
     "Payment", "ProcessedEvent", "ReceiptCounter", "StaffPin", "StaffSession",
