@@ -1,0 +1,187 @@
+"""Gift cards (issue 14, part 5): codes, issue, balance, redeem in visits, reversal,
+refund of the unspent balance, the balance look-up (API and page). Both databases."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from pos.domain.gift_cards import ALPHABET, grouped, masked, new_code, normalise_code
+from pos.extensions import db
+from pos.models import GiftCard, GiftCardEntry, OutboxMessage, Payment, SaleLine
+from pos.services import gift_cards
+from pos.services.gift_cards import GiftCardBalanceTooLow, UnknownGiftCard
+from pos.services.transaction import write_transaction
+from tests.factories import make_item
+from tests.fixtures_payments import csrf_token_of
+
+
+def _cash_sale(api) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+    """A paid cash sale: (sale id, its tender's payment id, its line id)."""
+    response = api("front_desk").post("/api/v1/sales", json={
+        "payment": "cash", "lines": [{"sku": "SERUM", "quantity": 1}]})
+    assert response.status_code == 201, response.get_json()
+    sale_id = response.get_json()["id"]
+    payment_id = db.session.scalar(select(Payment.id).where(Payment.sale_id == sale_id))
+    line_id = db.session.scalar(select(SaleLine.id).where(SaleLine.sale_id == sale_id))
+    assert payment_id is not None and line_id is not None
+    return sale_id, payment_id, line_id
+
+
+def _issue(amount_cents: int, **kwargs) -> str:  # type: ignore[no-untyped-def]
+    with write_transaction() as session:
+        card = gift_cards.issue(session, amount_cents, sale_line_id=kwargs.get("line_id"),
+                                sale_id=kwargs.get("sale_id"), user_id=None,
+                                recipient_email=kwargs.get("recipient_email"))
+        return card.code
+
+
+def _redeem(code: str, cents: int, **kwargs) -> int:  # type: ignore[no-untyped-def]
+    with write_transaction() as session:
+        return gift_cards.redeem(session, code, cents, sale_id=kwargs.get("sale_id"),
+                                 payment_id=kwargs.get("payment_id"), user_id=None)
+
+
+def _ledger_sum(code: str) -> int:
+    return db.session.scalar(
+        select(func.coalesce(func.sum(GiftCardEntry.amount_cents), 0))
+        .join(GiftCard, GiftCard.id == GiftCardEntry.gift_card_id)
+        .where(GiftCard.code == code)) or 0
+
+
+def test_codes_are_16_unambiguous_characters_accepted_with_or_without_dashes():
+    codes = {new_code() for _ in range(200)}
+    assert len(codes) == 200
+    for code in codes:
+        assert len(code) == 16 and set(code) <= set(ALPHABET)
+        assert not set(code) & set("0O1I")
+    code = "ABCD2345EFGH6789"
+    assert grouped(code) == "ABCD-2345-EFGH-6789"
+    assert masked(code) == "****-****-****-6789"
+    assert normalise_code("abcd-2345-efgh-6789") == code
+    assert normalise_code(" ABCD 2345 efgh6789 ") == code
+    assert normalise_code("ABCD-2345-EFGH-678O") is None  # O is not in the alphabet
+    assert normalise_code("ABCD2345") is None
+
+
+def test_a_gift_card_sold_redeemed_in_two_visits_reaches_0_and_a_third_redemption_is_422(app):
+    code = _issue(5000)
+    assert _redeem(code, 3000) == 2000
+    # The second visit types the code as printed, in lower case.
+    assert _redeem(grouped(code).lower(), 2000) == 0
+    with pytest.raises(GiftCardBalanceTooLow) as refused:
+        _redeem(code, 1)
+    assert refused.value.status == 422 and refused.value.code == "gift_card_balance_too_low"
+    view = gift_cards.balance(db.session, code)
+    assert view.balance_cents == 0
+    assert [(e.kind, e.amount_cents) for e in view.history] == [
+        ("issue", 5000), ("redeem", -3000), ("redeem", -2000)]
+    assert _ledger_sum(code) == 0
+
+
+def test_more_than_the_balance_is_refused_and_nothing_is_taken(app):
+    code = _issue(2500)
+    with pytest.raises(GiftCardBalanceTooLow) as refused:
+        _redeem(code, 2501)
+    assert refused.value.details["balance_cents"] == 2500
+    assert gift_cards.balance(db.session, code).balance_cents == 2500
+    assert _ledger_sum(code) == 2500
+
+
+def test_an_unknown_code_is_422_unknown_gift_card(app):
+    _issue(1000)
+    for typed in ("ABCD-2345-EFGH-6789", "not a code", ""):
+        with pytest.raises(UnknownGiftCard) as refused:
+            _redeem(typed, 100)
+        assert refused.value.status == 422 and refused.value.code == "unknown_gift_card"
+
+
+def test_an_amount_outside_1_to_1000_dollars_is_not_sold(app):
+    for cents in (99, 100_001, 0, -5):
+        with pytest.raises(Exception) as refused:
+            _issue(cents)
+        assert getattr(refused.value, "code", None) == "validation_error"
+    assert db.session.scalar(select(func.count(GiftCard.id))) == 0
+
+
+def test_a_reversed_redemption_gives_the_tender_back_to_the_card_once(app, api):
+    make_item("SERUM", price_cents=6500, lots=[("S-1", 10, 300)])
+    sale_id, payment_id, _ = _cash_sale(api)
+    code = _issue(4000)
+    assert _redeem(code, 3000, sale_id=sale_id, payment_id=payment_id) == 1000
+    with write_transaction() as session:
+        assert gift_cards.reverse_redemption(session, payment_id) == 3000
+    with write_transaction() as session:
+        assert gift_cards.reverse_redemption(session, payment_id) == 0
+    view = gift_cards.balance(db.session, code)
+    assert view.balance_cents == 4000
+    assert [e.kind for e in view.history] == ["issue", "redeem", "reverse"]
+    assert _ledger_sum(code) == 4000
+
+
+def test_refunding_a_partly_spent_card_refunds_what_is_left_and_empties_it(app, api):
+    make_item("SERUM", price_cents=6500, lots=[("S-1", 10, 300)])
+    sale_id, _, line_id = _cash_sale(api)
+    code = _issue(5000, line_id=line_id, sale_id=sale_id)
+    _redeem(code, 1200)
+    with write_transaction() as session:
+        assert gift_cards.refund_unspent(session, line_id, sale_id=sale_id, user_id=None) == 3800
+    with write_transaction() as session:
+        assert gift_cards.refund_unspent(session, line_id, sale_id=sale_id, user_id=None) == 0
+    view = gift_cards.balance(db.session, code)
+    assert view.balance_cents == 0
+    assert [(e.kind, e.amount_cents) for e in view.history][-1] == ("refund", -3800)
+    with pytest.raises(GiftCardBalanceTooLow):
+        _redeem(code, 1)
+    with write_transaction() as session:
+        assert gift_cards.code_for_receipt(session, line_id) == grouped(code)
+
+
+def test_the_recipient_is_mailed_the_code_and_amount_and_nothing_of_the_buyer(app):
+    code = _issue(7500, recipient_email="friend@example.com")
+    message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.topic == "gift_card"))
+    assert message is not None and message.recipients == "friend@example.com"
+    assert grouped(code) in message.body and "$75.00" in message.body
+    assert _issue(1000) and db.session.scalar(
+        select(func.count(OutboxMessage.id)).where(OutboxMessage.topic == "gift_card")) == 1
+
+
+def test_the_balance_api_shows_the_code_masked_with_its_history(app, api):
+    code = _issue(5000)
+    _redeem(code, 1250)
+    desk = api("front_desk")
+    response = desk.get(f"/api/v1/gift-cards/{grouped(code).lower()}")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["code"] == masked(code) and code not in response.get_data(as_text=True)
+    assert body["balance_cents"] == 3750
+    assert [(h["kind"], h["amount_cents"]) for h in body["history"]] == [
+        ("issue", 5000), ("redeem", -1250)]
+    missing = desk.get("/api/v1/gift-cards/ABCD-2345-EFGH-6789")
+    assert missing.status_code == 404
+    assert missing.get_json()["error"]["code"] == "unknown_gift_card"
+    assert desk.get("/api/v1/gift-cards/" + "x" * 300).status_code == 404
+
+
+def test_the_balance_page_shows_the_masked_code_and_balance(app, client, login_as):
+    code = _issue(5000)
+    _redeem(code, 500)
+    login_as("front_desk")
+    page = client.get("/desk/gift-cards")
+    assert page.status_code == 200 and "Gift card balance" in page.get_data(as_text=True)
+    token = csrf_token_of(page.get_data(as_text=True))
+    found = client.post("/desk/gift-cards", data={"csrf_token": token,
+                                                  "code": grouped(code).lower()})
+    text = found.get_data(as_text=True)
+    assert found.status_code == 200
+    assert masked(code) in text and "$45.00" in text and "-$5.00" in text
+    assert code not in text and grouped(code) not in text and grouped(code).lower() not in text
+    missing = client.post("/desk/gift-cards", data={"csrf_token": token,
+                                                    "code": "ABCD-2345-EFGH-6789"})
+    text = missing.get_data(as_text=True)
+    assert missing.status_code == 404 and "No gift card has this code." in text
+    assert 'role="alert"' in text and re.search(r'aria-invalid="true"', text)
+    empty = client.post("/desk/gift-cards", data={"csrf_token": token, "code": ""})
+    assert empty.status_code == 422 and "Type the code on the card." in empty.get_data(
+        as_text=True)
