@@ -3,6 +3,7 @@ refund of the unspent balance, the balance look-up (API and page). Both database
 from __future__ import annotations
 
 import re
+from datetime import date, time
 
 import pytest
 from sqlalchemy import func, select
@@ -11,10 +12,12 @@ from pos.domain.gift_cards import ALPHABET, grouped, masked, new_code, normalise
 from pos.extensions import db
 from pos.models import GiftCard, GiftCardEntry, OutboxMessage, Payment, SaleLine
 from pos.services import gift_cards
+from pos.services.clock import travel_to
 from pos.services.gift_cards import GiftCardBalanceTooLow, UnknownGiftCard
 from pos.services.transaction import write_transaction
 from tests.factories import make_item
 from tests.fixtures_payments import csrf_token_of
+from tests.report_history import clinic_instant
 
 
 def _cash_sale(api) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
@@ -185,3 +188,51 @@ def test_the_balance_page_shows_the_masked_code_and_balance(app, client, login_a
     empty = client.post("/desk/gift-cards", data={"csrf_token": token, "code": ""})
     assert empty.status_code == 422 and "Type the code on the card." in empty.get_data(
         as_text=True)
+
+
+def test_the_monthly_report_rolls_the_gift_card_liability_forward_exactly(app, api, client,
+                                                                          login_as):
+    make_item("SERUM", price_cents=6500, lots=[("S-1", 10, 300)])
+    sale_id, payment_id, line_id = _cash_sale(api)  # today: outside the months below
+
+    def at(day: date, hour: int = 12, minute: int = 0):  # type: ignore[no-untyped-def]
+        return travel_to(clinic_instant(day, time(hour, minute)))
+
+    with at(date(2026, 2, 20)):
+        card_a = _issue(10000)
+    with at(date(2026, 3, 3)):
+        _redeem(card_a, 3000)
+    with at(date(2026, 3, 10)):
+        card_b = _issue(5000, line_id=line_id, sale_id=sale_id)
+    with at(date(2026, 3, 15)):
+        _redeem(card_b, 1000, sale_id=sale_id, payment_id=payment_id)
+    with at(date(2026, 3, 20)), write_transaction() as session:
+        gift_cards.reverse_redemption(session, payment_id)
+    with at(date(2026, 3, 25)), write_transaction() as session:
+        gift_cards.refund_unspent(session, line_id, sale_id=sale_id, user_id=None)
+    with at(date(2026, 3, 31), 23, 59):
+        _redeem(card_a, 500)
+    with at(date(2026, 4, 1), 0, 0):
+        _redeem(card_a, 700)
+
+    manager = api("manager")
+    march = manager.get("/api/v1/reports/monthly?month=2026-03").get_json()
+    assert march["gift_card_liability"] == {
+        "opening_cents": 10000, "sold_cents": 5000, "redeemed_cents": 3000 + 1000 - 1000 + 500,
+        "refunded_cents": 5000, "closing_cents": 6500}
+    assert march["gift_card_liability_cents"] == 6500
+    # Not sales, not revenue, not tax.
+    assert march["totals"]["gross_cents"] == 0 and march["totals"]["tax_cents"] == 0
+    april = manager.get("/api/v1/reports/monthly?month=2026-04").get_json()
+    assert april["gift_card_liability"] == {
+        "opening_cents": 6500, "sold_cents": 0, "redeemed_cents": 700, "refunded_cents": 0,
+        "closing_cents": 5800}
+    assert april["gift_card_liability_cents"] == sum(
+        gift_cards.balance(db.session, c).balance_cents for c in (card_a, card_b))
+
+    login_as("manager")
+    page = client.get("/reports/monthly?month=2026-03").get_data(as_text=True)
+    shown = dict(re.findall(r'data-gift-card-figure="([a-z_]+)">([^<]+)<', page))
+    assert shown == {"opening_cents": "$100.00", "sold_cents": "$50.00",
+                     "redeemed_cents": "$35.00", "refunded_cents": "$50.00",
+                     "closing_cents": "$65.00"}

@@ -16,6 +16,7 @@ from pos.services.reports.facts import (
     sales_figures,
     staff_rows,
 )
+from pos.services.reports.gift_card_liability import gift_card_liability
 from pos.services.reports.liability import package_liability
 from pos.services.reports.shapes import (
     CATEGORIES,
@@ -75,4 +76,5 @@ def monthly_report(session: Session, year: int, month: int, tz: ZoneInfo | None 
         supplies=supplies_of(session, start, end, sessions_performed),
         previous_month=Comparison(others[0], sales.totals[1]),
         same_month_last_year=Comparison(others[1], sales.totals[2]),
+        gift_cards=gift_card_liability(session, start, end),
     )
