@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from pos.domain.gift_cards import GiftCardEntryKind
 from pos.domain.statuses import check_in
 from pos.extensions import db
+from pos.models.sales import SaleLine
 from pos.models.types import UTCDateTime, utcnow
 
 
@@ -33,6 +34,9 @@ class GiftCard(db.Model):
     recipient_email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # line.gift_card: the card a gift card line sold (the sale's JSON and receipt show it).
+    sold_on_sale_line: Mapped[SaleLine | None] = relationship(
+        backref=backref("gift_card", uselist=False, viewonly=True), viewonly=True)
     entries: Mapped[list[GiftCardEntry]] = relationship(
         back_populates="gift_card", order_by="GiftCardEntry.id")
 

@@ -28,7 +28,8 @@ from pos.domain.gift_cards import (
     normalise_code,
 )
 from pos.domain.money import format_cents
-from pos.models import GiftCard, GiftCardEntry, OutboxMessage
+from pos.models import GiftCard, GiftCardEntry, OutboxMessage, Sale
+from pos.models.sales import GIFT_CARD_CATEGORY
 from pos.services.clinic import clinic_settings
 from pos.settings import settings_for
 
@@ -97,13 +98,10 @@ def check_amount(amount_cents: int) -> None:
             {"fields": {"amount_cents": f"must be {MIN_AMOUNT_CENTS} to {MAX_AMOUNT_CENTS}"}})
 
 
-def issue(session: Session, amount_cents: int, *, sale_line_id: int | None,
-          sale_id: int | None, user_id: int | None,
-          recipient_email: str | None = None) -> GiftCard:
-    """A new card worth `amount_cents`, for the sale line that sold it; call it in the
-    transaction that marks the sale paid. A recipient is mailed the code (through the
-    outbox, so only if the sale commits): the code, the amount and the clinic's name,
-    nothing about the buyer."""
+def prepare(session: Session, amount_cents: int, *, sale_line_id: int | None,
+            recipient_email: str | None = None) -> GiftCard:
+    """The card a gift card line will issue, created with the line: its code is drawn, its
+    balance is 0 (nothing to spend) until `issue_for_paid_sale` issues it."""
     check_amount(amount_cents)
     while True:
         code = new_code()
@@ -120,12 +118,47 @@ def issue(session: Session, amount_cents: int, *, sale_line_id: int | None,
                                   .where(GiftCard.code == code)):
                     continue
                 raise
-        break
-    _append(session, card, GiftCardEntryKind.ISSUE, amount_cents, sale_id=sale_id,
+        return card
+
+
+def _activate(session: Session, card: GiftCard, *, sale_id: int | None,
+              user_id: int | None) -> None:
+    _append(session, card, GiftCardEntryKind.ISSUE, card.initial_cents, sale_id=sale_id,
             payment_id=None, user_id=user_id)
-    if recipient_email:
+    if card.recipient_email:
         _queue_recipient_email(session, card)
+
+
+def issue(session: Session, amount_cents: int, *, sale_line_id: int | None,
+          sale_id: int | None, user_id: int | None,
+          recipient_email: str | None = None) -> GiftCard:
+    """A new card worth `amount_cents`, issued at once. A recipient is mailed the code
+    (through the outbox, so only if the transaction commits): the code, the amount and
+    the clinic's name, nothing about the buyer."""
+    card = prepare(session, amount_cents, sale_line_id=sale_line_id,
+                   recipient_email=recipient_email)
+    _activate(session, card, sale_id=sale_id, user_id=user_id)
     return card
+
+
+def issue_for_paid_sale(session: Session, sale: Sale) -> int:
+    """In the transaction that marks the sale paid (records.mark_paid): each gift card
+    line's card gets its `issue` entry (its balance) and its recipient their email.
+    Twice is once: a card already issued is left alone. The number of cards issued."""
+    line_ids = [line.id for line in sale.lines if line.category == GIFT_CARD_CATEGORY]
+    if not line_ids:
+        return 0
+    issued = 0
+    cards = session.scalars(select(GiftCard).where(GiftCard.sold_on_sale_line_id.in_(line_ids))
+                            .order_by(GiftCard.id).with_for_update()).all()
+    for card in cards:
+        already = session.scalar(select(func.count()).select_from(GiftCardEntry).where(
+            GiftCardEntry.gift_card_id == card.id,
+            GiftCardEntry.kind == GiftCardEntryKind.ISSUE))
+        if not already:
+            _activate(session, card, sale_id=sale.id, user_id=sale.sold_by_id)
+            issued += 1
+    return issued
 
 
 def _queue_recipient_email(session: Session, card: GiftCard) -> None:

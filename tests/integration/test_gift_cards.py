@@ -10,10 +10,12 @@ from sqlalchemy import func, select
 
 from pos.domain.gift_cards import ALPHABET, grouped, masked, new_code, normalise_code
 from pos.extensions import db
-from pos.models import GiftCard, GiftCardEntry, OutboxMessage, Payment, SaleLine
+from pos.models import GiftCard, GiftCardEntry, OutboxMessage, Payment, Sale, SaleLine
 from pos.services import gift_cards
 from pos.services.clock import travel_to
 from pos.services.gift_cards import GiftCardBalanceTooLow, UnknownGiftCard
+from pos.services.ledger import default_location
+from pos.services.sales.records import lock_sale, mark_paid
 from pos.services.transaction import write_transaction
 from tests.factories import make_item
 from tests.fixtures_payments import csrf_token_of
@@ -236,3 +238,38 @@ def test_the_monthly_report_rolls_the_gift_card_liability_forward_exactly(app, a
     assert shown == {"opening_cents": "$100.00", "sold_cents": "$50.00",
                      "redeemed_cents": "$35.00", "refunded_cents": "$50.00",
                      "closing_cents": "$65.00"}
+
+
+def test_a_gift_card_line_issues_its_card_when_the_sale_is_paid_and_shows_the_code(app, api):
+    with write_transaction() as session:
+        sale = Sale(location_id=default_location(session).id, status="awaiting_payment",
+                    payment_method="cash", subtotal_cents=5000, total_cents=5000)
+        line = SaleLine(name="Gift card", category="gift_card", quantity=1,
+                        unit_price_cents=5000, subtotal_cents=5000, total_cents=5000)
+        sale.lines.append(line)
+        session.add(sale)
+        session.flush()
+        code = gift_cards.prepare(session, 5000, sale_line_id=line.id,
+                                  recipient_email="friend@example.com").code
+        sale_id = sale.id
+    desk = api("front_desk")
+    unpaid = desk.get(f"/api/v1/sales/{sale_id}").get_json()
+    assert unpaid["lines"][0]["gift_card_code"] is None
+    with pytest.raises(GiftCardBalanceTooLow):  # worth nothing until paid
+        _redeem(code, 100)
+    for _ in range(2):  # paid once; a second issue changes nothing
+        with write_transaction() as session:
+            paid = lock_sale(session, sale_id)
+            assert paid is not None
+            if paid.status != "paid":
+                mark_paid(session, paid)
+            else:
+                assert gift_cards.issue_for_paid_sale(session, paid) == 0
+    body = desk.get(f"/api/v1/sales/{sale_id}").get_json()
+    assert body["status"] == "paid" and body["tax_cents"] == 0
+    assert body["lines"][0]["gift_card_code"] == grouped(code)
+    assert gift_cards.balance(db.session, code).balance_cents == 5000
+    assert [e.kind for e in gift_cards.balance(db.session, code).history] == ["issue"]
+    mails = db.session.scalars(select(OutboxMessage)
+                               .where(OutboxMessage.topic == "gift_card")).all()
+    assert len(mails) == 1 and grouped(code) in mails[0].body

@@ -26,7 +26,7 @@ from pos.models import (
     User,
 )
 from pos.payments.gateway import PaymentGateway
-from pos.services import audit, clock, ledger
+from pos.services import audit, clock, gift_cards, ledger
 from pos.services.clinic import clinic_settings
 from pos.services.receipts import next_receipt_number
 from pos.services.transaction import write_transaction
@@ -67,6 +67,7 @@ def mark_paid(session: Session, sale: Sale) -> None:
                 session.add(PackagePurchase(
                     client_id=sale.client_id, sale_line_id=line.id, package_id=package.id,
                     sessions_total=package.sessions, value_cents=value))
+    gift_cards.issue_for_paid_sale(session, sale)  # sold, not revenue: a liability
     paid_at = clock.now()
     number = next_receipt_number(session, sale.location_id)
     # status, paid_at and the number reach the row in one UPDATE
