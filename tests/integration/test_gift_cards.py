@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from pos.domain.gift_cards import ALPHABET, grouped, masked, new_code, normalise_code
 from pos.extensions import db
 from pos.models import GiftCard, GiftCardEntry, OutboxMessage, Payment, Sale, SaleLine
-from pos.services import gift_cards
+from pos.services import clock, gift_cards
 from pos.services.clock import travel_to
 from pos.services.gift_cards import GiftCardBalanceTooLow, UnknownGiftCard
 from pos.services.ledger import default_location
@@ -273,3 +273,85 @@ def test_a_gift_card_line_issues_its_card_when_the_sale_is_paid_and_shows_the_co
     mails = db.session.scalars(select(OutboxMessage)
                                .where(OutboxMessage.topic == "gift_card")).all()
     assert len(mails) == 1 and grouped(code) in mails[0].body
+
+
+def test_a_gift_card_sold_in_a_cash_sale_is_not_taxed_not_discounted_and_not_revenue(app, api):
+    make_item("SERUM", price_cents=6500, lots=[("S-1", 10, 300)])
+    manager, desk = api("manager"), api("front_desk")
+    assert manager.post("/api/v1/discount-codes", json={
+        "code": "TENOFF", "kind": "percent", "value": 10}).status_code == 201
+    response = desk.post("/api/v1/sales", json={
+        "payment": "cash", "discount_code": "TENOFF",
+        "lines": [{"sku": "SERUM", "quantity": 1},
+                  {"gift_card": {"amount_cents": 5000,
+                                 "recipient_email": "friend@example.com"}}]})
+    assert response.status_code == 201, response.get_json()
+    sale = response.get_json()
+    serum, gift = sale["lines"]
+    assert serum["discount_cents"] == 650 and serum["tax_cents"] > 0
+    assert (gift["category"], gift["subtotal_cents"], gift["discount_cents"],
+            gift["tax_cents"], gift["total_cents"]) == ("gift_card", 5000, 0, 0, 5000)
+    assert sale["total_cents"] == serum["total_cents"] + 5000
+    code = gift["gift_card_code"]
+    assert code is not None and re.fullmatch(r"[A-Z2-9]{4}(-[A-Z2-9]{4}){3}", code)
+    assert gift_cards.balance(db.session, code).balance_cents == 5000
+    mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.topic == "gift_card"))
+    assert mail is not None and code in mail.body
+    assert "SERUM" not in mail.body and "Serum" not in mail.body
+
+    today = clock.clinic_date(clock.now())
+    report = manager.get(f"/api/v1/reports/monthly?month={today:%Y-%m}").get_json()
+    assert report["gross_cents"] == 6500 and report["discount_cents"] == 650
+    assert report["tax_cents"] == serum["tax_cents"]
+    assert report["gift_card_liability"]["sold_cents"] == 5000
+    assert report["gift_card_liability_cents"] == 5000
+    assert [r["category"] for r in report["by_category"] if r["gross_cents"]] == ["retail"]
+
+
+def test_a_gift_card_line_is_checked_and_a_discount_on_gift_cards_alone_is_refused(app, api):
+    manager, desk = api("manager"), api("front_desk")
+    assert manager.post("/api/v1/discount-codes", json={
+        "code": "TENOFF", "kind": "percent", "value": 10}).status_code == 201
+    for line in ({"gift_card": {"amount_cents": 99}},
+                 {"gift_card": {"amount_cents": 100_001}},
+                 {"gift_card": {"amount_cents": 5000, "recipient_email": "nobody"}},
+                 {"gift_card": {"amount_cents": 5000}, "quantity": 2}):
+        refused = desk.post("/api/v1/sales", json={"payment": "cash", "lines": [line]})
+        assert refused.status_code == 422, line
+        assert refused.get_json()["error"]["code"] == "validation_error"
+    only_gifts = desk.post("/api/v1/sales", json={
+        "payment": "cash", "discount_code": "TENOFF",
+        "lines": [{"gift_card": {"amount_cents": 5000}}]})
+    assert only_gifts.status_code == 422
+    assert only_gifts.get_json()["error"]["details"]["reason"] == "gift_cards_only"
+    assert db.session.scalar(select(func.count(GiftCard.id))) == 0
+    plain = desk.post("/api/v1/sales", json={
+        "payment": "cash", "lines": [{"gift_card": {"amount_cents": 2500}},
+                                     {"gift_card": {"amount_cents": 2500}}]})
+    assert plain.status_code == 201 and plain.get_json()["total_cents"] == 5000
+    codes = [line["gift_card_code"] for line in plain.get_json()["lines"]]
+    assert len(set(codes)) == 2  # two cards, never merged
+
+
+def test_refunding_a_sold_gift_card_line_gives_back_only_its_unspent_balance(app, api):
+    desk, manager = api("front_desk"), api("manager")
+    sold = desk.post("/api/v1/sales", json={
+        "payment": "cash", "lines": [{"gift_card": {"amount_cents": 5000}}]}).get_json()
+    line = sold["lines"][0]
+    _redeem(line["gift_card_code"], 1200)
+    response = manager.post(f"/api/v1/sales/{sold['id']}/refunds", json={
+        "lines": [{"line_id": line["id"], "quantity": 1}], "restock": False,
+        "reason": "changed their mind"})
+    assert response.status_code == 201, response.get_json()
+    refund = response.get_json()
+    assert refund["amount_cents"] == 3800 and refund["tax_cents"] == 0
+    view = gift_cards.balance(db.session, line["gift_card_code"])
+    assert view.balance_cents == 0 and view.history[-1].kind == "refund"
+    with pytest.raises(GiftCardBalanceTooLow):
+        _redeem(line["gift_card_code"], 1)
+    today = clock.clinic_date(clock.now())
+    report = manager.get(f"/api/v1/reports/monthly?month={today:%Y-%m}").get_json()
+    assert report["gift_card_liability"] == {
+        "opening_cents": 0, "sold_cents": 5000, "redeemed_cents": 1200,
+        "refunded_cents": 3800, "closing_cents": 0}
+    assert report["refund_cents"] == 0 and report["gross_cents"] == 0
