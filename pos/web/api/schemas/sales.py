@@ -38,7 +38,8 @@ class CartLineIn(StrictModel):
 
     sku: Code | None = None
     package_code: Code | None = None
-    quantity: Quantity | None = None
+    # Absent on a gift card line; an explicit null is refused like any other bad quantity.
+    quantity: Quantity = None  # type: ignore[assignment]
     gift_card: GiftCardLineIn | None = None
 
     @model_validator(mode="after")
