@@ -50,7 +50,8 @@ class CartLineIn(StrictModel):
                 raise ValueError("a gift_card line has no sku, package_code or quantity")
             return self
         if (self.sku is None) == (self.package_code is None):
-            raise ValueError("needs exactly one of sku, package_code and gift_card")
+            # (or, instead of both, a gift_card)
+            raise ValueError("needs exactly one of sku and package_code")
         if self.quantity is None:
             raise ValueError("needs a quantity")
         return self
