@@ -355,3 +355,22 @@ def test_refunding_a_sold_gift_card_line_gives_back_only_its_unspent_balance(app
         "opening_cents": 0, "sold_cents": 5000, "redeemed_cents": 1200,
         "refunded_cents": 3800, "closing_cents": 0}
     assert report["refund_cents"] == 0 and report["gross_cents"] == 0
+
+
+def test_the_receipt_of_the_sale_that_sold_it_shows_the_whole_code(app, api, client, login_as):
+    desk = api("front_desk")
+    client_id = desk.post("/api/v1/clients", json={
+        "first_name": "Ada", "last_name": "Buyer", "email": "ada@example.com"}).get_json()["id"]
+    sold = desk.post("/api/v1/sales", json={
+        "payment": "cash", "client_id": client_id,
+        "lines": [{"gift_card": {"amount_cents": 4000}}]}).get_json()
+    code = sold["lines"][0]["gift_card_code"]
+    login_as("front_desk")
+    page = client.get(f"/sales/{sold['id']}/receipt").get_data(as_text=True)
+    assert f"Gift card code: <span class=\"mono\">{code}</span>" in page
+    mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.topic == "receipt"))
+    assert mail is not None and f"gift card code: {code}" in mail.body
+    # Everywhere else, masked.
+    balance = desk.get(f"/api/v1/gift-cards/{code}").get_json()
+    assert balance["code"] == masked(normalise_code(code) or "")
+    assert balance["balance_cents"] == 4000
