@@ -18,7 +18,7 @@ from pos.services.ledger import default_location
 from pos.services.sales.records import lock_sale, mark_paid
 from pos.services.transaction import write_transaction
 from tests.factories import make_item
-from tests.fixtures_payments import csrf_token_of
+from tests.fixtures_payments import csrf_token_of, deliver
 from tests.report_history import clinic_instant
 
 
@@ -374,3 +374,23 @@ def test_the_receipt_of_the_sale_that_sold_it_shows_the_whole_code(app, api, cli
     balance = desk.get(f"/api/v1/gift-cards/{code}").get_json()
     assert balance["code"] == masked(normalise_code(code) or "")
     assert balance["balance_cents"] == 4000
+
+
+def test_a_gift_card_paid_by_card_is_issued_once_when_the_checkout_settles(
+        stripe_app, standin, api, client):
+    desk = api("front_desk")
+    sale = desk.post("/api/v1/sales", json={
+        "payment": "card", "lines": [{"gift_card": {"amount_cents": 3000}}]}).get_json()
+    assert sale["status"] == "awaiting_payment"
+    assert sale["lines"][0]["gift_card_code"] is None
+    card = db.session.scalar(select(GiftCard))
+    assert card is not None and card.balance_cents == 0  # nothing to spend yet
+    standin.pay(sale["checkout_session_id"])
+    for _ in range(3):
+        assert deliver(client, standin, sale["checkout_session_id"],
+                       "checkout.session.completed").status_code == 200
+    paid = desk.get(f"/api/v1/sales/{sale['id']}").get_json()
+    assert paid["status"] == "paid"
+    code = paid["lines"][0]["gift_card_code"]
+    view = gift_cards.balance(db.session, code)
+    assert view.balance_cents == 3000 and [e.kind for e in view.history] == ["issue"]
