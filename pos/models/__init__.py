@@ -19,6 +19,7 @@ from pos.models.clinical import (
 )
 from pos.models.credit import ClientCreditEntry
 from pos.models.drawers import Drawer, DrawerEntry
+from pos.models.gift_cards import GiftCard, GiftCardEntry
 from pos.models.inventory import ItemStock, Location, Lot, LotStock, StockMovement
 from pos.models.notify import Alert, OutboxMessage
 from pos.models.payments import Payment
@@ -53,7 +54,7 @@ __all__ = [
     "ClientCreditEntry",
     "ClientRecordRead",
     "ClientConsent", "ClinicSettingsRow", "ConsentForm", "DeskCart", "DiscountCode", "Drawer",
-    "DrawerEntry", "ExpectedTreatments", "IdempotencyRecord",
+    "DrawerEntry", "ExpectedTreatments", "GiftCard", "GiftCardEntry", "IdempotencyRecord",
     "Item", "ItemStock", "Location", "Lot", "LotStock", "LoginThrottle", "OutboxMessage",
     "Package", "PackageLiabilitySnapshot", "PackagePurchase", "PackageSupply", "PasswordLink",
     "Payment", "ProcessedEvent", "ReceiptCounter", "StaffPin", "StaffSession",

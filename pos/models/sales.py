@@ -194,14 +194,21 @@ class Sale(db.Model):
         return card.last4 if card is not None else None
 
 
+GIFT_CARD_CATEGORY = "gift_card"
+ITEM_PACKAGE_OR_GIFT_CARD = (
+    "(CASE WHEN item_id IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN package_id IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN category = 'gift_card' THEN 1 ELSE 0 END) = 1"
+)
+
+
 class SaleLine(db.Model):
     __tablename__ = "sale_lines"
     __table_args__ = (
         CheckConstraint("quantity >= 1", name="quantity_positive"),
         CheckConstraint("refunded_quantity <= quantity", name="refund_within_quantity"),
-        CheckConstraint(
-            "(item_id IS NULL) <> (package_id IS NULL)", name="item_or_package"
-        ),
+        # A line sells an item, a package or a gift card (category 'gift_card', no row).
+        CheckConstraint(ITEM_PACKAGE_OR_GIFT_CARD, name="item_package_or_gift_card"),
         # Package lines only (a fraction of all lines): the monthly report's liability
         # joins every package purchase to its line and sale through it (index-only).
         Index("ix_sale_lines_package_lines", "id", "sale_id",

@@ -51,6 +51,10 @@ class CartContents:
 
 def stored_lines(lines: Sequence[CartLine]) -> list[dict[str, object]]:
     """The JSON a cart row keeps: the API's cart line shape."""
+    if any(line.gift_card_cents is not None for line in lines):
+        # Not kept yet: a saved cart holds catalog lines only (issue 14 sells them at once).
+        raise ValidationFailed("A gift card is sold at once; a saved cart cannot hold one.",
+                               {"fields": {"lines": "a gift card line cannot be saved"}})
     return [{"sku": line.sku, "quantity": line.quantity} if line.sku is not None
             else {"package_code": line.package_code, "quantity": line.quantity}
             for line in lines]

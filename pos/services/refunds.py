@@ -50,8 +50,9 @@ from pos.domain.statuses import (
     SaleStatus,
 )
 from pos.models import Lot, PackagePurchase, Refund, RefundLine, Sale, SaleLine, StockMovement
+from pos.models.sales import GIFT_CARD_CATEGORY
 from pos.payments.gateway import GatewayError
-from pos.services import audit, clock, credit, drawers, ledger
+from pos.services import audit, clock, credit, drawers, gift_cards, ledger
 from pos.services.receipts import next_receipt_number
 from pos.services.sales import PaymentGatewayUnavailable, SaleNotVoidable
 from pos.services.series_refunds import SessionsAlreadyUsed, give_sessions_back, refund_sessions
@@ -185,6 +186,9 @@ def _refund(sale_id: int, choose: Callable[[Session, Sale], dict[int, int]], *, 
                 # Exactly the value of the purchases it ends, so the package liability
                 # falls by what is given back (the pro rata could differ by a cent).
                 net_cents = _refund_sessions(session, line, quantity)
+            elif line.category == GIFT_CARD_CATEGORY:  # only what is left on the card
+                net_cents = gift_cards.refund_unspent(session, line.id, sale_id=sale.id,
+                                                      user_id=user_id)
             line.refunded_quantity += quantity
             refund.lines.append(RefundLine(
                 sale_line_id=line.id, quantity=quantity, net_cents=net_cents,

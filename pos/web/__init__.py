@@ -119,6 +119,7 @@ def register_web(app: Flask) -> None:
     from pos.web.desk import (
         cart_routes,  # noqa: F401 - its routes join desk_bp
         client_routes,  # noqa: F401 - its routes join desk_bp
+        gift_card_routes,  # noqa: F401 - its routes join desk_bp
         sale_routes,  # noqa: F401 - its routes join desk_bp
     )
     from pos.web.desk.routes import desk_bp
@@ -126,6 +127,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(desk_bp)
     add_nav(app, "Checkout", "desk.checkout", "front_desk")
     add_nav(app, "Clients", "desk.clients_page", "front_desk")
+    add_nav(app, "Gift cards", "desk.gift_card_balance_page", "front_desk")
 
     from pos.web.drawers.routes import drawers_bp
 

@@ -557,3 +557,52 @@ def test_stored_liability_snapshots_never_outlive_a_change_to_the_past(app, plan
     for snapshot in db.session.scalars(select(PackageLiabilitySnapshot)):
         assert snapshot.liability_cents == naive.liability_before(clinic_month(snapshot.at)), \
             snapshot.at
+
+
+# ---------------------------------------------------------------- gift cards (issue 14)
+
+gift_card_plans = st.lists(st.tuples(
+    clinic_instants(),
+    st.sampled_from(["issue", "redeem"]),
+    st.integers(0, 4),  # which card (redeem), by order of issue
+    st.integers(1, 30_000),  # cents: an issue is at least $1
+), min_size=1, max_size=20)
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                 HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(plans=gift_card_plans)
+def test_the_gift_card_liability_matches_a_naive_roll_forward(app, plans):
+    from pos.services import gift_cards
+    from pos.services.clock import travel_to
+    from pos.services.transaction import write_transaction
+
+    empty_all_tables(db.session)
+    codes: list[str] = []
+    entries: list[tuple[datetime, str, int]] = []  # what was accepted, as the desk saw it
+    for at, kind, which, cents in sorted(plans, key=lambda plan: plan[0]):
+        with travel_to(at), write_transaction() as session:
+            if kind == "issue":
+                cents = max(cents, 100)
+                codes.append(gift_cards.issue(session, cents, sale_line_id=None, sale_id=None,
+                                              user_id=None).code)
+                entries.append((at, "issue", cents))
+            elif codes:
+                code = codes[which % len(codes)]
+                try:
+                    gift_cards.redeem(session, code, cents, sale_id=None, payment_id=None,
+                                      user_id=None)
+                    entries.append((at, "redeem", cents))
+                except gift_cards.GiftCardBalanceTooLow:
+                    pass  # more than is left on that card: nothing taken
+    for month in MONTHS:
+        got = monthly_report(db.session, month.year, month.month).gift_cards
+        before = [(k, c) for at, k, c in entries if clinic_month(at) < month]
+        within = [(k, c) for at, k, c in entries if clinic_month(at) == month]
+        opening = sum(c if k == "issue" else -c for k, c in before)
+        assert (got.opening_cents, got.sold_cents, got.redeemed_cents, got.refunded_cents) == (
+            opening, sum(c for k, c in within if k == "issue"),
+            sum(c for k, c in within if k == "redeem"), 0), month
+        assert got.closing_cents == opening + sum(
+            c if k == "issue" else -c for k, c in within), month

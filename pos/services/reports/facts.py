@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from pos.domain.statuses import COUNTED_REFUND_STATUSES, COUNTED_SALE_STATUSES
 from pos.models import Item, Location, Package, Refund, RefundLine, Sale, SaleLine, User
+from pos.models.sales import GIFT_CARD_CATEGORY
 from pos.services.reports._sql import in_window, sale_id_span, sum_or_zero, zero
 from pos.services.reports.shapes import Figures, GroupRow, ItemRow
 
@@ -79,7 +80,9 @@ def _line_facts(windows: list[tuple[datetime, datetime]]) -> Any:
         .select_from(SaleLine)
         .join(Sale, Sale.id == SaleLine.sale_id)
         .outerjoin(Package, Package.id == SaleLine.package_id)
-        .where(sold_in, _sale_id_ranges(windows), Sale.status.in_(COUNTED_SALE_STATUSES))
+        .where(sold_in, _sale_id_ranges(windows), Sale.status.in_(COUNTED_SALE_STATUSES),
+               # A gift card sold is a liability (gift_card_liability.py), not a sale.
+               SaleLine.category != GIFT_CARD_CATEGORY)
     )
     refund_w, refund_in = _window(Refund.created_at, windows)
     refunded = (
@@ -98,7 +101,7 @@ def _line_facts(windows: list[tuple[datetime, datetime]]) -> Any:
         .outerjoin(Package, Package.id == SaleLine.package_id)
         # A voided sale's refunds go with it: neither the sale nor they happened.
         .where(refund_in, Refund.status.in_(COUNTED_REFUND_STATUSES),
-               Sale.status.in_(COUNTED_SALE_STATUSES))
+               Sale.status.in_(COUNTED_SALE_STATUSES), SaleLine.category != GIFT_CARD_CATEGORY)
     )
     return sold.union_all(refunded).cte("facts")
 

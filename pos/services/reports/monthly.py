@@ -18,6 +18,7 @@ from pos.services.reports.facts import (
     sales_figures,
     staff_rows,
 )
+from pos.services.reports.gift_card_liability import gift_card_liability
 from pos.services.reports.liability import package_liability
 from pos.services.reports.shapes import (
     CATEGORIES,
@@ -81,4 +82,5 @@ def monthly_report(session: Session, year: int, month: int, tz: ZoneInfo | None 
         credit=credit_figures(session, start, end),
         tenders=tenders_of(session, start, end),
         by_location=location_rows(session, sales.by_location),
+        gift_cards=gift_card_liability(session, start, end),
     )

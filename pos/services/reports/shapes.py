@@ -100,6 +100,20 @@ class AccountCredit:
 
 
 @dataclass(frozen=True)
+class GiftCardLiability:
+    """What the clinic owes on gift cards (pos/services/reports/gift_card_liability.py)."""
+
+    opening_cents: int = 0
+    sold_cents: int = 0
+    redeemed_cents: int = 0
+    refunded_cents: int = 0
+
+    @property
+    def closing_cents(self) -> int:
+        return self.opening_cents + self.sold_cents - self.redeemed_cents - self.refunded_cents
+
+
+@dataclass(frozen=True)
 class Packages:
     sessions_sold: int
     sessions_performed: int
@@ -179,6 +193,8 @@ class MonthlyReport:
     tenders: Tenders = Tenders()
     # Sales, refunds and net per location (issue 16, part 5); the rows add up to the totals.
     by_location: tuple[GroupRow, ...] = ()
+    # Not in sales, revenue or tax: a gift card is money owed until it is spent.
+    gift_cards: GiftCardLiability = GiftCardLiability()
 
     @property
     def comparisons(self) -> tuple[Comparison, Comparison]:

@@ -18,7 +18,8 @@ from pos.models import (
     Item,
     Package,
 )
-from pos.services import clock
+from pos.models.sales import GIFT_CARD_CATEGORY
+from pos.services import clock, gift_cards
 from pos.services.clinic import clinic_settings
 
 MAX_LINES = 100
@@ -31,6 +32,9 @@ class CartLine:
     sku: str | None
     package_code: str | None
     quantity: int
+    # A gift card line instead (one card of this amount; never merged, discounted or taxed).
+    gift_card_cents: int | None = None
+    recipient_email: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,6 +54,7 @@ class CartProduct:
     # The catalog rows themselves, so the sale's lines point at them with no second load.
     item: Item | None = field(default=None, compare=False, repr=False)
     package: Package | None = field(default=None, compare=False, repr=False)
+    recipient_email: str | None = None  # a gift card line's
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,6 +112,8 @@ def merge_lines(lines: Sequence[CartLine]) -> dict[tuple[str, str], int]:
                                {"fields": {"lines": f"at most {MAX_LINES}"}})
     merged: dict[tuple[str, str], int] = {}
     for i, line in enumerate(lines):
+        if line.gift_card_cents is not None:
+            continue  # gift_card_products()
         if (line.sku is None) == (line.package_code is None):
             raise ValidationFailed("Each line has a sku or a package_code (one of them).",
                                    {"fields": {f"lines[{i}]": "needs sku or package_code"}})
@@ -134,7 +141,23 @@ def resolve_lines(session: Session, lines: Sequence[CartLine]) -> list[CartProdu
     package_codes = codes_of(merged, "package")
     packages = list(session.scalars(
         select(Package).where(Package.code.in_(package_codes)))) if package_codes else []
-    return match_catalog(merged, items, packages)
+    return [*match_catalog(merged, items, packages), *gift_card_products(lines)]
+
+
+def gift_card_products(lines: Sequence[CartLine]) -> list[CartProduct]:
+    """Each gift card line: one card of its amount, not taxed when sold (what it later
+    pays for is), no stock."""
+    out = []
+    for line in lines:
+        if line.gift_card_cents is None:
+            continue
+        gift_cards.check_amount(line.gift_card_cents)
+        out.append(CartProduct(
+            sku=None, package_code=None, name="Gift card", category=GIFT_CARD_CATEGORY,
+            item_id=None, package_id=None, sessions=None, taxable=False,
+            unit_price_cents=line.gift_card_cents, quantity=1,
+            recipient_email=line.recipient_email))
+    return out
 
 
 def match_catalog(merged: dict[tuple[str, str], int], items: Sequence[Item],
@@ -199,6 +222,12 @@ def find_discount(session: Session, code: str, *, lock: bool = False) -> Discoun
 def price(resolved: list[CartProduct], discount: DiscountCode | None,
           tax_rate_bp: int, manual: ManualDiscount | None = None) -> Quote:
     rate = tax_rate_bp
+    # Gift cards are money, not goods: a discount never applies to them, nor tax.
+    gifts = [r for r in resolved if r.category == GIFT_CARD_CATEGORY]
+    resolved = [r for r in resolved if r.category != GIFT_CARD_CATEGORY]
+    if not resolved and (discount is not None or manual is not None):
+        raise pricing.DiscountNotApplicable(
+            "A discount does not apply to gift cards.", {"reason": "gift_cards_only"})
     priced = pricing.price_sale(
         [pricing.LineInput(key=r.sku or r.package_code or "", unit_price_cents=r.unit_price_cents,
                            quantity=r.quantity, taxable=r.taxable) for r in resolved],
@@ -206,19 +235,27 @@ def price(resolved: list[CartProduct], discount: DiscountCode | None,
         if discount is not None else None,
         rate,
         manual.as_pricing() if manual is not None else None,
-    )
+    ) if resolved else None
     lines = tuple(
         QuoteLine(**{f.name: getattr(r, f.name) for f in fields(r)},
                   subtotal_cents=p.subtotal_cents, discount_cents=p.discount_cents,
                   tax_cents=p.tax_cents, total_cents=p.total_cents)
-        for r, p in zip(resolved, priced.lines, strict=True)
+        for r, p in zip(resolved, priced.lines if priced else (), strict=True)
+    ) + tuple(
+        QuoteLine(**{f.name: getattr(g, f.name) for f in fields(g)},
+                  subtotal_cents=g.unit_price_cents, discount_cents=0, tax_cents=0,
+                  total_cents=g.unit_price_cents)
+        for g in gifts
     )
-    return Quote(lines=lines, subtotal_cents=priced.subtotal_cents,
-                 discount_cents=priced.discount_cents, tax_cents=priced.tax_cents,
-                 total_cents=priced.total_cents,
+    gift_cents = sum(g.unit_price_cents for g in gifts)
+    return Quote(lines=lines, subtotal_cents=(priced.subtotal_cents if priced else 0) + gift_cents,
+                 discount_cents=priced.discount_cents if priced else 0,
+                 tax_cents=priced.tax_cents if priced else 0,
+                 total_cents=(priced.total_cents if priced else 0) + gift_cents,
                  discount_code=discount.code if discount is not None else None,
                  discount_code_id=discount.id if discount is not None else None,
-                 tax_rate_bp=rate, manual_discount_cents=priced.manual_discount_cents)
+                 tax_rate_bp=rate,
+                 manual_discount_cents=priced.manual_discount_cents if priced else 0)
 
 
 def quote_cart(session: Session, lines: Sequence[CartLine], discount_code: str | None,

@@ -6,7 +6,7 @@ refund. `email_receipt` sends it again, to the client's own address only.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,7 +23,8 @@ from pos.domain.statuses import (
     sale_refund_status,
 )
 from pos.models import Client, OutboxMessage, PackagePurchase, Refund, Sale, User
-from pos.services import audit, clock
+from pos.models.sales import GIFT_CARD_CATEGORY
+from pos.services import audit, clock, gift_cards
 from pos.services.clinic import clinic_settings
 from pos.services.transaction import write_transaction
 
@@ -48,6 +49,8 @@ class Receipt:
     sessions_left: dict[int, list[int]]
     refunds: list[Refund]
     refund_status: SaleRefundStatus
+    # Sale line id -> the whole code of the gift card it sold (shown here only).
+    gift_card_codes: dict[int, str] = field(default_factory=dict)
 
     @property
     def refunded_cents(self) -> int:
@@ -76,13 +79,17 @@ def load_receipt(session: Session, sale: Sale) -> Receipt:
             sessions_left.setdefault(purchase.sale_line_id, []).append(purchase.sessions_left)
     refunds = list(session.scalars(select(Refund).where(Refund.sale_id == sale.id)
                                    .order_by(Refund.id)))
+    gift_card_codes = {line.id: code for line in sale.lines
+                       if line.category == GIFT_CARD_CATEGORY
+                       and (code := gift_cards.code_for_receipt(session, line.id))}
     counted = [r for r in refunds if r.status in COUNTED_REFUND_STATUSES]
     return Receipt(sale=sale, clinic=clinic_settings(session),
                    cashier=cashier.name if cashier is not None else None,
                    client_name=client.full_name if client is not None else None,
                    sessions_left=sessions_left, refunds=refunds,
                    refund_status=sale_refund_status(
-                       sale.total_cents, sum(r.amount_cents for r in counted), len(counted)))
+                       sale.total_cents, sum(r.amount_cents for r in counted), len(counted)),
+                   gift_card_codes=gift_card_codes)
 
 
 def receipt_text(receipt: Receipt, currency: str) -> str:
@@ -102,6 +109,8 @@ def receipt_text(receipt: Receipt, currency: str) -> str:
     rows.append("")
     for line in sale.lines:
         rows.append(f"{line.quantity} x {line.name}  {money(line.subtotal_cents)}")
+        if line.id in receipt.gift_card_codes:
+            rows.append(f"    gift card code: {receipt.gift_card_codes[line.id]}")
         for left in receipt.sessions_left.get(line.id, []):
             rows.append(f"    sessions left: {left}")
     rows.append("")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from pos.domain.clinic import ClinicSettings
 from pos.domain.errors import NotFound
+from pos.domain.gift_cards import grouped
 from pos.domain.money import allocate, format_cents
 from pos.domain.statuses import PaymentMethod, PaymentStatus, SaleStatus
 from pos.extensions import db
@@ -25,8 +26,9 @@ from pos.models import (
     Sale,
     User,
 )
+from pos.models.sales import GIFT_CARD_CATEGORY
 from pos.payments.gateway import PaymentGateway
-from pos.services import audit, clock, ledger
+from pos.services import audit, clock, gift_cards, ledger
 from pos.services.clinic import clinic_settings
 from pos.services.receipts import next_receipt_number
 from pos.services.transaction import write_transaction
@@ -67,6 +69,7 @@ def mark_paid(session: Session, sale: Sale) -> None:
                 session.add(PackagePurchase(
                     client_id=sale.client_id, sale_line_id=line.id, package_id=package.id,
                     sessions_total=package.sessions, value_cents=value))
+    gift_cards.issue_for_paid_sale(session, sale)  # sold, not revenue: a liability
     paid_at = clock.now()
     number = next_receipt_number(session, sale.location_id)
     # status, paid_at and the number reach the row in one UPDATE
@@ -99,6 +102,9 @@ def receipt_text(sale: Sale, clinic: ClinicSettings, currency: str, *,
         if line.package is not None:
             # Just bought: every session of each unit is still to come.
             rows += [f"    sessions left: {line.package.sessions}"] * line.quantity
+        card = line.gift_card if line.category == GIFT_CARD_CATEGORY else None
+        if card is not None:  # the buyer's receipt: the whole code, this once
+            rows.append(f"    gift card code: {grouped(card.code)}")
     rows.append("")
     rows.append(f"Subtotal: {money(sale.subtotal_cents)}")
     if sale.discount_cents:

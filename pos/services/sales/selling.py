@@ -31,12 +31,13 @@ from pos.models import (
     Sale,
     SaleLine,
 )
+from pos.models.sales import GIFT_CARD_CATEGORY
 from pos.payments.gateway import (
     CheckoutLine,
     CheckoutRequest,
     GatewayError,
 )
-from pos.services import audit, clock, drawers, ledger
+from pos.services import audit, clock, drawers, gift_cards, ledger
 from pos.services.clinic import clinic_settings
 from pos.services.sales import cash_pg
 from pos.services.sales.cart import (
@@ -129,6 +130,10 @@ def _create_sale(session: Session, *, client_id: int | None, lines: Sequence[Car
                                  status=tender_status, tip_cents=0)]
     session.add(sale)
     session.flush()
+    for line, q in zip(sale.lines, quote.lines, strict=True):
+        if line.category == GIFT_CARD_CATEGORY:  # worth nothing until the sale is paid
+            gift_cards.prepare(session, line.unit_price_cents, sale_line_id=line.id,
+                               recipient_email=q.recipient_email)
     if manual is not None:
         audit.record(session, user_id, "sale.manual_discount", "sale", sale.id,
                      amount_cents=quote.manual_discount_cents, percent=manual.percent,

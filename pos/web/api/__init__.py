@@ -72,6 +72,7 @@ from pos.web.api import (  # noqa: E402,F401
     clients,
     discounts,
     drawers,
+    gift_cards,
     imports,
     locations,
     me,

@@ -6,6 +6,7 @@ from typing import Any
 from flask import jsonify, request
 
 from pos.domain.errors import NotFound
+from pos.domain.gift_cards import grouped
 from pos.domain.limits import MAX_ID
 from pos.domain.statuses import (
     PaymentMethod,
@@ -16,6 +17,7 @@ from pos.domain.statuses import (
 )
 from pos.extensions import db
 from pos.models import Sale
+from pos.models.sales import GIFT_CARD_CATEGORY
 from pos.services import discounts, refunds, sales, voids
 from pos.services.sales import cancelling, listing, receipt, tenders
 from pos.services.sales.listing import Cashier, SaleFacts
@@ -50,6 +52,12 @@ def _known_id(sale_id: int) -> int:
     return sale_id
 
 
+def gift_card_code(line: Any) -> str | None:
+    """Shown once the card is issued (the sale paid): before, it is worth nothing."""
+    card = line.gift_card
+    return grouped(card.code) if card is not None and line.sale.paid_at is not None else None
+
+
 def sale_json(sale: Sale | Any, facts: SaleFacts) -> dict[str, Any]:
     """A sale as the API shows it; `facts` (listing.sale_facts) adds what its row lacks."""
     body: dict[str, Any] = {
@@ -82,7 +90,10 @@ def sale_json(sale: Sale | Any, facts: SaleFacts) -> dict[str, Any]:
              "name": line.name, "category": line.category, "quantity": line.quantity,
              "unit_price_cents": line.unit_price_cents, "subtotal_cents": line.subtotal_cents,
              "discount_cents": line.discount_cents, "tax_cents": line.tax_cents,
-             "total_cents": line.total_cents, "refunded_quantity": line.refunded_quantity}
+             "total_cents": line.total_cents, "refunded_quantity": line.refunded_quantity,
+             # The whole code, on the sale that sold it only (masked everywhere else).
+             **({"gift_card_code": gift_card_code(line)}
+                if line.category == GIFT_CARD_CATEGORY else {})}
             for line in sale.lines
         ],
     }
@@ -222,7 +233,7 @@ _LINE = obj(["id", "name", "quantity", "unit_price_cents", "subtotal_cents", "di
              "tax_cents", "total_cents"],
             id=INT, sku=STR, package_code=STR, name=STR, category=STR, quantity=INT,
             unit_price_cents=INT, subtotal_cents=INT, discount_cents=INT, tax_cents=INT,
-            total_cents=INT, refunded_quantity=INT)
+            total_cents=INT, refunded_quantity=INT, gift_card_code={"type": ["string", "null"]})
 _NULL_STR = {"type": ["string", "null"]}
 _NULL_INT = {"type": ["integer", "null"]}
 _PAYMENT = obj(["id", "method", "amount_cents", "status", "tip_cents"],

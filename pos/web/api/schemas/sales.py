@@ -10,6 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from pos.domain import statuses
 from pos.domain.errors import PosError
+from pos.domain.gift_cards import MAX_AMOUNT_CENTS, MIN_AMOUNT_CENTS
 from pos.domain.money import parse_cents
 from pos.services import sales
 from pos.services.sales import tenders
@@ -19,20 +20,51 @@ from pos.web.api.schemas.types import Cents, Id, Quantity, SafeText, StrictModel
 Code = Annotated[str, SafeText(64, optional=True)]
 
 
+class GiftCardLineIn(StrictModel):
+    """A gift card sold: $1.00 to $1,000.00; its code mailed to the recipient if given."""
+
+    amount_cents: Annotated[int, Field(ge=MIN_AMOUNT_CENTS, le=MAX_AMOUNT_CENTS, strict=True)]
+    recipient_email: Annotated[str, SafeText(254, optional=True)] | None = None
+
+    @model_validator(mode="after")
+    def _an_address(self) -> GiftCardLineIn:
+        if self.recipient_email is not None and not _EMAIL.fullmatch(self.recipient_email):
+            raise ValueError("recipient_email is not an email address")
+        return self
+
+
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,63}")
+
+
 class CartLineIn(StrictModel):
-    """Exactly one of sku and package_code, and how many."""
+    """Exactly one of sku, package_code (with how many) and gift_card."""
 
     sku: Code | None = None
     package_code: Code | None = None
-    quantity: Quantity
+    # Absent on a gift card line; an explicit null is refused like any other bad quantity.
+    quantity: Quantity = None  # type: ignore[assignment]
+    gift_card: GiftCardLineIn | None = None
 
     @model_validator(mode="after")
     def _one_product(self) -> CartLineIn:
+        if self.gift_card is not None:
+            if self.sku is not None or self.package_code is not None or \
+                    self.quantity is not None:
+                raise ValueError("a gift_card line has no sku, package_code or quantity")
+            return self
         if (self.sku is None) == (self.package_code is None):
+            # (or, instead of both, a gift_card)
             raise ValueError("needs exactly one of sku and package_code")
+        if self.quantity is None:
+            raise ValueError("needs a quantity")
         return self
 
     def cart_line(self) -> sales.CartLine:
+        if self.gift_card is not None:
+            return sales.CartLine(sku=None, package_code=None, quantity=1,
+                                  gift_card_cents=self.gift_card.amount_cents,
+                                  recipient_email=self.gift_card.recipient_email)
+        assert self.quantity is not None
         return sales.CartLine(sku=self.sku, package_code=self.package_code,
                               quantity=self.quantity)
 
