@@ -324,3 +324,51 @@ def test_cancelling_an_awaiting_sale_gives_the_credit_back(api, shop, standin):
     assert [p["status"] for p in cancelled.json["payments"]] == ["refunded", "cancelled"]
     assert credit_cents(api, shop) == 3000
     assert stock_of("MASK") == (4, 0)
+
+
+# -- the desk's add-tender form ------------------------------------------------------------
+
+def test_the_desks_split_offers_the_reader_and_the_credit_and_shows_tap_insert_or_swipe(
+        api, shop, reader, standin, client, login_as):
+    from pos.services.sales import tenders
+    from pos.services.sales.cart import CartLine
+    from tests.fixtures_payments import csrf_token_of
+
+    give_credit(shop, 3000)
+    sale_id = tenders.open_split_sale(client_id=shop, lines=[CartLine(sku="SERUM", package_code=None,
+                                                                quantity=2)],
+                                      discount_code=None, user_id=None).id
+    login_as("front_desk")
+    page = client.get(f"/sales/{sale_id}").get_data(as_text=True)
+    assert 'value="terminal"' in page and "Card reader" in page
+    assert "Account credit ($30.00)" in page
+    assert "Front desk reader" in page  # the reader picker
+    token = csrf_token_of(page)
+
+    def add(**fields: str):  # type: ignore[no-untyped-def]
+        return client.post(f"/sales/{sale_id}/payments", data={
+            "tender-csrf_token": token, **{f"tender-{k}": v for k, v in fields.items()}})
+
+    assert add(method="account_credit", amount="30.00").status_code == 302
+    assert add(method="cash", amount="20.00").status_code == 302
+    assert add(method="terminal", amount="80.00", reader=str(reader["id"])).status_code == 302
+    page = client.get(f"/sales/{sale_id}").get_data(as_text=True)
+    assert "Tap, insert or swipe on <strong>Front desk reader</strong>" in page
+    assert 'id="tender-form"' not in page  # one card or reader payment at a time
+    assert credit_cents(api, shop) == 0
+    intent_id = intent_of({"id": sale_id})
+    assert standin.payment_intents[intent_id]["amount"] == 8000
+
+    present(standin, reader, DECLINED)
+    post(client, standin.reader_event(reader["reader_id"], "terminal.reader.action_failed"))
+    page = client.get(f"/sales/{sale_id}").get_data(as_text=True)
+    assert "Your card was declined." in page and 'id="reader-retry"' in page
+    assert 'id="tender-form"' in page  # or another way for the balance
+    assert client.post(f"/sales/{sale_id}/terminal/retry",
+                       data={"csrf_token": token}).status_code == 302
+    present(standin, reader)
+    post(client, standin.intent_event(intent_id, "payment_intent.succeeded"))
+    paid = api("front_desk").get(f"/api/v1/sales/{sale_id}").json
+    assert paid["status"] == "paid"
+    assert [p["method"] for p in paid["payments"]] == ["account_credit", "cash", "terminal"]
+    assert drawer(api)["cash_sales_cents"] == 2000
