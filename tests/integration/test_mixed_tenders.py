@@ -229,6 +229,15 @@ def test_a_tip_on_the_reader_is_charged_with_the_tender_and_in_the_report(
     assert paid["status"] == "paid" and paid["total_cents"] == TOTAL
     assert paid["payments"][1]["tip_cents"] == 700
     assert drawer(api)["cash_sales_cents"] == CASH  # the reader's tip is not in the drawer
+    from pos.services import clock
+
+    month = clock.today().strftime("%Y-%m")
+    report = api("manager").get(f"/api/v1/reports/monthly?month={month}").json
+    assert report["tips"] == [{"provider_id": provider.id, "name": provider.name,
+                               "tip_cents": 700}]
+    assert report["gross_cents"] == TOTAL  # the tip is not revenue
+    tenders = {row["method"]: row["amount_cents"] for row in report["tenders"]}
+    assert tenders == {"cash": CASH, "terminal": TOTAL - CASH}
 
 
 def test_a_reader_tender_needs_its_reader_and_one_pending_at_a_time(api, shop, reader):
@@ -372,3 +381,44 @@ def test_the_desks_split_offers_the_reader_and_the_credit_and_shows_tap_insert_o
     assert paid["status"] == "paid"
     assert [p["method"] for p in paid["payments"]] == ["account_credit", "cash", "terminal"]
     assert drawer(api)["cash_sales_cents"] == 2000
+
+
+def test_a_sale_paid_by_card_and_on_the_reader_refunds_each_through_its_own_intent(
+        api, shop, reader, standin, client):
+    from pos.services.sales import tenders
+    from pos.services.sales.cart import CartLine
+    from tests.fixtures_payments import deliver
+
+    sale_id = tenders.open_split_sale(client_id=shop, lines=[
+        CartLine(sku="SERUM", package_code=None, quantity=2)], discount_code=None,
+        user_id=None).id
+    desk = api("front_desk")
+    card = desk.post(f"/api/v1/sales/{sale_id}/payments",
+                     json={"method": "card", "amount_cents": 3000})
+    assert card.status_code == 201, card.json
+    session_id = card.json["checkout_session_id"]
+    standin.pay(session_id)
+    assert deliver(client, standin, session_id,
+                   "checkout.session.completed").json["result"] == "tender_paid"
+    on_reader = desk.post(f"/api/v1/sales/{sale_id}/payments", json={
+        "method": "terminal", "amount_cents": TOTAL - 3000, "reader_id": reader["id"]})
+    assert on_reader.status_code == 201, on_reader.json
+    terminal_intent = intent_of({"id": sale_id})
+    present(standin, reader)
+    assert post(client, standin.intent_event(
+        terminal_intent, "payment_intent.succeeded")).json["result"] == "paid"
+    db.session.rollback()
+    card_intent = db.session.scalar(select(Payment.payment_intent_id).where(
+        Payment.sale_id == sale_id, Payment.method == "card"))
+    assert card_intent and card_intent != terminal_intent
+
+    line_id = desk.get(f"/api/v1/sales/{sale_id}").json["lines"][0]["id"]
+    refund = api("manager").post(f"/api/v1/sales/{sale_id}/refunds", json={
+        "lines": [{"line_id": line_id, "quantity": 2}], "restock": True, "reason": "allergy"})
+
+    assert refund.status_code == 201, refund.json
+    sent = standin.requests_to("POST", "/v1/refunds")
+    assert [(r.form["payment_intent"], int(r.form["amount"])) for r in sent] == [
+        (card_intent, 3000), (terminal_intent, TOTAL - 3000)]
+    assert drawer(api)["cash_refunds_cents"] == 0
+    assert stock_of("SERUM") == (3, 0)
