@@ -422,3 +422,40 @@ def test_a_sale_paid_by_card_and_on_the_reader_refunds_each_through_its_own_inte
         (card_intent, 3000), (terminal_intent, TOTAL - 3000)]
     assert drawer(api)["cash_refunds_cents"] == 0
     assert stock_of("SERUM") == (3, 0)
+
+
+def test_a_sale_paid_all_in_credit_and_its_void_give_the_credit_back(api, shop):
+    give_credit(shop, 6000)
+    sale = api("front_desk").post("/api/v1/sales", json={
+        "client_id": shop, "lines": [{"sku": "MASK", "quantity": 1}], "payments": [
+            {"method": "account_credit", "amount_cents": 5000}]})
+    assert sale.status_code == 201, sale.json
+    assert (sale.json["status"], sale.json["payment_method"]) == ("paid", "account_credit")
+    assert credit_cents(api, shop) == 1000
+
+    voided = api("manager").post(f"/api/v1/sales/{sale.json['id']}/void",
+                                 json={"reason": "rang up the wrong client"})
+
+    assert voided.status_code in (200, 201), voided.json
+    assert credit_cents(api, shop) == 6000
+    assert drawer(api)["cash_refunds_cents"] == 0
+    assert stock_of("MASK") == (4, 0)
+
+
+def test_a_bad_tender_leaves_a_declined_reader_tender_to_retry(api, shop, reader, standin,
+                                                               client):
+    sale = split(api, reader, shop)
+    present(standin, reader, DECLINED)
+    post(client, standin.reader_event(reader["reader_id"], "terminal.reader.action_failed"))
+
+    intent_id = intent_of(sale)
+    bad = api("front_desk").post(f"/api/v1/sales/{sale['id']}/payments", json={
+        "method": "cash", "amount_cents": TOTAL - CASH, "tip_cents": 100,
+        "tip_provider_id": 99999})  # no such provider: refused by the service
+
+    assert bad.status_code == 422, bad.json
+    still = sale_of(api, sale)
+    assert still["payments"][1]["status"] == "pending"
+    assert standin.payment_intents[intent_id]["status"] != "canceled"
+    assert api("front_desk").post(
+        f"/api/v1/sales/{sale['id']}/terminal/retry").status_code == 200

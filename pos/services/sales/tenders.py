@@ -279,6 +279,8 @@ def add_tender(sale_id: int, tender: Tender, *, user_id: int | None, settings: S
                base_url: str | None = None) -> Sale:
     """Another tender for a sale awaiting payment, at most its balance (else 422
     `payment_exceeds_balance`); the sale is paid when the balance is taken."""
+    _check(db.session(), tender, "payment")  # a bad tender leaves a declined one alone
+    db.session.rollback()
     _drop_declined(sale_id, user_id)
     with write_transaction() as session:
         _check(session, tender, "payment")
