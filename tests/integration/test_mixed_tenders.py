@@ -459,3 +459,23 @@ def test_a_bad_tender_leaves_a_declined_reader_tender_to_retry(api, shop, reader
     assert standin.payment_intents[intent_id]["status"] != "canceled"
     assert api("front_desk").post(
         f"/api/v1/sales/{sale['id']}/terminal/retry").status_code == 200
+
+
+def test_a_card_tender_after_a_declined_reader_one_is_expired_when_the_sale_is_cancelled(
+        api, shop, reader, standin, client):
+    sale = split(api, reader, shop)
+    present(standin, reader, DECLINED)
+    post(client, standin.reader_event(reader["reader_id"], "terminal.reader.action_failed"))
+    card = api("front_desk").post(f"/api/v1/sales/{sale['id']}/payments",
+                                  json={"method": "card", "amount_cents": TOTAL - CASH})
+    assert card.status_code == 201, card.json
+    session_id = card.json["checkout_session_id"]
+
+    cancelled = api("front_desk").post(f"/api/v1/sales/{sale['id']}/cancel")
+
+    assert cancelled.status_code == 200, cancelled.json
+    assert [p["status"] for p in cancelled.json["payments"]] == \
+        ["refunded", "cancelled", "cancelled"]
+    assert standin.requests_to("POST", f"/v1/checkout/sessions/{session_id}/expire")
+    assert drawer(api)["cash_refunds_cents"] == CASH
+    assert stock_of("SERUM") == (3, 0)
