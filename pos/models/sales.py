@@ -175,7 +175,11 @@ class Sale(db.Model):
 
     @property
     def terminal_payment(self) -> Payment | None:
-        return next((p for p in self.payments if p.method == PaymentMethod.TERMINAL), None)
+        """The reader tender: the pending one if any (a split sale may have had a declined
+        one cancelled before), else the latest."""
+        readers = [p for p in self.payments if p.method == PaymentMethod.TERMINAL]
+        return next((p for p in readers if p.status == PaymentStatus.PENDING),
+                    readers[-1] if readers else None)
 
     @property
     def checkout_session_id(self) -> str | None:

@@ -49,7 +49,16 @@ from pos.domain.statuses import (
     RefundStatus,
     SaleStatus,
 )
-from pos.models import Lot, PackagePurchase, Refund, RefundLine, Sale, SaleLine, StockMovement
+from pos.models import (
+    Lot,
+    PackagePurchase,
+    Payment,
+    Refund,
+    RefundLine,
+    Sale,
+    SaleLine,
+    StockMovement,
+)
 from pos.models.sales import GIFT_CARD_CATEGORY
 from pos.payments.gateway import GatewayError
 from pos.services import audit, clock, credit, drawers, gift_cards, ledger
@@ -218,42 +227,54 @@ def _refund(sale_id: int, choose: Callable[[Session, Sale], dict[int, int]], *, 
                                     user_id=user_id)
             _complete(session, refund, user_id, gateway_refund_id=None)
             return refund
-        # A sale of several tenders (or of an external card machine): to each its share.
-        shares = ({sale.payment_method: refund.amount_cents}
-                  if sale.payment_method in SINGLE_TENDER_METHODS
-                  else tender_shares(session, sale, refund))
+        # A sale of several tenders (or of an external card machine): to each its share;
+        # each gateway share goes back through the PaymentIntent of the tender it comes
+        # from (a split may have a card tender and a reader tender).
+        if sale.payment_method in SINGLE_TENDER_METHODS:
+            shares = {sale.payment_method: refund.amount_cents}
+            gateway_parts = [(sale.payment_intent_id, refund.amount_cents)] \
+                if sale.payment_method in GATEWAY_METHODS else []
+        else:
+            parts = tender_parts(session, sale, refund)
+            shares = {}
+            for tender, cents in parts:
+                shares[tender.method] = shares.get(tender.method, 0) + cents
+            gateway_parts = [(tender.payment_intent_id, cents) for tender, cents in parts
+                             if tender.method in GATEWAY_METHODS]
         cash_cents = shares.get(PaymentMethod.CASH, 0)
-        card_cents = sum(shares.get(method, 0) for method in GATEWAY_METHODS)
-        if refund.amount_cents == 0 or card_cents == 0:
-            _cash_out(session, sale, refund, cash_cents, user_id)
+        credit_cents = shares.get(PaymentMethod.ACCOUNT_CREDIT, 0)
+        if refund.amount_cents == 0 or not gateway_parts:
+            _give_back(session, sale, refund, cash_cents, credit_cents, user_id)
             _complete(session, refund, user_id, gateway_refund_id=None)
             return refund
-        refund_id, amount = refund.id, card_cents
-        # The card tender holds the payment's reference (pos.models.payments).
-        intent, gateway_name = sale.payment_intent_id, sale.gateway
+        refund_id, gateway_name = refund.id, sale.gateway
 
     # Committed: the refund is recorded as pending before any money moves.
     from pos.payments.factory import gateway_named
 
+    gateway_refund_ids: list[str] = []
     try:
-        if not intent:
-            raise GatewayError("This card sale has no payment reference to refund.")
-        gateway_refund_id = gateway_named(gateway_name).refund(
-            intent, amount, f"refund-{refund_id}")
+        for index, (intent, amount) in enumerate(gateway_parts):
+            if not intent:
+                raise GatewayError("This card sale has no payment reference to refund.")
+            key = f"refund-{refund_id}" if index == 0 else f"refund-{refund_id}-{index}"
+            gateway_refund_ids.append(gateway_named(gateway_name).refund(intent, amount, key))
     except GatewayError as error:
-        log.warning("refund %s failed at the gateway: %s", refund_id, error)
+        log.warning("refund %s failed at the gateway (%s of %s parts sent): %s", refund_id,
+                    len(gateway_refund_ids), len(gateway_parts), error)
         _fail(refund_id, user_id)
         raise PaymentGatewayUnavailable(
             "The card refund could not be made because the payment service did not accept "
             f"it; nothing was refunded. Try again in a moment. ({error.message})",
             {"refund_id": refund_id}) from None
+    gateway_refund_id = gateway_refund_ids[0]
     with write_transaction() as session:
         pending = session.scalar(select(Refund).where(Refund.id == refund_id).with_for_update()
                                  .execution_options(populate_existing=True))
         assert pending is not None
         if pending.status == RefundStatus.PENDING:
-            # A split sale's cash share leaves the drawer once the card's share is back.
-            _cash_out(session, pending.sale, pending, cash_cents, user_id)
+            # A split sale's cash (and credit) share goes back once the card's share is.
+            _give_back(session, pending.sale, pending, cash_cents, credit_cents, user_id)
             _complete(session, pending, user_id, gateway_refund_id=gateway_refund_id)
         return pending
 
@@ -279,6 +300,18 @@ def _lower_to(refund: Refund, amount_cents: int, package_lines: set[int]) -> Non
         line.net_cents = share - line.tax_cents
     refund.amount_cents = amount_cents
     refund.tax_cents = sum(line.tax_cents for line in lines)
+def _give_back(session: Session, sale: Sale, refund: Refund, cash_cents: int,
+               credit_cents: int, user_id: int | None) -> None:
+    """The shares that do not go through the gateway: cash out of the drawer, an account
+    credit share back to the client's credit (never to cash)."""
+    _cash_out(session, sale, refund, cash_cents, user_id)
+    if credit_cents > 0:
+        assert sale.client_id is not None
+        credit.issue_credit(session, sale.client_id, credit_cents,
+                            reason=f"Refund of sale {sale.id}", refund_id=refund.id,
+                            user_id=user_id)
+
+
 def _cash_out(session: Session, sale: Sale, refund: Refund, cash_cents: int,
               user_id: int | None) -> None:
     """The cash leaves the open drawer (or one opened for it): after the sale's lock."""
@@ -292,7 +325,7 @@ def _cash_out(session: Session, sale: Sale, refund: Refund, cash_cents: int,
 # first, then the external card machine (recorded: the desk refunds it on the machine),
 # cash last (out of the drawer).
 REFUND_ORDER = (PaymentMethod.CARD, PaymentMethod.TERMINAL, PaymentMethod.EXTERNAL_CARD,
-                PaymentMethod.CASH)
+                PaymentMethod.ACCOUNT_CREDIT, PaymentMethod.CASH)
 # The tenders whose share goes back through the payment gateway.
 GATEWAY_METHODS = (PaymentMethod.CARD, PaymentMethod.TERMINAL)
 # A sale paid by one tender of these gives the whole refund back to it.
@@ -300,7 +333,15 @@ SINGLE_TENDER_METHODS = (PaymentMethod.CASH, PaymentMethod.CARD, PaymentMethod.T
 
 
 def tender_shares(session: Session, sale: Sale, refund: Refund) -> dict[str, int]:
-    """{method: cents} of this refund, taken from the sale's succeeded tenders in
+    """{method: cents} of this refund (`tender_parts` summed by method)."""
+    shares: dict[str, int] = {}
+    for tender, cents in tender_parts(session, sale, refund):
+        shares[tender.method] = shares.get(tender.method, 0) + cents
+    return shares
+
+
+def tender_parts(session: Session, sale: Sale, refund: Refund) -> list[tuple[Payment, int]]:
+    """[(tender, cents)] of this refund, taken from the sale's succeeded tenders in
     REFUND_ORDER after what its earlier refunds (succeeded or pending) already took, so
     refunds in any number of steps never give a tender back more than it paid."""
     before = session.scalar(select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
@@ -309,15 +350,15 @@ def tender_shares(session: Session, sale: Sale, refund: Refund) -> dict[str, int
     paid = [tender for tender in sale.payments if tender.status == PaymentStatus.SUCCEEDED]
     paid.sort(key=lambda t: (REFUND_ORDER.index(PaymentMethod(t.method))
                              if t.method in REFUND_ORDER else len(REFUND_ORDER), t.id))
-    shares: dict[str, int] = {}
+    parts: list[tuple[Payment, int]] = []
     start, end, edge = int(before), int(before) + refund.amount_cents, 0
     for tender in paid:
         low, high = edge, edge + tender.amount_cents
         edge = high
         taken = max(0, min(end, high) - max(start, low))
         if taken:
-            shares[tender.method] = shares.get(tender.method, 0) + taken
-    return shares
+            parts.append((tender, taken))
+    return parts
 
 
 def _refund_sessions(session: Session, line: SaleLine, quantity: int) -> int:

@@ -74,7 +74,7 @@ def test_fifty_dollars_cash_with_a_tip_and_the_rest_on_the_card_machine(
     assert in_view(page, "#tender-form button[type=submit], #tender-form input[type=submit]")
     amount.fill("50")
     page.get_by_label("Cash handed over ($, optional)").fill("60")
-    page.get_by_label("Tip in cash ($, optional)").fill("5")
+    page.get_by_label("Tip ($, optional").fill("5")
     page.get_by_label("Tip goes to").select_option(value=str(provider["id"]))
     page.keyboard.press("Enter")
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 
 from pos.domain.errors import NotFound, PosError
-from pos.domain.statuses import PaymentMethod, SaleStatus
+from pos.domain.statuses import PaymentMethod, PaymentStatus, SaleStatus
 from pos.extensions import db
 from pos.models import Sale
 from pos.payments.gateway import GatewayError
@@ -76,7 +76,9 @@ def _cancel(sale_id: int, user_id: int | None) -> tuple[Sale, bool]:
         return sale, False
     _refuse_unless_awaiting(sale)
     checkout_session_id, gateway_name = sale.checkout_session_id, sale.gateway
-    on_reader = sale.terminal_payment is not None
+    reader_tender = sale.terminal_payment
+    # A reader tender under way (not one declined and cancelled to make way for a card).
+    on_reader = reader_tender is not None and reader_tender.status == PaymentStatus.PENDING
     session.rollback()  # no transaction stays open while the gateway answers
 
     expired_at_gateway = False

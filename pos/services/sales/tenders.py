@@ -14,9 +14,21 @@ sale is. Methods built here, each one branch of `_start`:
   other tenders stay and the sale stays awaiting: the desk adds another tender for the
   balance (`add_tender`), or cancels the sale, which gives the cash back out of the drawer
   (pos.services.sales.cancelling).
-`terminal`, `gift_card` and `account_credit` are refused here until built (422).
-Tips (`tip_cents`, `tip_provider_id`: a user holding provider) ride on a cash tender: not
-revenue, not taxed, not in the sale's total; the cash tip is in the drawer.
+- `terminal`: a card reader (`reader_id`, a reader of the sale's location): pending, as a
+  card; after the commit its PaymentIntent (for the tender's amount and its tip) is created
+  and handed to the reader (pos.services.sales.terminal.hand_to_reader, no lock held);
+  terminal_settlement marks it succeeded and the sale paid by the one rule here,
+  `_pay_if_covered`. A decline leaves it pending with `last_error`: retry on the reader, or
+  add another tender, which first stops the declined one (`_drop_declined`). One card or
+  terminal tender is pending at a time;
+- `account_credit`: the sale's client's credit (422 `client_required` without a client),
+  spent in the sale's transaction (pos.services.credit.spend_credit, 422 `credit_too_low`),
+  succeeded at once; a refund of that share, or a cancel, gives it back to the credit.
+`gift_card` is refused here until built (422 `payment_method_unavailable`).
+Tips (`tip_cents`, `tip_provider_id`: a user holding provider) ride on a cash or terminal
+tender: not revenue, not taxed, not in the sale's total. The cash tip is in the drawer; the
+terminal tip is charged on the reader with the tender (PaymentIntent amount = amount_cents
++ tip_cents) and a refund of the tender's share never gives the tip back.
 """
 from __future__ import annotations
 
@@ -28,6 +40,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from pos.domain.credit import ClientRequired
 from pos.domain.errors import ValidationFailed
 from pos.domain.money import format_cents
 from pos.domain.statuses import (
@@ -38,9 +51,9 @@ from pos.domain.statuses import (
     SaleStatus,
 )
 from pos.extensions import db
-from pos.models import Payment, Sale, User
+from pos.models import Payment, Sale, TerminalReader, User
 from pos.payments.gateway import CheckoutLine, CheckoutRequest, GatewayError
-from pos.services import audit, clock, drawers, ledger
+from pos.services import audit, clock, credit, drawers, ledger
 from pos.services.sales.cart import CartLine, ManualDiscount
 from pos.services.sales.errors import (
     CardPaymentPending,
@@ -63,7 +76,10 @@ from pos.settings import Settings
 log = logging.getLogger("pos.sales")
 
 # The methods a desk can take today; the others are refused until they are built.
-BUILT_METHODS = (PaymentMethod.CASH, PaymentMethod.CARD, PaymentMethod.EXTERNAL_CARD)
+BUILT_METHODS = (PaymentMethod.CASH, PaymentMethod.CARD, PaymentMethod.EXTERNAL_CARD,
+                 PaymentMethod.TERMINAL, PaymentMethod.ACCOUNT_CREDIT)
+# The tenders that stay pending while the client pays (one at a time per sale).
+PENDING_METHODS = (PaymentMethod.CARD, PaymentMethod.TERMINAL)
 # The methods that can carry a tip.
 TIPPED_METHODS = (PaymentMethod.CASH, PaymentMethod.TERMINAL)
 
@@ -79,6 +95,7 @@ class Tender:
     tip_provider_id: int | None = None
     last4: str | None = None
     auth_code: str | None = None
+    reader_id: int | None = None
 
 
 class PaymentMethodUnavailable(ValidationFailed):
@@ -109,6 +126,8 @@ def _check(session: Session, tender: Tender, where: str) -> None:
             refuse("last4", "the card's last 4 digits are required")
         if not re.fullmatch(r"[A-Za-z0-9]{1,20}", tender.auth_code or ""):
             refuse("auth_code", "the authorization code (1-20 letters or digits) is required")
+    if tender.method == PaymentMethod.TERMINAL and tender.reader_id is None:
+        refuse("reader_id", "choose the card reader")
     if tender.method == PaymentMethod.CASH and tender.cash_tendered_cents is not None and \
             tender.cash_tendered_cents < tender.amount_cents + tender.tip_cents:
         owed = tender.amount_cents + tender.tip_cents
@@ -119,8 +138,9 @@ def _check(session: Session, tender: Tender, where: str) -> None:
 
 
 def _row(tender: Tender) -> Payment:
-    """The tender's row: pending for a card (the client pays next), succeeded otherwise."""
-    pending = tender.method == PaymentMethod.CARD
+    """The tender's row: pending for a card or a reader (the client pays next),
+    succeeded otherwise."""
+    pending = tender.method in PENDING_METHODS
     return Payment(method=tender.method, amount_cents=tender.amount_cents,
                    status=PaymentStatus.PENDING if pending else PaymentStatus.SUCCEEDED,
                    tip_cents=tender.tip_cents,
@@ -129,7 +149,29 @@ def _row(tender: Tender) -> Payment:
                    if tender.method == PaymentMethod.CASH else None,
                    last4=tender.last4 if tender.method == PaymentMethod.EXTERNAL_CARD else None,
                    auth_code=tender.auth_code
-                   if tender.method == PaymentMethod.EXTERNAL_CARD else None)
+                   if tender.method == PaymentMethod.EXTERNAL_CARD else None,
+                   reader_id=tender.reader_id if tender.method == PaymentMethod.TERMINAL
+                   else None)
+
+
+def _reader_of(session: Session, location_id: int, tender: Tender) -> str | None:
+    """A terminal tender's reader must be one of the sale's location (checked before any
+    row is written); its gateway, which becomes the sale's. None for other tenders."""
+    from pos.services.sales.terminal import UnknownReader
+
+    if tender.method != PaymentMethod.TERMINAL:
+        return None
+    reader = session.get(TerminalReader, tender.reader_id)
+    if reader is None or reader.location_id != location_id:
+        raise UnknownReader(f"There is no card reader {tender.reader_id} here.",
+                            {"fields": {"reader_id": "not a reader of this location"}})
+    return reader.gateway
+
+
+def _needs_client(sale: Sale, tender: Tender) -> None:
+    if tender.method == PaymentMethod.ACCOUNT_CREDIT and sale.client_id is None:
+        raise ClientRequired("Account credit is a client's: choose the sale's client first.",
+                             {"fields": {"client_id": "required to pay with account credit"}})
 
 
 def _taken(session: Session, sale: Sale, row: Payment, user_id: int | None) -> None:
@@ -139,6 +181,10 @@ def _taken(session: Session, sale: Sale, row: Payment, user_id: int | None) -> N
         drawers.add_entry(session, drawer_id, DrawerEntryKind.CASH_SALE,
                           row.amount_cents + row.tip_cents, user_id=user_id, sale_id=sale.id,
                           note=f"tip {row.tip_cents}" if row.tip_cents else None)
+    if row.method == PaymentMethod.ACCOUNT_CREDIT:
+        assert sale.client_id is not None
+        credit.spend_credit(session, sale.client_id, row.amount_cents, row.id,
+                            user_id=user_id, reason=f"Paid sale {sale.id}")
     audit.record(session, user_id, "sale.tender", "sale", sale.id, method=row.method,
                  amount_cents=row.amount_cents, tip_cents=row.tip_cents, status=row.status)
 
@@ -168,13 +214,14 @@ def sell_tenders(*, client_id: int | None, lines: Sequence[CartLine],
     with write_transaction() as session:
         for index, tender in enumerate(tenders):
             _check(session, tender, f"payments.{index}")
-        if sum(t.method == PaymentMethod.CARD for t in tenders) > 1:
-            raise ValidationFailed("One card payment per sale at a time.",
+        if sum(t.method in PENDING_METHODS for t in tenders) > 1:
+            raise ValidationFailed("One card or card reader payment per sale at a time.",
                                    {"fields": {"payments": "at most one card payment"}})
         location = ledger.location_or_default(session, location_id)
         if any(t.method == PaymentMethod.CASH for t in tenders):
             # The drawer first (FOR SHARE), then the stock: pos/services/drawers.py.
             drawers.drawer_for_cash(session, location.id, user_id)
+        gateways = [_reader_of(session, location.id, tender) for tender in tenders]
         rows = [_row(tender) for tender in tenders]
         method = rows[0].method if len(rows) == 1 else SalePaymentMethod.SPLIT
         sale, stocks, _quote = _create_sale(
@@ -182,6 +229,9 @@ def sell_tenders(*, client_id: int | None, lines: Sequence[CartLine],
             payment=method, user_id=user_id,  # type: ignore[arg-type]
             location_id=location.id, tender_status=PaymentStatus.PENDING,
             manual=manual_discount, tenders=rows)
+        for tender, gateway in zip(tenders, gateways, strict=True):
+            _needs_client(sale, tender)
+            sale.gateway = gateway or sale.gateway
         audit.record(session, user_id, "sale.create", "sale", sale.id, method=method,
                      total_cents=sale.total_cents)
         for row in rows:
@@ -194,8 +244,9 @@ def sell_tenders(*, client_id: int | None, lines: Sequence[CartLine],
         sale_id = sale.id
         card = next((row for row in rows if row.status == PaymentStatus.PENDING), None)
         card_id = card.id if card is not None else None
+        on_reader = card is not None and card.method == PaymentMethod.TERMINAL
     if card_id is not None:
-        _start_checkout(sale_id, card_id, settings, base_url, user_id)
+        _start_pending(sale_id, card_id, on_reader, settings, base_url, user_id)
     db.session.expire_all()
     return get_sale(db.session(), sale_id)
 
@@ -228,6 +279,9 @@ def add_tender(sale_id: int, tender: Tender, *, user_id: int | None, settings: S
                base_url: str | None = None) -> Sale:
     """Another tender for a sale awaiting payment, at most its balance (else 422
     `payment_exceeds_balance`); the sale is paid when the balance is taken."""
+    _check(db.session(), tender, "payment")  # a bad tender leaves a declined one alone
+    db.session.rollback()
+    _drop_declined(sale_id, user_id)
     with write_transaction() as session:
         _check(session, tender, "payment")
         sale = lock_sale(session, sale_id)
@@ -248,6 +302,8 @@ def add_tender(sale_id: int, tender: Tender, *, user_id: int | None, settings: S
                 f"{format_cents(tender.amount_cents)} is more than the balance, "
                 f"{format_cents(balance)}.",
                 {"amount_cents": tender.amount_cents, "balance_cents": balance})
+        sale.gateway = _reader_of(session, sale.location_id, tender) or sale.gateway
+        _needs_client(sale, tender)
         if tender.method == PaymentMethod.CASH:
             drawers.drawer_for_cash(session, sale.location_id, user_id)
         row = _row(tender)
@@ -266,9 +322,48 @@ def add_tender(sale_id: int, tender: Tender, *, user_id: int | None, settings: S
                          amount_cents=row.amount_cents, status=row.status)
         row_id, pending = row.id, row.status == PaymentStatus.PENDING
     if pending:
-        _start_checkout(sale_id, row_id, settings, base_url, user_id)
+        _start_pending(sale_id, row_id, row.method == PaymentMethod.TERMINAL, settings,
+                       base_url, user_id)
     db.session.expire_all()
     return get_sale(db.session(), sale_id)
+
+
+def _start_pending(sale_id: int, payment_id: int, on_reader: bool, settings: Settings,
+                   base_url: str | None, user_id: int | None) -> None:
+    """After the commit: a reader tender goes to its reader (its error, if any, is kept on
+    the tender and the sale stays awaiting), a card tender gets its Checkout Session."""
+    if on_reader:
+        from pos.services.sales.terminal import hand_to_reader
+
+        hand_to_reader(sale_id, settings.currency)
+    else:
+        _start_checkout(sale_id, payment_id, settings, base_url, user_id)
+
+
+def _drop_declined(sale_id: int, user_id: int | None) -> None:
+    """A reader tender that was declined (pending with `last_error`) makes way for another
+    tender: the reader's action and its PaymentIntent are cancelled first (no lock held;
+    a payment that went through meanwhile is settled by stop_collecting), then the tender
+    is cancelled if it is still pending."""
+    from pos.services.sales.terminal import stop_collecting
+
+    session = db.session()
+    sale = session.get(Sale, sale_id)
+    declined = sale.terminal_payment if sale is not None else None
+    if sale is None or sale.status != SaleStatus.AWAITING_PAYMENT or declined is None or \
+            declined.status != PaymentStatus.PENDING or not declined.last_error:
+        session.rollback()
+        return
+    payment_id = declined.id
+    session.rollback()
+    stop_collecting(sale_id)
+    with write_transaction() as session:
+        sale = lock_sale(session, sale_id)
+        stored = session.get(Payment, payment_id, populate_existing=True)
+        if sale is not None and stored is not None and stored.status == PaymentStatus.PENDING:
+            stored.status = PaymentStatus.CANCELLED
+            audit.record(session, user_id, "sale.tender_ended", "sale", sale_id,
+                         payment_id=payment_id, status=PaymentStatus.CANCELLED)
 
 
 def _start_checkout(sale_id: int, payment_id: int, settings: Settings, base_url: str | None,
@@ -351,8 +446,8 @@ def end_card_tender(session: Session, sale: Sale, status: PaymentStatus,
 
 def give_back_taken(session: Session, sale: Sale, user_id: int | None) -> None:
     """A sale abandoned with tenders already taken: the cash goes back out of the drawer
-    (a cash_refund entry, tip included), an external card payment is marked refunded (the
-    desk reverses it on its card machine)."""
+    (a cash_refund entry, tip included), account credit back to the client's credit, an
+    external card payment is marked refunded (the desk reverses it on its card machine)."""
     for tender in sale.payments:
         if tender.status != PaymentStatus.SUCCEEDED:
             continue
@@ -361,6 +456,9 @@ def give_back_taken(session: Session, sale: Sale, user_id: int | None) -> None:
             drawers.add_entry(session, drawer_id, DrawerEntryKind.CASH_REFUND,
                               tender.amount_cents + tender.tip_cents, user_id=user_id,
                               sale_id=sale.id, note="sale cancelled")
+        if tender.method == PaymentMethod.ACCOUNT_CREDIT and sale.client_id is not None:
+            credit.issue_credit(session, sale.client_id, tender.amount_cents,
+                                reason=f"Sale {sale.id} cancelled", user_id=user_id)
         tender.status = PaymentStatus.REFUNDED
         audit.record(session, user_id, "sale.tender_refunded", "sale", sale.id,
                      method=tender.method, amount_cents=tender.amount_cents,

@@ -118,7 +118,9 @@ def hand_to_reader(sale_id: int, currency: str) -> str | None:
         return None
     reader = session.get(TerminalReader, tender.reader_id)
     assert reader is not None
-    payment_id, amount, intent_id = tender.id, tender.amount_cents, tender.payment_intent_id
+    # The tip is charged on the reader with the tender (tenders.py).
+    payment_id, amount, intent_id = (tender.id, tender.amount_cents + tender.tip_cents,
+                                     tender.payment_intent_id)
     provider_reader, gateway_name = reader.provider_reader_id, sale.gateway
     session.rollback()  # no transaction stays open while the gateway answers
 

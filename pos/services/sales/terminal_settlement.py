@@ -28,8 +28,9 @@ from pos.payments.terminal import (
     TerminalIntent,
 )
 from pos.services import audit
-from pos.services.sales.records import claim_event, lock_sale, mark_paid, take_stock
+from pos.services.sales.records import claim_event, lock_sale, mark_paid
 from pos.services.sales.settlement import _AutoRefund, _send_auto_refund, _settle_late_payment
+from pos.services.sales.tenders import _pay_if_covered
 from pos.services.transaction import write_transaction
 from pos.settings import settings_for
 
@@ -134,7 +135,7 @@ def _settle(intent: TerminalIntent, event_id: str | None,
         elif intent.currency is not None and \
                 intent.currency.lower() != settings_for(session).currency.lower():
             problem = "currency_mismatch"
-        elif paid != tender.amount_cents:
+        elif paid != tender.amount_cents + tender.tip_cents:  # the tip is charged with it
             problem = "amount_mismatch"
         if tender.payment_intent_id is None:
             tender.payment_intent_id = intent.id
@@ -163,13 +164,11 @@ def _settle(intent: TerminalIntent, event_id: str | None,
             mark_paid(session, sale)
             return "paid", None
         tender.status = PaymentStatus.SUCCEEDED
-        if any(other.status != PaymentStatus.SUCCEEDED for other in sale.payments):
-            return "tender_paid", None  # the sale is paid when every tender is
-        take_stock(session, sale, from_hold=True)
-        audit.record(session, None, "sale.paid", "sale", sale.id,
-                     method=PaymentMethod.TERMINAL, total_cents=sale.total_cents)
-        mark_paid(session, sale)  # the receipt number: the transaction's last write
-        return "paid", None
+        audit.record(session, None, "sale.tender", "sale", sale.id, method=tender.method,
+                     amount_cents=tender.amount_cents, status=tender.status)
+        # One rule with the desk's tenders: paid when the succeeded tenders cover the total.
+        paid_now = _pay_if_covered(session, sale, from_hold=True, user_id=None)
+        return ("paid" if paid_now else "tender_paid"), None
 
 
 def _as_checkout(intent: TerminalIntent, paid: int | None) -> CheckoutSession:

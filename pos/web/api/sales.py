@@ -281,7 +281,10 @@ SALES_PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/v1/sales/{sale_id}/payments": {
         "post": op("Another tender for a sale awaiting payment (at most its balance); the sale "
-                   "is paid when the balance is taken", "front_desk",
+                   "is paid when the balance is taken. A terminal tender (reader_id) is "
+                   "handed to its reader, its tip charged with it; a reader tender that was "
+                   "declined is cancelled first; account_credit spends the sale's client's "
+                   "credit (422 client_required, credit_too_low)", "front_desk",
                    {**ok(SALE, "201", "Created"), **errors(404, 409, 422, 429, 503)},
                    body=TenderIn, params=[_SALE_ID], idempotent=True),
     },

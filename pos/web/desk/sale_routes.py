@@ -19,7 +19,7 @@ from pos.domain.money import parse_cents
 from pos.domain.statuses import SaleStatus
 from pos.extensions import db
 from pos.models import Sale, TerminalReader, User
-from pos.services import clock, refunds, series_refunds, voids
+from pos.services import clock, credit, refunds, series_refunds, voids
 from pos.services.sales import cancelling, tenders
 from pos.services.sales import receipt as receipts
 from pos.services.sales.receipt import load_receipt, tender_label
@@ -59,10 +59,22 @@ def _voidable_today(sale: Sale) -> bool:
 
 
 def _tender_form(sale: Sale, form: AddTenderForm | None = None) -> AddTenderForm:
-    """The form that adds a payment, the balance as its amount; tips go to a provider."""
+    """The form that adds a payment, the balance as its amount; tips go to a provider.
+    "Card reader" is offered when the sale's location has readers, "Account credit" when
+    the sale's client has credit (its balance shown)."""
     if form is None:
         form = AddTenderForm(formdata=None, prefix="tender")
         form.amount.data = f"{sale.balance_cents / 100:.2f}"
+    readers = list(db.session.scalars(select(TerminalReader).where(
+        TerminalReader.location_id == sale.location_id).order_by(TerminalReader.label)))
+    form.reader.choices = [(reader.id, reader.label) for reader in readers]
+    choices = [("cash", "Cash"), ("card", "Card (QR code)")]
+    if readers:
+        choices.append(("terminal", "Card reader"))
+    held = credit.balance(db.session(), sale.client_id) if sale.client_id is not None else 0
+    if held > 0:
+        choices.append(("account_credit", f"Account credit ({_money(held)})"))
+    form.method.choices = [*choices, ("external_card", "External card machine")]
     form.tip_provider.choices = [(0, "—")] + [
         (user.id, user.name) for user in db.session.scalars(
             select(User).where(User.active.is_(True)).order_by(User.name))
@@ -115,12 +127,15 @@ def add_payment(sale_id: int):  # type: ignore[no-untyped-def]
         return _render_sale(sale, RefundForm(formdata=None), 422, tender_form=form,
                             tender_error="Check the payment's fields.")
     tip = form.tip.cents or 0
+    method = form.method.data or ""
+    tipped = method in tenders.TIPPED_METHODS
     tender = tenders.Tender(
-        method=form.method.data or "", amount_cents=form.amount.cents or 0,
-        cash_tendered_cents=form.cash_tendered.cents if form.method.data == "cash" else None,
-        tip_cents=tip if form.method.data == "cash" else 0,
-        tip_provider_id=(form.tip_provider.data or None) if tip else None,
-        last4=form.last4.data or None, auth_code=form.auth_code.data or None)
+        method=method, amount_cents=form.amount.cents or 0,
+        cash_tendered_cents=form.cash_tendered.cents if method == "cash" else None,
+        tip_cents=tip if tipped else 0,
+        tip_provider_id=(form.tip_provider.data or None) if tip and tipped else None,
+        last4=form.last4.data or None, auth_code=form.auth_code.data or None,
+        reader_id=(form.reader.data or None) if method == "terminal" else None)
     try:
         tenders.add_tender(sale_id, tender, user_id=current_user.id,
                            settings=current_settings(), base_url=request.url_root)

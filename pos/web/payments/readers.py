@@ -107,7 +107,8 @@ def demo_reader(sale_id: int):  # type: ignore[no-untyped-def]
     if decision == "approve":
         event = TerminalEvent(
             id=event_id, type=EVENT_INTENT_SUCCEEDED, payment_intent_id=intent_id,
-            intent=DemoGateway.demo_intent(tender.id, sale.id, tender.amount_cents,
+            intent=DemoGateway.demo_intent(tender.id, sale.id,
+                                           tender.amount_cents + tender.tip_cents,
                                            intent_id, paid=True))
     else:
         event = TerminalEvent(id=event_id, type=EVENT_READER_FAILED, intent=None,

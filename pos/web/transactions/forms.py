@@ -34,7 +34,9 @@ class VoidSaleForm(FlaskForm):
 class AddTenderForm(FlaskForm):
     """Another payment for a sale awaiting payment (the twin of POST
     /api/v1/sales/{id}/payments): cash with what was handed over and an optional tip, a
-    card by QR code, or a payment on the clinic's other card machine."""
+    card by QR code, a card reader of the desk's location (a tip too, charged on the
+    reader), the client's account credit, or a payment on the clinic's other card machine.
+    The reader and credit choices are added by the page when they apply."""
 
     method = RadioField("How", choices=[("cash", "Cash"), ("card", "Card (QR code)"),
                                         ("external_card", "External card machine")],
@@ -43,9 +45,12 @@ class AddTenderForm(FlaskForm):
                                                   Length(max=20)])
     cash_tendered = MoneyField("Cash handed over ($, optional)",
                                validators=[Optional(), Length(max=20)])
-    tip = MoneyField("Tip in cash ($, optional)", validators=[Optional(), Length(max=20)])
+    tip = MoneyField("Tip ($, optional: cash or card reader)",
+                     validators=[Optional(), Length(max=20)])
     tip_provider = SelectField("Tip goes to", coerce=int, choices=[], validate_choice=False,
                                validators=[Optional()])
+    reader = SelectField("Which card reader", coerce=int, choices=[], validate_choice=False,
+                         validators=[Optional()])
     last4 = StringField("Card's last 4 digits", validators=[Optional(), Length(max=4)],
                         filters=[strip])
     auth_code = StringField("Authorization code", validators=[Optional(), Length(max=20)],

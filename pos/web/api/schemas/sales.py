@@ -88,7 +88,8 @@ def _no_default(schema: dict[str, Any]) -> None:
 
 class TenderIn(StrictModel):
     """One tender: `cash` (`cash_tendered_cents`, a tip), `card` (Stripe Checkout),
-    `external_card` (`last4`, `auth_code`); `terminal` may carry a tip too."""
+    `external_card` (`last4`, `auth_code`), `terminal` (`reader_id`; may carry a tip,
+    charged on the reader with the amount), `account_credit` (the sale's client's)."""
 
     method: TenderMethod
     amount_cents: Cents
@@ -97,9 +98,12 @@ class TenderIn(StrictModel):
     tip_provider_id: Id | None = None
     last4: Last4 | None = None
     auth_code: AuthCode | None = None
+    reader_id: Id | None = None
 
     @model_validator(mode="after")
     def _fields_of_its_method(self) -> TenderIn:
+        if (self.method == "terminal") != (self.reader_id is not None):
+            raise ValueError("reader_id is required for terminal, and for terminal only")
         external = self.method == "external_card"
         if external and (self.last4 is None or self.auth_code is None):
             raise ValueError("an external card payment needs last4 and auth_code")
@@ -119,7 +123,7 @@ class TenderIn(StrictModel):
             method=self.method, amount_cents=self.amount_cents,
             cash_tendered_cents=self.cash_tendered_cents, tip_cents=self.tip_cents,
             tip_provider_id=self.tip_provider_id if self.tip_cents else None,
-            last4=self.last4, auth_code=self.auth_code)
+            last4=self.last4, auth_code=self.auth_code, reader_id=self.reader_id)
 
 
 class SaleIn(StrictModel):
