@@ -26,7 +26,7 @@ Rules a clinic can live with:
 - To account credit (`to_credit`): the sale's client's credit rises by the amount; no
   money moves (no gateway, no drawer), so it completes at once.
 - A sale of several tenders (split) or of an external card machine: the refund is shared
-  out over the tenders in REFUND_ORDER (`tender_shares`): the card's share through the
+  out over the tenders (pos/services/refund_tenders.py): the card's share through the
   gateway as above, the external card's recorded (the desk refunds it on its machine), the
   cash share out of the drawer last, once the card's share is back.
 """
@@ -43,16 +43,13 @@ from pos.domain.credit import ClientRequired
 from pos.domain.errors import NotFound, ValidationFailed
 from pos.domain.money import allocate, format_cents
 from pos.domain.statuses import (
-    DrawerEntryKind,
     PaymentMethod,
-    PaymentStatus,
     RefundStatus,
     SaleStatus,
 )
 from pos.models import (
     Lot,
     PackagePurchase,
-    Payment,
     Refund,
     RefundLine,
     Sale,
@@ -61,8 +58,14 @@ from pos.models import (
 )
 from pos.models.sales import GIFT_CARD_CATEGORY
 from pos.payments.gateway import GatewayError
-from pos.services import audit, clock, credit, drawers, gift_cards, ledger
+from pos.services import audit, clock, credit, gift_cards, ledger
 from pos.services.receipts import next_receipt_number
+from pos.services.refund_tenders import (
+    GATEWAY_METHODS,
+    SINGLE_TENDER_METHODS,
+    give_back,
+    tender_parts,
+)
 from pos.services.sales import PaymentGatewayUnavailable, SaleNotVoidable
 from pos.services.series_refunds import SessionsAlreadyUsed, give_sessions_back, refund_sessions
 from pos.services.transaction import write_transaction
@@ -244,7 +247,7 @@ def _refund(sale_id: int, choose: Callable[[Session, Sale], dict[int, int]], *, 
         cash_cents = shares.get(PaymentMethod.CASH, 0)
         credit_cents = shares.get(PaymentMethod.ACCOUNT_CREDIT, 0)
         if refund.amount_cents == 0 or not gateway_parts:
-            _give_back(session, sale, refund, cash_cents, credit_cents, user_id)
+            give_back(session, sale, refund, cash_cents, credit_cents, user_id)
             _complete(session, refund, user_id, gateway_refund_id=None)
             return refund
         refund_id, gateway_name = refund.id, sale.gateway
@@ -274,7 +277,7 @@ def _refund(sale_id: int, choose: Callable[[Session, Sale], dict[int, int]], *, 
         assert pending is not None
         if pending.status == RefundStatus.PENDING:
             # A split sale's cash (and credit) share goes back once the card's share is.
-            _give_back(session, pending.sale, pending, cash_cents, credit_cents, user_id)
+            give_back(session, pending.sale, pending, cash_cents, credit_cents, user_id)
             _complete(session, pending, user_id, gateway_refund_id=gateway_refund_id)
         return pending
 
@@ -300,65 +303,6 @@ def _lower_to(refund: Refund, amount_cents: int, package_lines: set[int]) -> Non
         line.net_cents = share - line.tax_cents
     refund.amount_cents = amount_cents
     refund.tax_cents = sum(line.tax_cents for line in lines)
-def _give_back(session: Session, sale: Sale, refund: Refund, cash_cents: int,
-               credit_cents: int, user_id: int | None) -> None:
-    """The shares that do not go through the gateway: cash out of the drawer, an account
-    credit share back to the client's credit (never to cash)."""
-    _cash_out(session, sale, refund, cash_cents, user_id)
-    if credit_cents > 0:
-        assert sale.client_id is not None
-        credit.issue_credit(session, sale.client_id, credit_cents,
-                            reason=f"Refund of sale {sale.id}", refund_id=refund.id,
-                            user_id=user_id)
-
-
-def _cash_out(session: Session, sale: Sale, refund: Refund, cash_cents: int,
-              user_id: int | None) -> None:
-    """The cash leaves the open drawer (or one opened for it): after the sale's lock."""
-    if cash_cents > 0:
-        drawer_id = drawers.drawer_for_cash(session, sale.location_id, user_id)
-        drawers.add_entry(session, drawer_id, DrawerEntryKind.CASH_REFUND,
-                          cash_cents, user_id=user_id, refund_id=refund.id)
-
-
-# The order a refund of several tenders gives money back in: the card through Stripe
-# first, then the external card machine (recorded: the desk refunds it on the machine),
-# cash last (out of the drawer).
-REFUND_ORDER = (PaymentMethod.CARD, PaymentMethod.TERMINAL, PaymentMethod.EXTERNAL_CARD,
-                PaymentMethod.ACCOUNT_CREDIT, PaymentMethod.CASH)
-# The tenders whose share goes back through the payment gateway.
-GATEWAY_METHODS = (PaymentMethod.CARD, PaymentMethod.TERMINAL)
-# A sale paid by one tender of these gives the whole refund back to it.
-SINGLE_TENDER_METHODS = (PaymentMethod.CASH, PaymentMethod.CARD, PaymentMethod.TERMINAL)
-
-
-def tender_shares(session: Session, sale: Sale, refund: Refund) -> dict[str, int]:
-    """{method: cents} of this refund (`tender_parts` summed by method)."""
-    shares: dict[str, int] = {}
-    for tender, cents in tender_parts(session, sale, refund):
-        shares[tender.method] = shares.get(tender.method, 0) + cents
-    return shares
-
-
-def tender_parts(session: Session, sale: Sale, refund: Refund) -> list[tuple[Payment, int]]:
-    """[(tender, cents)] of this refund, taken from the sale's succeeded tenders in
-    REFUND_ORDER after what its earlier refunds (succeeded or pending) already took, so
-    refunds in any number of steps never give a tender back more than it paid."""
-    before = session.scalar(select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
-        Refund.sale_id == sale.id, Refund.id != refund.id, Refund.to_credit.is_(False),
-        Refund.status.in_((RefundStatus.SUCCEEDED, RefundStatus.PENDING)))) or 0
-    paid = [tender for tender in sale.payments if tender.status == PaymentStatus.SUCCEEDED]
-    paid.sort(key=lambda t: (REFUND_ORDER.index(PaymentMethod(t.method))
-                             if t.method in REFUND_ORDER else len(REFUND_ORDER), t.id))
-    parts: list[tuple[Payment, int]] = []
-    start, end, edge = int(before), int(before) + refund.amount_cents, 0
-    for tender in paid:
-        low, high = edge, edge + tender.amount_cents
-        edge = high
-        taken = max(0, min(end, high) - max(start, low))
-        if taken:
-            parts.append((tender, taken))
-    return parts
 
 
 def _refund_sessions(session: Session, line: SaleLine, quantity: int) -> int:
