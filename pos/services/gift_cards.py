@@ -227,6 +227,28 @@ def reverse_redemption(session: Session, payment_id: int, *,
     return taken
 
 
+def give_back(session: Session, payment_id: int, cents: int, *, sale_id: int | None,
+              user_id: int | None) -> int:
+    """A refund's share of the gift card tender `payment_id` goes back onto its card (a
+    `reverse` entry naming the tender), never more than the tender still has taken; the
+    cents given back."""
+    first = session.scalar(select(GiftCardEntry).where(GiftCardEntry.payment_id == payment_id)
+                           .order_by(GiftCardEntry.id).limit(1))
+    if first is None or cents <= 0:
+        return 0
+    card = session.scalar(select(GiftCard).where(GiftCard.id == first.gift_card_id)
+                          .with_for_update().execution_options(populate_existing=True))
+    assert card is not None
+    taken = -int(session.scalar(select(func.coalesce(func.sum(GiftCardEntry.amount_cents), 0))
+                                .where(GiftCardEntry.payment_id == payment_id)) or 0)
+    back = min(cents, taken)
+    if back <= 0:
+        return 0
+    _append(session, card, GiftCardEntryKind.REVERSE, back, sale_id=sale_id,
+            payment_id=payment_id, user_id=user_id)
+    return back
+
+
 def refund_unspent(session: Session, sale_line_id: int, *, sale_id: int | None,
                    user_id: int | None) -> int:
     """The refund of a sold gift card's line: the card's unspent balance goes back (the

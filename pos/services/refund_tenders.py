@@ -3,7 +3,9 @@ mixed payments"): a sale of one cash, card or terminal tender gives the whole re
 it; a split sale shares the refund out over its succeeded tenders in REFUND_ORDER, after what
 its earlier refunds took, so no tender is ever given back more than it paid. The card and
 terminal shares go through the gateway (pos.services.refunds); cash leaves the drawer; an
-account-credit share goes back to the client's credit, never to cash.
+account-credit share goes back to the client's credit, never to cash; a gift card share goes
+back onto the card that paid it (a `reverse` entry naming that tender, so the card's ledger
+says which redemption it undoes and never gives back more than it took).
 """
 from __future__ import annotations
 
@@ -12,14 +14,18 @@ from sqlalchemy.orm import Session
 
 from pos.domain.statuses import DrawerEntryKind, PaymentMethod, PaymentStatus, RefundStatus
 from pos.models import Payment, Refund, Sale
-from pos.services import credit, drawers
+from pos.services import credit, drawers, gift_cards
 
 
 def give_back(session: Session, sale: Sale, refund: Refund, cash_cents: int,
-               credit_cents: int, user_id: int | None) -> None:
+              credit_cents: int, user_id: int | None,
+              gift_parts: list[tuple[int, int]] | None = None) -> None:
     """The shares that do not go through the gateway: cash out of the drawer, an account
-    credit share back to the client's credit (never to cash)."""
+    credit share back to the client's credit (never to cash), each gift card share
+    (tender id, cents) back onto its card."""
     cash_out(session, sale, refund, cash_cents, user_id)
+    for payment_id, cents in gift_parts or []:
+        gift_cards.give_back(session, payment_id, cents, sale_id=sale.id, user_id=user_id)
     if credit_cents > 0:
         assert sale.client_id is not None
         credit.issue_credit(session, sale.client_id, credit_cents,
@@ -40,7 +46,7 @@ def cash_out(session: Session, sale: Sale, refund: Refund, cash_cents: int,
 # first, then the external card machine (recorded: the desk refunds it on the machine),
 # cash last (out of the drawer).
 REFUND_ORDER = (PaymentMethod.CARD, PaymentMethod.TERMINAL, PaymentMethod.EXTERNAL_CARD,
-                PaymentMethod.ACCOUNT_CREDIT, PaymentMethod.CASH)
+                PaymentMethod.ACCOUNT_CREDIT, PaymentMethod.GIFT_CARD, PaymentMethod.CASH)
 # The tenders whose share goes back through the payment gateway.
 GATEWAY_METHODS = (PaymentMethod.CARD, PaymentMethod.TERMINAL)
 # A sale paid by one tender of these gives the whole refund back to it.

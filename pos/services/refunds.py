@@ -233,6 +233,7 @@ def _refund(sale_id: int, choose: Callable[[Session, Sale], dict[int, int]], *, 
         # A sale of several tenders (or of an external card machine): to each its share;
         # each gateway share goes back through the PaymentIntent of the tender it comes
         # from (a split may have a card tender and a reader tender).
+        gift_parts: list[tuple[int, int]] = []
         if sale.payment_method in SINGLE_TENDER_METHODS:
             shares = {sale.payment_method: refund.amount_cents}
             gateway_parts = [(sale.payment_intent_id, refund.amount_cents)] \
@@ -244,10 +245,12 @@ def _refund(sale_id: int, choose: Callable[[Session, Sale], dict[int, int]], *, 
                 shares[tender.method] = shares.get(tender.method, 0) + cents
             gateway_parts = [(tender.payment_intent_id, cents) for tender, cents in parts
                              if tender.method in GATEWAY_METHODS]
+            gift_parts = [(tender.id, cents) for tender, cents in parts
+                          if tender.method == PaymentMethod.GIFT_CARD]
         cash_cents = shares.get(PaymentMethod.CASH, 0)
         credit_cents = shares.get(PaymentMethod.ACCOUNT_CREDIT, 0)
         if refund.amount_cents == 0 or not gateway_parts:
-            give_back(session, sale, refund, cash_cents, credit_cents, user_id)
+            give_back(session, sale, refund, cash_cents, credit_cents, user_id, gift_parts)
             _complete(session, refund, user_id, gateway_refund_id=None)
             return refund
         refund_id, gateway_name = refund.id, sale.gateway
@@ -277,7 +280,8 @@ def _refund(sale_id: int, choose: Callable[[Session, Sale], dict[int, int]], *, 
         assert pending is not None
         if pending.status == RefundStatus.PENDING:
             # A split sale's cash (and credit) share goes back once the card's share is.
-            give_back(session, pending.sale, pending, cash_cents, credit_cents, user_id)
+            give_back(session, pending.sale, pending, cash_cents, credit_cents, user_id,
+                      gift_parts)
             _complete(session, pending, user_id, gateway_refund_id=gateway_refund_id)
         return pending
 

@@ -12,11 +12,12 @@ from pos.domain.errors import ValidationFailed
 from pos.domain.money import format_cents
 from pos.domain.statuses import PaymentMethod, PaymentStatus
 from pos.models import Payment, Sale, TerminalReader, User
+from pos.models.sales import GIFT_CARD_CATEGORY
 from pos.services.sales.errors import CashTenderedTooLow
 
 # The methods a desk can take today; the others are refused until they are built.
 BUILT_METHODS = (PaymentMethod.CASH, PaymentMethod.CARD, PaymentMethod.EXTERNAL_CARD,
-                 PaymentMethod.TERMINAL, PaymentMethod.ACCOUNT_CREDIT)
+                 PaymentMethod.TERMINAL, PaymentMethod.ACCOUNT_CREDIT, PaymentMethod.GIFT_CARD)
 # The tenders that stay pending while the client pays (one at a time per sale).
 PENDING_METHODS = (PaymentMethod.CARD, PaymentMethod.TERMINAL)
 # The methods that can carry a tip.
@@ -35,10 +36,18 @@ class Tender:
     last4: str | None = None
     auth_code: str | None = None
     reader_id: int | None = None
+    code: str | None = None  # gift_card: the card's code (its row links the card by entry)
 
 
 class PaymentMethodUnavailable(ValidationFailed):
     code = "payment_method_unavailable"
+
+
+class GiftCardPaysGiftCard(ValidationFailed):
+    """A gift card cannot pay for a sale that sells a gift card (422
+    `gift_card_pays_gift_card`): a card is not turned into another card."""
+
+    code = "gift_card_pays_gift_card"
 
 
 def _check(session: Session, tender: Tender, where: str) -> None:
@@ -65,6 +74,8 @@ def _check(session: Session, tender: Tender, where: str) -> None:
             refuse("last4", "the card's last 4 digits are required")
         if not re.fullmatch(r"[A-Za-z0-9]{1,20}", tender.auth_code or ""):
             refuse("auth_code", "the authorization code (1-20 letters or digits) is required")
+    if (tender.method == PaymentMethod.GIFT_CARD) != bool(tender.code):
+        refuse("code", "the gift card's code is required for gift_card, and for it only")
     if tender.method == PaymentMethod.TERMINAL and tender.reader_id is None:
         refuse("reader_id", "choose the card reader")
     if tender.method == PaymentMethod.CASH and tender.cash_tendered_cents is not None and \
@@ -108,6 +119,13 @@ def _reader_of(session: Session, location_id: int, tender: Tender) -> str | None
 
 
 def _needs_client(sale: Sale, tender: Tender) -> None:
+    """What a tender needs of the sale: a client for credit; no gift card line for a gift
+    card (checked once the sale's lines exist, before the tender is taken)."""
+    if tender.method == PaymentMethod.GIFT_CARD and \
+            any(line.category == GIFT_CARD_CATEGORY for line in sale.lines):
+        raise GiftCardPaysGiftCard(
+            "A gift card cannot pay for a gift card: take another payment for this sale.",
+            {"fields": {"method": "not for a sale of a gift card"}})
     if tender.method == PaymentMethod.ACCOUNT_CREDIT and sale.client_id is None:
         raise ClientRequired("Account credit is a client's: choose the sale's client first.",
                              {"fields": {"client_id": "required to pay with account credit"}})

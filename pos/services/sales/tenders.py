@@ -24,7 +24,11 @@ sale is. Methods built here, each one branch of `_start`:
 - `account_credit`: the sale's client's credit (422 `client_required` without a client),
   spent in the sale's transaction (pos.services.credit.spend_credit, 422 `credit_too_low`),
   succeeded at once; a refund of that share, or a cancel, gives it back to the credit.
-`gift_card` is refused here until built (422 `payment_method_unavailable`).
+- `gift_card` (`code`): the card is redeemed in the sale's transaction
+  (pos.services.gift_cards.redeem, 422 `unknown_gift_card` / `gift_card_balance_too_low`,
+  nothing written), succeeded at once; never any change. A sale that sells a gift card
+  takes no gift card tender (422 `gift_card_pays_gift_card`). A refund of that share goes
+  back onto that card (pos.services.refund_tenders), a cancel or void gives back all of it.
 Tips (`tip_cents`, `tip_provider_id`: a user holding provider) ride on a cash or terminal
 tender: not revenue, not taxed, not in the sale's total. The cash tip is in the drawer; the
 terminal tip is charged on the reader with the tender (PaymentIntent amount = amount_cents
@@ -50,7 +54,7 @@ from pos.domain.statuses import (
 from pos.extensions import db
 from pos.models import Payment, Sale
 from pos.payments.gateway import CheckoutLine, CheckoutRequest, GatewayError
-from pos.services import audit, clock, credit, drawers, ledger
+from pos.services import audit, clock, credit, drawers, gift_cards, ledger
 from pos.services.sales.cart import CartLine, ManualDiscount
 from pos.services.sales.errors import (
     CardPaymentPending,
@@ -83,8 +87,10 @@ from pos.settings import Settings
 log = logging.getLogger("pos.sales")
 
 
-def _taken(session: Session, sale: Sale, row: Payment, user_id: int | None) -> None:
-    """What a tender taken at the desk does at once: cash (and its tip) into the drawer."""
+def _taken(session: Session, sale: Sale, row: Payment, user_id: int | None,
+           code: str | None = None) -> None:
+    """What a tender taken at the desk does at once: cash (and its tip) into the drawer,
+    credit spent, the gift card `code` redeemed (its entry names the tender's row)."""
     if row.method == PaymentMethod.CASH:
         drawer_id = drawers.drawer_for_cash(session, sale.location_id, user_id)
         drawers.add_entry(session, drawer_id, DrawerEntryKind.CASH_SALE,
@@ -94,6 +100,10 @@ def _taken(session: Session, sale: Sale, row: Payment, user_id: int | None) -> N
         assert sale.client_id is not None
         credit.spend_credit(session, sale.client_id, row.amount_cents, row.id,
                             user_id=user_id, reason=f"Paid sale {sale.id}")
+    if row.method == PaymentMethod.GIFT_CARD:
+        assert code is not None
+        gift_cards.redeem(session, code, row.amount_cents, sale_id=sale.id, payment_id=row.id,
+                          user_id=user_id)
     audit.record(session, user_id, "sale.tender", "sale", sale.id, method=row.method,
                  amount_cents=row.amount_cents, tip_cents=row.tip_cents, status=row.status)
 
@@ -143,9 +153,9 @@ def sell_tenders(*, client_id: int | None, lines: Sequence[CartLine],
             sale.gateway = gateway or sale.gateway
         audit.record(session, user_id, "sale.create", "sale", sale.id, method=method,
                      total_cents=sale.total_cents)
-        for row in rows:
+        for tender, row in zip(tenders, rows, strict=True):
             if row.status == PaymentStatus.SUCCEEDED:
-                _taken(session, sale, row, user_id)
+                _taken(session, sale, row, user_id, tender.code)
         if not _pay_if_covered(session, sale, from_hold=False, user_id=user_id):
             for item_id, quantity in held_quantities(sale).items():
                 ledger.place_hold(session, stocks[item_id], quantity,
@@ -224,7 +234,7 @@ def add_tender(sale_id: int, tender: Tender, *, user_id: int | None, settings: S
             sale.payment_method = row.method  # an open sale paid by one tender after all
         session.flush()
         if row.status == PaymentStatus.SUCCEEDED:
-            _taken(session, sale, row, user_id)
+            _taken(session, sale, row, user_id, tender.code)
             _pay_if_covered(session, sale, from_hold=True, user_id=user_id)
         else:
             audit.record(session, user_id, "sale.tender", "sale", sale.id, method=row.method,
@@ -355,7 +365,8 @@ def end_card_tender(session: Session, sale: Sale, status: PaymentStatus,
 
 def give_back_taken(session: Session, sale: Sale, user_id: int | None) -> None:
     """A sale abandoned with tenders already taken: the cash goes back out of the drawer
-    (a cash_refund entry, tip included), account credit back to the client's credit, an
+    (a cash_refund entry, tip included), account credit back to the client's credit, a
+    gift card's redemption back onto the card, an
     external card payment is marked refunded (the desk reverses it on its card machine)."""
     for tender in sale.payments:
         if tender.status != PaymentStatus.SUCCEEDED:
@@ -368,6 +379,8 @@ def give_back_taken(session: Session, sale: Sale, user_id: int | None) -> None:
         if tender.method == PaymentMethod.ACCOUNT_CREDIT and sale.client_id is not None:
             credit.issue_credit(session, sale.client_id, tender.amount_cents,
                                 reason=f"Sale {sale.id} cancelled", user_id=user_id)
+        if tender.method == PaymentMethod.GIFT_CARD:
+            gift_cards.reverse_redemption(session, tender.id, user_id=user_id)
         tender.status = PaymentStatus.REFUNDED
         audit.record(session, user_id, "sale.tender_refunded", "sale", sale.id,
                      method=tender.method, amount_cents=tender.amount_cents,

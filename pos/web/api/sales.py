@@ -284,7 +284,9 @@ SALES_PATHS: dict[str, dict[str, Any]] = {
                    "is paid when the balance is taken. A terminal tender (reader_id) is "
                    "handed to its reader, its tip charged with it; a reader tender that was "
                    "declined is cancelled first; account_credit spends the sale's client's "
-                   "credit (422 client_required, credit_too_low)", "front_desk",
+                   "credit (422 client_required, credit_too_low); gift_card (code) redeems "
+                   "the card at once (422 unknown_gift_card, gift_card_balance_too_low, "
+                   "gift_card_pays_gift_card for a sale of a gift card)", "front_desk",
                    {**ok(SALE, "201", "Created"), **errors(404, 409, 422, 429, 503)},
                    body=TenderIn, params=[_SALE_ID], idempotent=True),
     },

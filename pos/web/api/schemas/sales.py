@@ -78,6 +78,7 @@ TenderMethod = Literal[tuple(m.value for m in statuses.PaymentMethod)]  # type: 
 Last4 = Annotated[str, SafeText(4, pattern=r"^[0-9]{4}$", pattern_problem="must be 4 digits")]
 AuthCode = Annotated[str, SafeText(20, pattern=r"^[A-Za-z0-9]{1,20}$",
                                    pattern_problem="must be 1-20 letters or digits")]
+GiftCode = Annotated[str, SafeText(40)]  # with or without dashes; unknown: 422 unknown_gift_card
 MAX_TENDERS = 10
 _ABSENT = ""  # what an absent `payment` defaults to, only to be refused
 
@@ -89,7 +90,8 @@ def _no_default(schema: dict[str, Any]) -> None:
 class TenderIn(StrictModel):
     """One tender: `cash` (`cash_tendered_cents`, a tip), `card` (Stripe Checkout),
     `external_card` (`last4`, `auth_code`), `terminal` (`reader_id`; may carry a tip,
-    charged on the reader with the amount), `account_credit` (the sale's client's)."""
+    charged on the reader with the amount), `account_credit` (the sale's client's),
+    `gift_card` (`code`, required for it and refused otherwise)."""
 
     method: TenderMethod
     amount_cents: Cents
@@ -99,9 +101,12 @@ class TenderIn(StrictModel):
     last4: Last4 | None = None
     auth_code: AuthCode | None = None
     reader_id: Id | None = None
+    code: GiftCode | None = None
 
     @model_validator(mode="after")
     def _fields_of_its_method(self) -> TenderIn:
+        if (self.method == "gift_card") != (self.code is not None):
+            raise ValueError("code is required for gift_card, and for gift_card only")
         if (self.method == "terminal") != (self.reader_id is not None):
             raise ValueError("reader_id is required for terminal, and for terminal only")
         external = self.method == "external_card"
@@ -123,7 +128,8 @@ class TenderIn(StrictModel):
             method=self.method, amount_cents=self.amount_cents,
             cash_tendered_cents=self.cash_tendered_cents, tip_cents=self.tip_cents,
             tip_provider_id=self.tip_provider_id if self.tip_cents else None,
-            last4=self.last4, auth_code=self.auth_code, reader_id=self.reader_id)
+            last4=self.last4, auth_code=self.auth_code, reader_id=self.reader_id,
+            code=self.code)
 
 
 class SaleIn(StrictModel):
