@@ -154,3 +154,45 @@ def test_cancelling_an_awaiting_split_gives_the_card_its_share_back(api, shop, s
     report = month_report(api)
     assert report["gift_card_liability"]["redeemed_cents"] == 0
     assert report["gift_card_liability"]["closing_cents"] == 10000
+
+
+# -- the desk ----------------------------------------------------------------------------
+
+def test_the_sale_pages_add_payment_form_takes_a_gift_card_by_its_code(
+        api, shop, client, login_as):
+    from pos.services.sales import tenders
+    from pos.services.sales.cart import CartLine
+    from tests.fixtures_payments import csrf_token_of
+
+    code = sell_card(api, 5000)
+    sale_id = tenders.open_split_sale(
+        client_id=None, lines=[CartLine(sku="MASK", package_code=None, quantity=1)],
+        discount_code=None, user_id=None).id
+    login_as("front_desk")
+    page = client.get(f"/sales/{sale_id}").get_data(as_text=True)
+    assert 'value="gift_card"' in page and "Gift card code" in page
+    token = csrf_token_of(page)
+
+    def add(**fields: str):  # type: ignore[no-untyped-def]
+        return client.post(f"/sales/{sale_id}/payments", data={
+            "tender-csrf_token": token, **{f"tender-{k}": v for k, v in fields.items()}})
+
+    too_much = add(method="gift_card", amount="60.00", gift_code=grouped(code))
+    assert too_much.status_code == 422
+    assert "The gift card has only 5000 cents left." in too_much.get_data(as_text=True)
+    unknown = add(method="gift_card", amount="10.00", gift_code="ABCD-2345-EFGH-6789")
+    assert unknown.status_code == 422
+    assert "No gift card has this code." in unknown.get_data(as_text=True)
+    no_code = add(method="gift_card", amount="10.00")
+    assert no_code.status_code == 422
+    assert balance(code) == 5000
+
+    assert add(method="gift_card", amount="50.00", gift_code=code.lower()).status_code == 302
+    assert add(method="cash", amount="10.00").status_code == 302
+    paid = api("front_desk").get(f"/api/v1/sales/{sale_id}").get_json()
+    assert paid["status"] == "paid"
+    assert [(p["method"], p["amount_cents"]) for p in paid["payments"]] == \
+        [("gift_card", 5000), ("cash", 1000)]
+    assert balance(code) == 0
+    page = client.get(f"/sales/{sale_id}").get_data(as_text=True)
+    assert "Gift card" in page

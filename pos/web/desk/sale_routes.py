@@ -74,7 +74,8 @@ def _tender_form(sale: Sale, form: AddTenderForm | None = None) -> AddTenderForm
     held = credit.balance(db.session(), sale.client_id) if sale.client_id is not None else 0
     if held > 0:
         choices.append(("account_credit", f"Account credit ({_money(held)})"))
-    form.method.choices = [*choices, ("external_card", "External card machine")]
+    form.method.choices = [*choices, ("gift_card", "Gift card"),
+                           ("external_card", "External card machine")]
     form.tip_provider.choices = [(0, "—")] + [
         (user.id, user.name) for user in db.session.scalars(
             select(User).where(User.active.is_(True)).order_by(User.name))
@@ -135,7 +136,8 @@ def add_payment(sale_id: int):  # type: ignore[no-untyped-def]
         tip_cents=tip if tipped else 0,
         tip_provider_id=(form.tip_provider.data or None) if tip and tipped else None,
         last4=form.last4.data or None, auth_code=form.auth_code.data or None,
-        reader_id=(form.reader.data or None) if method == "terminal" else None)
+        reader_id=(form.reader.data or None) if method == "terminal" else None,
+        code=(form.gift_code.data or None) if method == "gift_card" else None)
     try:
         tenders.add_tender(sale_id, tender, user_id=current_user.id,
                            settings=current_settings(), base_url=request.url_root)

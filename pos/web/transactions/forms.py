@@ -35,7 +35,8 @@ class AddTenderForm(FlaskForm):
     """Another payment for a sale awaiting payment (the twin of POST
     /api/v1/sales/{id}/payments): cash with what was handed over and an optional tip, a
     card by QR code, a card reader of the desk's location (a tip too, charged on the
-    reader), the client's account credit, or a payment on the clinic's other card machine.
+    reader), the client's account credit, a gift card (its code), or a payment on the
+    clinic's other card machine.
     The reader and credit choices are added by the page when they apply."""
 
     method = RadioField("How", choices=[("cash", "Cash"), ("card", "Card (QR code)"),
@@ -54,5 +55,7 @@ class AddTenderForm(FlaskForm):
     last4 = StringField("Card's last 4 digits", validators=[Optional(), Length(max=4)],
                         filters=[strip])
     auth_code = StringField("Authorization code", validators=[Optional(), Length(max=20)],
+                            filters=[strip])
+    gift_code = StringField("Gift card code", validators=[Optional(), Length(max=40)],
                             filters=[strip])
     submit = SubmitField("Add payment")
