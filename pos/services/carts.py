@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -50,14 +51,20 @@ class CartContents:
 
 
 def stored_lines(lines: Sequence[CartLine]) -> list[dict[str, object]]:
-    """The JSON a cart row keeps: the API's cart line shape."""
-    if any(line.gift_card_cents is not None for line in lines):
-        # Not kept yet: a saved cart holds catalog lines only (issue 14 sells them at once).
-        raise ValidationFailed("A gift card is sold at once; a saved cart cannot hold one.",
-                               {"fields": {"lines": "a gift card line cannot be saved"}})
-    return [{"sku": line.sku, "quantity": line.quantity} if line.sku is not None
-            else {"package_code": line.package_code, "quantity": line.quantity}
-            for line in lines]
+    """The JSON a cart row keeps: the API's cart line shape (a gift card line as
+    `{gift_card: {amount_cents, recipient_email?}}`; its card is drawn when it is sold)."""
+    return [_stored(line) for line in lines]
+
+
+def _stored(line: CartLine) -> dict[str, object]:
+    if line.gift_card_cents is not None:
+        card: dict[str, object] = {"amount_cents": line.gift_card_cents}
+        if line.recipient_email:
+            card["recipient_email"] = line.recipient_email
+        return {"gift_card": card}
+    if line.sku is not None:
+        return {"sku": line.sku, "quantity": line.quantity}
+    return {"package_code": line.package_code, "quantity": line.quantity}
 
 
 def line_names(session: Session, lines: Sequence[CartLine]) -> dict[str, str]:
@@ -200,8 +207,17 @@ def discard(parked_id: int) -> None:
 def contents_of(row: DeskCart) -> CartContents:
     return CartContents(
         client_id=row.client_id, discount_code=row.discount_code, label=row.label,
-        lines=tuple(CartLine(sku=line.get("sku"), package_code=line.get("package_code"),
-                             quantity=int(line["quantity"])) for line in row.lines or []))
+        lines=tuple(_read(line) for line in row.lines or []))
+
+
+def _read(line: dict[str, Any]) -> CartLine:
+    card = line.get("gift_card")
+    if isinstance(card, dict):
+        return CartLine(sku=None, package_code=None, quantity=1,
+                        gift_card_cents=int(card["amount_cents"]),
+                        recipient_email=card.get("recipient_email"))
+    return CartLine(sku=line.get("sku"), package_code=line.get("package_code"),
+                    quantity=int(line["quantity"]))
 
 
 def purge_stale(now: datetime | None = None) -> int:

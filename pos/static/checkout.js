@@ -41,6 +41,11 @@
 
     function cartLines() {
       return cart.map(function (l) {
+        if (l.gift_card) {
+          var card = { amount_cents: l.gift_card.amount_cents };
+          if (l.gift_card.recipient_email) { card.recipient_email = l.gift_card.recipient_email; }
+          return { gift_card: card };
+        }
         return l.sku ? { sku: l.sku, quantity: l.quantity } : { package_code: l.package_code, quantity: l.quantity };
       });
     }
@@ -291,7 +296,7 @@
     function commitEdits() {
       var changed = false;
       cart.forEach(function (line) {
-        if (!line.row) { return; }
+        if (!line.row || line.gift_card) { return; }
         var box = line.row.querySelector("input.qty");
         var n = parseInt(box.value, 10);
         if (!(n >= 1)) { n = line.quantity; box.value = String(n); }
@@ -312,6 +317,10 @@
         var tr = el("tr", { "data-key": line.key });
         tr.appendChild(el("td", { "class": "name" }, line.name));
         var qtyCell = el("td", { "class": "num" });
+        if (line.gift_card) {  // one card per line: no quantity to change
+          qtyCell.textContent = "1";
+          tr.appendChild(qtyCell);
+        } else {
         var qty = el("input", { type: "number", min: "1", step: "1", value: String(line.quantity),
           "class": "qty", "aria-label": "Quantity of " + line.name });
         var typed = debounce(function () { if (commitEdits()) { cartChanged(false); } }, 300);
@@ -322,6 +331,7 @@
         });
         qtyCell.appendChild(qty);
         tr.appendChild(qtyCell);
+        }
         tr.appendChild(el("td", { "class": "num unit" }, priced ? priced.unit_price : ""));
         tr.appendChild(el("td", { "class": "num line-total" }, priced ? priced.subtotal : ""));
         line.row = tr;
@@ -350,7 +360,15 @@
       });
     }
 
+    /* Gift card lines are never merged: each is keyed by its place among them, as the
+       quote keys them. */
+    function keyGiftCards() {
+      var n = 0;
+      cart.forEach(function (l) { if (l.gift_card) { n += 1; l.key = "gift:" + n; } });
+    }
+
     function cartChanged(rebuild) {
+      keyGiftCards();
       if (rebuild) { renderCart(); }
       saveCart();
       requote();
@@ -557,6 +575,43 @@
       });
     });
 
+    /* -- selling a gift card: a cart line of its own ----------------------------------- */
+    function giftCardName(card) {
+      var name = "Gift card $" + (card.amount_cents / 100).toFixed(2);
+      return card.recipient_email ? name + " for " + card.recipient_email : name;
+    }
+    $("gift-card-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var amountBox = $("gift-card-amount");
+      var emailBox = $("gift-card-email");
+      var error = $("gift-card-error");
+      var typed = amountBox.value.trim().replace(/^\$/, "").replace(/,/g, "");
+      var cents = /^[0-9]+(\.[0-9]{1,2})?$/.test(typed) ? Math.round(parseFloat(typed) * 100) : NaN;
+      var email = emailBox.value.trim();
+      if (!(cents >= 100 && cents <= 100000)) {
+        error.textContent = "Type the gift card's amount, $1.00 to $1,000.00.";
+        amountBox.setAttribute("aria-invalid", "true");
+        amountBox.focus();
+        return;
+      }
+      if (email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) {
+        error.textContent = "The recipient's email does not look like an email address.";
+        emailBox.setAttribute("aria-invalid", "true");
+        emailBox.focus();
+        return;
+      }
+      error.textContent = "";
+      amountBox.removeAttribute("aria-invalid");
+      emailBox.removeAttribute("aria-invalid");
+      commitEdits();
+      var card = { amount_cents: cents, recipient_email: email || null };
+      cart.push({ key: "", gift_card: card, name: giftCardName(card), quantity: 1 });
+      amountBox.value = "";
+      emailBox.value = "";
+      cartChanged(true);
+      productInput.focus();
+    });
+
     /* -- keys and the saved cart ------------------------------------------------------- */
     document.addEventListener("keydown", function (event) {
       var target = { F2: clientInput, F4: productInput, F8: $("cash-tendered") }[event.key];
@@ -566,8 +621,11 @@
     chooseClient(state.client || null, true);
     $("discount-code").value = state.discount_code || "";
     cart = (state.lines || []).map(function (l) {
-      return { key: l.key, sku: l.sku, package_code: l.package_code, name: l.name, quantity: l.quantity };
+      return { key: l.key, sku: l.sku, package_code: l.package_code, name: l.name, quantity: l.quantity,
+        gift_card: l.gift_card || null };
     });
+    cart.forEach(function (l) { if (l.gift_card) { l.name = giftCardName(l.gift_card); } });
+    keyGiftCards();
     renderCart();
     requote();
     if (state.save) { saveCart(); }

@@ -196,3 +196,49 @@ def test_the_sale_pages_add_payment_form_takes_a_gift_card_by_its_code(
     assert balance(code) == 0
     page = client.get(f"/sales/{sale_id}").get_data(as_text=True)
     assert "Gift card" in page
+
+
+def test_the_checkout_sells_a_gift_card_as_a_cart_line_kept_priced_and_sold(
+        api, shop, client, users):
+    import html
+    import json
+    import re
+
+    from tests.factories import signed_in
+
+    signed_in(client, users.get("front_desk"))
+    page = client.get("/checkout").get_data(as_text=True)
+    assert 'id="gift-card-form"' in page and "Add gift card" in page
+    assert 'for="gift-card-amount"' in page and 'for="gift-card-email"' in page
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+
+    def send(method: str, path: str, body):  # type: ignore[no-untyped-def]
+        return client.open(path, method=method, json=body, headers={"X-CSRFToken": token})
+
+    lines = [{"sku": "MASK", "quantity": 1},
+             {"gift_card": {"amount_cents": 5000, "recipient_email": "friend@example.com"}},
+             {"gift_card": {"amount_cents": 2500}}]
+    assert send("PUT", "/desk/cart", {"lines": lines}).status_code == 200
+    page = client.get("/checkout").get_data(as_text=True)
+    cart = json.loads(html.unescape(re.search(r"data-cart='([^']*)'", page).group(1)))  # type: ignore[union-attr]
+    assert [(line["key"], line["quantity"]) for line in cart["lines"]] == \
+        [("sku:MASK", 1), ("gift:1", 1), ("gift:2", 1)]
+    assert cart["lines"][1]["gift_card"] == {"amount_cents": 5000,
+                                             "recipient_email": "friend@example.com"}
+
+    quote = send("POST", "/desk/quote", {"lines": lines}).get_json()
+    assert [(q["key"], q["total_cents"], q["tax_cents"]) for q in quote["lines"]] == \
+        [("sku:MASK", MASK, 0), ("gift:1", 5000, 0), ("gift:2", 2500, 0)]
+    assert quote["total_cents"] == MASK + 7500
+
+    sold = send("POST", "/desk/sales", {"lines": lines, "payment": "cash",
+                                        "cash_tendered": "140.00"})
+    assert sold.status_code == 201, sold.get_json()
+    sale = api("front_desk").get(f"/api/v1/sales/{sold.get_json()['id']}").get_json()
+    assert sale["status"] == "paid"
+    codes = [line["gift_card_code"] for line in sale["lines"] if line.get("gift_card_code")]
+    assert len(codes) == 2
+    assert sorted(balance(code) for code in codes) == [2500, 5000]
+    cart = json.loads(html.unescape(re.search(  # type: ignore[union-attr]
+        r"data-cart='([^']*)'", client.get("/checkout").get_data(as_text=True)).group(1)))
+    assert cart["lines"] == []

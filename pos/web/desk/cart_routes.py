@@ -44,8 +44,15 @@ def stored_lines(row: DeskCart) -> list[CartLine]:
 
 
 def _lines_json(lines: list[CartLine], names: dict[str, str]) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
+    gifts = 0
     for line in lines:
+        if line.gift_card_cents is not None:  # never merged: keyed by its place among them
+            gifts += 1
+            out.append({"key": f"gift:{gifts}", "gift_card": {
+                "amount_cents": line.gift_card_cents, "recipient_email": line.recipient_email},
+                "name": "Gift card", "quantity": 1})
+            continue
         key = f"sku:{line.sku}" if line.sku else f"package:{line.package_code}"
         out.append({"key": key, "sku": line.sku, "package_code": line.package_code,
                     "name": names.get(key, line.sku or line.package_code),

@@ -181,6 +181,16 @@ def _cash_tendered(cart: DeskCartIn) -> int | None:
                                {"fields": {"cash_tendered": "is not an amount"}}) from None
 
 
+def _quote_key(line: Any, index: int, lines: Any) -> str:
+    """The cart line a quoted line prices: `sku:X`, `package:Y`, or `gift:N` (the Nth gift
+    card line: they are never merged and come last, in the cart's order)."""
+    if line.sku:
+        return f"sku:{line.sku}"
+    if line.package_code:
+        return f"package:{line.package_code}"
+    return f"gift:{sum(1 for q in lines[:index + 1] if not q.sku and not q.package_code)}"
+
+
 @desk_bp.post("/desk/quote")
 @role_required("front_desk")
 def quote():  # type: ignore[no-untyped-def]
@@ -194,13 +204,13 @@ def quote():  # type: ignore[no-untyped-def]
     except PosError as error:
         return _json_error(error)
     body: dict[str, Any] = {
-        "lines": [{"key": f"sku:{q.sku}" if q.sku else f"package:{q.package_code}",
-                   "name": q.name, "quantity": q.quantity,
+        "lines": [{"key": _quote_key(q, index, priced.lines), "name": q.name,
+                   "quantity": q.quantity,
                    "unit_price": _money(q.unit_price_cents),
                    "subtotal_cents": q.subtotal_cents, "subtotal": _money(q.subtotal_cents),
                    "discount_cents": q.discount_cents, "tax_cents": q.tax_cents,
                    "total_cents": q.total_cents}
-                  for q in priced.lines],
+                  for index, q in enumerate(priced.lines)],
         "subtotal_cents": priced.subtotal_cents, "discount_cents": priced.discount_cents,
         "tax_cents": priced.tax_cents, "total_cents": priced.total_cents,
         "subtotal": _money(priced.subtotal_cents), "discount": _money(priced.discount_cents),
