@@ -6,13 +6,14 @@ of going through the sale, refund and treatment services.
 """
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import count
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from pos.domain.gift_cards import new_code
 from pos.domain.money import allocate
 from pos.domain.pricing import Discount, LineInput, price_sale, refund_amounts
 from pos.domain.roles import Role
@@ -21,6 +22,8 @@ from pos.extensions import db
 from pos.models import (
     Client,
     ClientCreditEntry,
+    GiftCard,
+    GiftCardEntry,
     Item,
     Location,
     Lot,
@@ -107,7 +110,9 @@ class History:
              tip_cents: int = 0, tip_to: int = 0) -> Sale:
         """lines: [(sku or package code, quantity)]. Unpaid sales: paid_at None + a status.
         Its tenders as the desk writes them: one of the total, or for `split` cash for a
-        third and a card for the rest; a tip (to seller `tip_to`) rides on the cash."""
+        third and a card for the rest; a tip (to seller `tip_to`) rides on the cash. A
+        `gift_card` sale redeems a card issued the day before (given back if voided), an
+        `account_credit` one spends credit issued a minute before."""
         inputs = []
         for key, quantity in lines:
             if key in self.items:
@@ -160,6 +165,32 @@ class History:
                 status="succeeded" if tender_method == "cash" and sale.paid_at is not None
                 else status, tip_cents=tipped,
                 tip_provider_id=self.sellers[tip_to].id if tipped else None))
+        self.session.flush()
+        if sale.paid_at is not None and method in ("gift_card", "account_credit"):
+            self._spent(sale, method)
+
+    def _spent(self, sale: Sale, method: str) -> None:
+        """What a gift card or credit tender takes, as the desk's services write it."""
+        assert sale.paid_at is not None
+        tender = sale.payments[0]
+        total = sale.total_cents
+        if method == "account_credit":
+            self.credit(total, at=sale.paid_at - timedelta(minutes=1))
+            self.credit(-total, at=sale.paid_at)
+            return
+        card = GiftCard(code=new_code(), initial_cents=total, balance_cents=0,
+                        created_at=sale.paid_at - timedelta(days=1))
+        self.session.add(card)
+        self.session.flush()
+        entries = [("issue", total, sale.paid_at - timedelta(days=1), None),
+                   ("redeem", -total, sale.paid_at, tender.id)]
+        if sale.status == "void":
+            entries.append(("reverse", total, sale.paid_at + timedelta(hours=1), tender.id))
+            card.balance_cents = total
+        self.session.add_all(GiftCardEntry(gift_card_id=card.id, kind=kind, amount_cents=cents,
+                                           created_at=at, sale_id=sale.id if payment else None,
+                                           payment_id=payment)
+                             for kind, cents, at, payment in entries)
         self.session.flush()
 
     def refund(self, sale: Sale, lines: list[tuple[SaleLine, int]], *, at: datetime,

@@ -2,8 +2,9 @@
 
 Hypothesis generates random histories over a few months (and the same months a year
 later, for the year-on-year comparison): sales of packages, retail and bundles with
-discounts, cash, card, an external card machine and split (cash and card) with tips on the
-cash tender, sales started in one month and paid in the next, late-evening
+discounts, cash, card, an external card machine, a gift card (its issue, redemption and,
+when voided, reversal) and account credit (issued then spent), and split (cash and card) with
+tips on the cash tender, sales started in one month and paid in the next, late-evening
 sales across the clinic's midnight (23:30 in New York is already tomorrow in UTC), unpaid,
 expired, failed and void sales, partial refunds in later months (some pending, some
 failed), treatments consuming lots (some voided) and stock write-offs. Then each month's
@@ -29,6 +30,7 @@ from pos.domain.reporting import Month
 from pos.extensions import db
 from pos.models import (
     ClientCreditEntry,
+    GiftCardEntry,
     Item,
     Lot,
     Package,
@@ -88,7 +90,8 @@ sale_plans = st.fixed_dictionaries({
                                                  "SCALP4"]), st.integers(1, 3)),
                       min_size=1, max_size=3, unique_by=lambda line: line[0]),
     "created_at": clinic_instants(),
-    "method": st.sampled_from(["cash", "card", "split", "external_card"]),
+    "method": st.sampled_from(["cash", "card", "split", "external_card", "gift_card",
+                               "account_credit"]),
     # A tip on the cash tender (not revenue, not taxed), to one of the two sellers.
     "tip_cents": st.sampled_from([0, 0, 250, 1000]),
     "tip_to": st.integers(0, 1),
@@ -214,6 +217,7 @@ class Naive:
         self.supplies = list(s.scalars(select(TreatmentSupply)))
         self.movements = list(s.scalars(select(StockMovement)))
         self.credit = list(s.scalars(select(ClientCreditEntry)))
+        self.gift_entries = list(s.scalars(select(GiftCardEntry)))
         self.payments = list(s.scalars(select(Payment)))
         self.users = {x.id: x for x in s.scalars(select(User))}
 
@@ -394,7 +398,19 @@ class Naive:
                              if e.amount_cents < 0 and clinic_month(e.created_at) == month),
                 "held": sum(e.amount_cents for e in self.credit
                             if clinic_month(e.created_at) <= month)},
+            "gift_cards": self.gift_cards(month),
         }
+
+    def gift_cards(self, month: Month) -> dict[str, int]:
+        before = sum(e.amount_cents for e in self.gift_entries
+                     if clinic_month(e.created_at) < month)
+        within = [e for e in self.gift_entries if clinic_month(e.created_at) == month]
+        return {"opening": before,
+                "sold": sum(e.amount_cents for e in within if e.kind == "issue"),
+                "redeemed": -sum(e.amount_cents for e in within
+                                 if e.kind in ("redeem", "reverse")),
+                "refunded": -sum(e.amount_cents for e in within if e.kind == "refund"),
+                "closing": before + sum(e.amount_cents for e in within)}
 
 
 # ---------------------------------------------------------------- the report's side
@@ -436,6 +452,11 @@ def as_figures(report: MonthlyReport) -> dict[str, Any]:
                                  for k in TOTALS},
         "credit": {"issued": report.credit.issued_cents, "spent": report.credit.spent_cents,
                    "held": report.credit.liability_cents},
+        "gift_cards": {"opening": report.gift_cards.opening_cents,
+                       "sold": report.gift_cards.sold_cents,
+                       "redeemed": report.gift_cards.redeemed_cents,
+                       "refunded": report.gift_cards.refunded_cents,
+                       "closing": report.gift_cards.closing_cents},
     }
 
 
