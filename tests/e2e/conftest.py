@@ -130,6 +130,25 @@ def browser():  # type: ignore[no-untyped-def]
     playwright.stop()
 
 
+# The desk's two tablet screens; a browser test taking `viewport` (or `desk_page`) runs at both.
+VIEWPORTS = [pytest.param({"width": 1024, "height": 768}, id="1024x768"),
+             pytest.param({"width": 768, "height": 1024}, id="768x1024")]
+
+
+@pytest.fixture(params=VIEWPORTS)
+def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def desk_page(browser, viewport: dict[str, int]) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    """A page of its own browser context at `viewport`, closed after the test."""
+    context = browser.new_context(viewport=viewport)
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
+
+
 @pytest.fixture
 def page(browser):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1024, "height": 768})

@@ -4,7 +4,6 @@ sale parked on one desk and resumed on another, and the pay buttons in view."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,22 +20,8 @@ from tests.factories import make_item
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-VIEWPORTS = [pytest.param({"width": 1024, "height": 768}, id="1024x768"),
-             pytest.param({"width": 768, "height": 1024}, id="768x1024")]
 SERUM_NAME = "Pure HA serum 1 oz (take-home)"
 
-
-@pytest.fixture(params=VIEWPORTS)
-def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
-    return request.param
-
-
-@pytest.fixture
-def desk_page(browser: Browser, viewport: dict[str, int]) -> Iterator[Page]:
-    context = browser.new_context(viewport=viewport)
-    context.set_default_timeout(PAGE_TIMEOUT_MS)
-    yield context.new_page()
-    context.close()
 
 
 @pytest.fixture

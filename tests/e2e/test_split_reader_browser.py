@@ -4,18 +4,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from pos.extensions import db
 from pos.services import clients, drawers, terminal_readers
-from tests.e2e.conftest import PAGE_TIMEOUT_MS, LiveServer
+from tests.e2e.conftest import LiveServer
 from tests.e2e.test_checkout_browser import SERIES, SERUM, serum_on_hand
 from tests.e2e.test_checkout_desk_browser import (
     SCREENSHOTS,
-    VIEWPORTS,
     choose_client_by_keyboard,
     in_view,
     open_checkout,
@@ -25,18 +23,6 @@ from tests.e2e.test_checkout_desk_browser import (
 
 pytestmark = pytest.mark.browser
 
-
-@pytest.fixture(params=VIEWPORTS)
-def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
-    return request.param
-
-
-@pytest.fixture
-def desk_page(browser: Browser, viewport: dict[str, int]) -> Iterator[Page]:
-    context = browser.new_context(viewport=viewport)
-    context.set_default_timeout(PAGE_TIMEOUT_MS)
-    yield context.new_page()
-    context.close()
 
 
 @pytest.fixture

@@ -5,31 +5,14 @@ pays; and a Cancel while the reader waits gives the items back to the shelf."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import PAGE_TIMEOUT_MS, LiveServer, browser_login
+from tests.e2e.conftest import LiveServer, browser_login
 from tests.e2e.test_checkout_browser import SERUM, serum_on_hand, stock_the_clinic
 
 pytestmark = pytest.mark.browser
-
-VIEWPORTS = [pytest.param({"width": 1024, "height": 768}, id="1024x768"),
-             pytest.param({"width": 768, "height": 1024}, id="768x1024")]
-
-
-@pytest.fixture(params=VIEWPORTS)
-def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
-    return request.param
-
-
-@pytest.fixture
-def desk_page(browser: Browser, viewport: dict[str, int]) -> Iterator[Page]:
-    context = browser.new_context(viewport=viewport)
-    context.set_default_timeout(PAGE_TIMEOUT_MS)
-    yield context.new_page()
-    context.close()
 
 
 def in_view(page: Page, selector: str) -> bool:
