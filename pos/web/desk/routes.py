@@ -230,12 +230,14 @@ def quote():  # type: ignore[no-untyped-def]
 @desk_bp.post("/desk/sales")
 @role_required("front_desk")
 def create_sale():  # type: ignore[no-untyped-def]
-    """Sell the cart: cash is paid at once, card waits for the payment page."""
+    """Sell the cart: cash is paid at once; card, the card reader and a split wait for
+    their payments."""
     try:
         cart = parse_json(DeskCartIn)
         if cart.payment is None:
-            raise ValidationFailed("Choose card or cash.",
-                                   {"fields": {"payment": "must be card or cash"}})
+            raise ValidationFailed(
+                "Choose how the client pays: cash, card, the card reader or split.",
+                {"fields": {"payment": "must be cash, card, terminal or split"}})
         tendered = _cash_tendered(cart) if cart.payment == "cash" else None
         manual = manual_discount(current_user, cart.manual_discount, cart.approval)
         if cart.payment == "split":  # tenders are added on the sale's page
